@@ -1,0 +1,21 @@
+/** The configuration baked in by tools/build.mjs from sdkconfig + boards/<board>.json. */
+declare module "build-config" {
+  import { BoardInfo } from "./platform/espruino/board";
+  import { VersionStyle } from "./protocomm/version";
+  export interface BuildConfig {
+    board: BoardInfo;
+    secVer: number;
+    pop: string;
+    namePrefix: string;
+    resetProvisioned: boolean;
+    autoStopMs: number;
+    versionStyle: VersionStyle;
+    versionString: string;
+    logLevel: number;
+    logColors: boolean;
+    scan: boolean;
+    x25519Slice: number;
+  }
+  const config: BuildConfig;
+  export default config;
+}

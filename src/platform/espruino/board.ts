@@ -1,0 +1,10 @@
+/** Board facts baked into the bundle from boards/<board>.json (see boards/board.schema.json). */
+export interface BoardInfo {
+  id: string;
+  /** Native `require("crypto")` present (SHA-256, AES). */
+  crypto: boolean;
+  /** Hardware RNG register read with peek32 (ESP32 RNG_DATA_REG 0x3FF75144). */
+  rngReg: number;
+  /** Where the MAC for the device name comes from. */
+  macSource: "serial" | "wifi";
+}

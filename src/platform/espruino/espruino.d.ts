@@ -1,0 +1,50 @@
+/**
+ * The Espruino APIs this firmware uses, declared from Espruino's own docs/sources (only what the ESP32
+ * port provides; see shared/reference/espruino-esp32.md). Nothing outside src/platform/espruino and
+ * src/main.ts may use them.
+ */
+interface EspruinoStorage {
+  read(name: string, offset?: number, length?: number): string | undefined;
+  write(name: string, data: string | Uint8Array, offset?: number, size?: number): boolean;
+  erase(name: string): void;
+  list(re?: RegExp): string[];
+}
+interface EspruinoWifi {
+  connect(ssid: string, options: { password?: string }, cb?: (err?: string | null) => void): void;
+  disconnect(cb?: () => void): void;
+  scan(cb: (aps: { ssid: string; mac: string; channel: string | number; rssi: number; authMode: string }[]) => void): void;
+  getStatus(): { station?: string; authMode?: string; channel?: number };
+  getIP(): { ip: string; mac: string };
+  on(ev: string, fn: (d: any) => void): void;
+}
+interface EspruinoCrypto {
+  SHA256(data: string | Uint8Array): ArrayBuffer;
+  AES: { encrypt(data: Uint8Array, key: Uint8Array, opt: { mode: string; iv?: Uint8Array }): ArrayBuffer };
+}
+declare function require(name: "Storage"): EspruinoStorage;
+declare function require(name: "Wifi"): EspruinoWifi;
+declare function require(name: "crypto"): EspruinoCrypto;
+declare var NRF: {
+  setServices(services: any, options?: { uart?: boolean; advertise?: string[] }): void;
+  updateServices(services: any): void;
+  setAdvertising(data: any, options?: any): void;
+  disconnect(): void;
+  on(ev: "connect" | "disconnect", fn: (arg?: any) => void): void;
+};
+declare var E: {
+  convolve(a: Float64Array, b: Float64Array, offset: number): number;
+  internal?: { [k: string]: any };
+  toUint8Array(v: any): Uint8Array;
+};
+declare var ESP32: {
+  reboot(): void;
+  enableBLE(on: boolean): void;
+  getState(): { BLE: boolean; Wifi: boolean; freeHeap: number };
+};
+declare var global: any;
+declare function peek32(addr: number): number;
+declare function getSerial(): string;
+declare function getTime(): number;
+declare function setTimeout(fn: () => void, ms: number): number;
+declare function clearTimeout(id: number): void;
+declare var console: { log(...a: any[]): void };

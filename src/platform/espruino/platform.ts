@@ -1,0 +1,151 @@
+/**
+ * Espruino implementations of the ports (src/ports/ports.ts). The only folder that touches Espruino
+ * globals; test-host/sim models the same globals.
+ */
+import { aes256EncryptBlocks, aes256Expand } from "../../crypto/aes";
+import { sha256 } from "../../crypto/sha256";
+import { ClockPort, CryptoPort, KvPort, ScanEntry, WifiEvents, WifiPort } from "../../ports/ports";
+import { BoardInfo } from "./board";
+
+export function espruinoCrypto(board: BoardInfo): CryptoPort {
+  var C = board.crypto ? require("crypto") : undefined;
+  return {
+    // The RNG register is entropic while the radio is on; E.hwRand/Math.random are a fixed-seed PRNG
+    // on ESP32 (jshardware.c jshGetRandomNumber → rand(), jsutils.c seeds 0xDEADBEEF/0xCAFEBABE).
+    random: function (n) {
+      var out = new Uint8Array(n);
+      for (var i = 0; i < n; i += 4) {
+        var r = peek32(board.rngReg);
+        for (var k = 0; k < 4 && i + k < n; k++) out[i + k] = (r >>> (8 * k)) & 255;
+      }
+      return out;
+    },
+    sha256: function (d) {
+      return C ? new Uint8Array(C.SHA256(d)) : sha256(d);
+    },
+    aes256: function (key) {
+      if (C) {
+        var k = new Uint8Array(key);
+        // Native ECB on whole blocks only; CTR would ignore the IV (jswrap_crypto.c CM_CTR).
+        return function (blocks) {
+          blocks.set(new Uint8Array(C!.AES.encrypt(blocks, k, { mode: "ECB" })));
+        };
+      }
+      var w = aes256Expand(key);
+      return function (blocks) {
+        aes256EncryptBlocks(w, blocks);
+      };
+    },
+    convolve: E.convolve,
+    defer: function (fn) {
+      setTimeout(fn, 0);
+    },
+  };
+}
+
+export function espruinoKv(): KvPort {
+  var S = require("Storage");
+  return {
+    read: function (k) {
+      return S.read(k);
+    },
+    write: function (k, v) {
+      S.write(k, v);
+    },
+    erase: function (k) {
+      S.erase(k);
+    },
+  };
+}
+
+export function espruinoClock(): ClockPort {
+  var boot = getTime();
+  return {
+    now: function () {
+      return Math.round((getTime() - boot) * 1000);
+    },
+    after: function (ms, fn) {
+      return setTimeout(fn, ms);
+    },
+    cancel: function (id) {
+      clearTimeout(id);
+    },
+  };
+}
+
+/** "aa:bb:cc:dd:ee:ff" → bytes. */
+export function macBytes(s: string): Uint8Array {
+  var hex = "";
+  for (var i = 0; i < s.length; i++) if ("0123456789abcdefABCDEF".indexOf(s.charAt(i)) >= 0) hex += s.charAt(i);
+  var out = new Uint8Array(hex.length >> 1);
+  for (i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return out;
+}
+
+var AUTH: { [k: string]: number } = { open: 0, wep: 1, wpa: 2, wpa2: 3, wpa_wpa2: 4, wpa2_enterprise: 5, wpa3: 6, wpa2_wpa3: 7 };
+
+export function espruinoWifi(): WifiPort {
+  var W = require("Wifi"), ev: WifiEvents | undefined, bssid: Uint8Array | undefined, channel = 0;
+  // Events are queued to the JS loop (jswrap_esp32_network.c); channel arrives as a STRING, reason too.
+  W.on("associated", function (d) {
+    bssid = d.mac ? macBytes(d.mac) : undefined;
+    channel = parseInt(d.channel, 10) || 0;
+  });
+  W.on("connected", function (d) {
+    var st = W.getStatus();
+    if (ev) ev.connected({ ip: d.ip, bssid: bssid, channel: channel || st.channel || 0, auth: AUTH[st.authMode || ""] || 0 });
+  });
+  W.on("disconnected", function (d) {
+    if (ev) ev.disconnected(parseInt(d.reason, 10) || 0);
+  });
+  return {
+    // Wifi.connect copies the SSID with jsvGetString(…, 32) and the password into a 64-byte buffer.
+    maxSsid: 31,
+    maxPass: 63,
+    connect: function (ssid, pass, e) {
+      ev = e;
+      bssid = undefined;
+      channel = 0;
+      W.connect(ssid, { password: pass });
+    },
+    disconnect: function () {
+      ev = undefined;
+      W.disconnect();
+    },
+    scan: function (cb) {
+      // ESP32 calls back with ONE argument (the docs' (err, list) is ESP8266's).
+      W.scan(function (aps) {
+        var out: ScanEntry[] = [];
+        for (var i = 0; i < (aps || []).length; i++) {
+          var a = aps[i]!;
+          out.push({ ssid: a.ssid, bssid: macBytes(a.mac), channel: parseInt("" + a.channel, 10) || 0, rssi: a.rssi, auth: AUTH[a.authMode] || 0 });
+        }
+        cb(out);
+      });
+    },
+  };
+}
+
+/** The MAC used for the device name: base MAC from getSerial() ("240ac400-2f90") or the STA MAC. */
+export function deviceMac(board: BoardInfo): Uint8Array {
+  if (board.macSource === "wifi") return macBytes(require("Wifi").getIP().mac);
+  return macBytes(getSerial());
+}
+
+export function bleEnabled(): boolean {
+  return typeof NRF !== "undefined" && ESP32.getState().BLE;
+}
+
+/** Frees BLE memory: writes the NVS flag, ERASES .bootcde/.bootrst/.varimg, reboots (jswrap_esp32.c). */
+export function disableBleAndReboot(): void {
+  ESP32.enableBLE(false);
+}
+
+export function enableBleAndReboot(): void {
+  ESP32.enableBLE(true);
+}
+
+export function print(line: string): void {
+  console.log(line);
+}
+

@@ -1,0 +1,166 @@
+/**
+ * The provisioning state machine behind prov-config (ESP-IDF examples/provisioning/ble_prov app_prov.c
+ * and app_prov_handlers.c): credentials received → applied → station connecting → connected or failed.
+ * A failure leaves the device provisionable: a new SetConfig + ApplyConfig starts over, no reboot.
+ * Log lines and tags follow the seed example's serial output.
+ */
+import { bytesToStr } from "../core/bytes";
+import { Logger } from "../core/log";
+import { RespGetStatus, Status, WifiConnectFailedReason, WifiStationState } from "../proto/schema.gen";
+import { ClockPort, WifiConnectedInfo, WifiPort } from "../ports/ports";
+import { Credentials } from "./credentials";
+import { WifiConfig, WifiConfigHandlers } from "./wifi-config";
+
+/** wifi_err_reason_t codes (esp_wifi_types.h). */
+export const enum Reason {
+  AUTH_EXPIRE = 2, MIC_FAILURE = 14, FOURWAY_HANDSHAKE_TIMEOUT = 15, BEACON_TIMEOUT = 200, NO_AP_FOUND = 201,
+  AUTH_FAIL = 202, ASSOC_FAIL = 203, HANDSHAKE_TIMEOUT = 204,
+}
+
+/** The old ble_prov mapping: these mean the credentials are wrong; 201 means the SSID is not there. */
+export function failReason(reason: number): WifiConnectFailedReason | -1 {
+  if (reason === Reason.NO_AP_FOUND) return WifiConnectFailedReason.NetworkNotFound;
+  if (reason === Reason.AUTH_FAIL || reason === Reason.AUTH_EXPIRE || reason === Reason.FOURWAY_HANDSHAKE_TIMEOUT ||
+    reason === Reason.HANDSHAKE_TIMEOUT || reason === Reason.MIC_FAILURE || reason === Reason.ASSOC_FAIL ||
+    reason === Reason.BEACON_TIMEOUT) return WifiConnectFailedReason.AuthError;
+  return -1;
+}
+
+/** Shows the length, never the secret. */
+export function mask(pass: Uint8Array): string {
+  return pass.length ? "******** (" + pass.length + " bytes)" : "(none)";
+}
+
+export interface ManagerOptions {
+  wifi: WifiPort;
+  clock: ClockPort;
+  /** Tags app_prov, app_prov_handler, app. */
+  log: Logger;
+  logHandler: Logger;
+  logApp: Logger;
+  /** Delay between ApplyConfig and the connect, so the reply goes out first (ESP-IDF: 1 s). */
+  applyDelayMs: number;
+  retryDelayMs: number;
+  onConnected(c: Credentials, info: WifiConnectedInfo): void;
+}
+
+export interface Manager {
+  handlers: WifiConfigHandlers;
+  /** Connects with stored credentials (normal boot), without the provisioning states. */
+  startStation(c: Credentials): void;
+  state(): WifiStationState | -1;
+}
+
+export function createManager(o: ManagerOptions): Manager {
+  var pending: Credentials | undefined, active: Credentials | undefined;
+  // -1 = nothing applied yet
+  var state: WifiStationState | -1 = -1, reason: WifiConnectFailedReason = WifiConnectFailedReason.AuthError;
+  var info: WifiConnectedInfo | undefined, timer = 0, attempt = 0;
+  var log = o.log;
+
+  function connect(c: Credentials, provisioning: boolean) {
+    var my = ++attempt;
+    o.wifi.connect(bytesToStr(c.ssid), bytesToStr(c.pass), {
+      connected: function (i) {
+        if (my !== attempt) return;
+        info = i;
+        state = WifiStationState.Connected;
+        log.i("STA Got IP");
+        o.logApp.i("got ip:" + i.ip);
+        if (provisioning) o.onConnected(c, i);
+      },
+      disconnected: function (r) {
+        if (my !== attempt) return;
+        log.e("STA Disconnected");
+        log.e("Disconnect reason : " + r);
+        var f = failReason(r);
+        if (f === WifiConnectFailedReason.NetworkNotFound) log.i("STA AP Not found");
+        else if (f === WifiConnectFailedReason.AuthError) log.i("STA Auth Error");
+        if (f === -1 || !provisioning) {
+          // Not a credentials problem (or a known-good network dropped): keep trying, report Connecting.
+          state = WifiStationState.Connecting;
+          timer = o.clock.after(o.retryDelayMs, function () {
+            timer = 0;
+            if (my === attempt) connect(c, provisioning);
+          });
+          return;
+        }
+        state = WifiStationState.ConnectionFailed;
+        reason = f;
+      },
+    });
+  }
+
+  function cancel() {
+    if (timer) o.clock.cancel(timer);
+    timer = 0;
+    attempt++;
+  }
+
+  var handlers: WifiConfigHandlers = {
+    getStatus: function (): RespGetStatus {
+      if (state === WifiStationState.Connected && info && active) {
+        o.logHandler.i("Connected state");
+        return {
+          status: Status.Success, sta_state: WifiStationState.Connected,
+          connected: { ip4_addr: info.ip, auth_mode: info.auth, ssid: active.ssid, bssid: info.bssid, channel: info.channel },
+        };
+      }
+      if (state === WifiStationState.Connecting) {
+        o.logHandler.i("Connecting state");
+        return { status: Status.Success, sta_state: WifiStationState.Connecting };
+      }
+      o.logHandler.i("Disconnected state");
+      if (state === WifiStationState.ConnectionFailed) {
+        return { status: Status.Success, sta_state: WifiStationState.ConnectionFailed, fail_reason: reason };
+      }
+      return { status: Status.Success, sta_state: WifiStationState.Disconnected };
+    },
+    setConfig: function (c: WifiConfig) {
+      if (state === WifiStationState.Connected) {
+        o.logHandler.w("Already connected; new credentials refused");
+        return Status.InternalError;
+      }
+      if (c.ssid.length > o.wifi.maxSsid || c.passphrase.length > o.wifi.maxPass) {
+        // Espruino's Wifi.connect would silently cut them (jswrap_esp32_network.c copies 31/63 chars).
+        o.logHandler.e("SSID (" + c.ssid.length + " bytes) or passphrase (" + c.passphrase.length +
+          " bytes) longer than this firmware can use (" + o.wifi.maxSsid + "/" + o.wifi.maxPass + ")");
+        return Status.InvalidArgument;
+      }
+      pending = { ssid: c.ssid, pass: c.passphrase };
+      o.logHandler.i("WiFi Credentials Received : \n\tssid " + bytesToStr(c.ssid) + " \n\tpassword " + mask(c.passphrase));
+      return Status.Success;
+    },
+    applyConfig: function () {
+      if (!pending) {
+        o.logHandler.e("WiFi config not set");
+        return Status.InternalError;
+      }
+      cancel();
+      active = pending;
+      pending = undefined;
+      state = WifiStationState.Connecting;
+      info = undefined;
+      var c = active;
+      timer = o.clock.after(o.applyDelayMs, function () {
+        timer = 0;
+        log.i("STA Start");
+        connect(c, true);
+      });
+      o.logHandler.i("WiFi Credentials Applied");
+      return Status.Success;
+    },
+  };
+
+  return {
+    handlers: handlers,
+    startStation: function (c) {
+      active = c;
+      state = WifiStationState.Connecting;
+      connect(c, false);
+    },
+    state: function () {
+      return state;
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// Turns sdkconfig + boards/<board>.json into the virtual module "build-config" the firmware imports.
+import fs from "node:fs";
+import path from "node:path";
+import Ajv from "ajv";
+import { readConfig, root } from "./config.mjs";
+
+const LEVELS = { none: 0, error: 1, warn: 2, info: 3, debug: 4 };
+
+export class BoardError extends Error {}
+
+/** Loads and validates boards/<id>.json against boards/board.schema.json. */
+export function readBoard(id) {
+  const dir = path.join(root, "boards");
+  const file = path.join(dir, `${id}.json`);
+  if (!/^[a-z0-9-]+$/.test(id) || !fs.existsSync(file)) {
+    const known = fs.readdirSync(dir).filter((f) => f.endsWith(".json") && f !== "board.schema.json").map((f) => f.slice(0, -5));
+    throw new BoardError(`unknown board '${id}': known boards are ${known.join(", ")}`);
+  }
+  let board;
+  try {
+    board = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new BoardError(`boards/${id}.json: not valid JSON (${e.message})`);
+  }
+  const schema = JSON.parse(fs.readFileSync(path.join(dir, "board.schema.json"), "utf8"));
+  const ajv = new Ajv({ allErrors: true });
+  if (!ajv.validate(schema, board)) {
+    throw new BoardError(`boards/${id}.json: ` + ajv.errors.map((e) => `${e.instancePath || "/"} ${e.message}`).join("; "));
+  }
+  return board;
+}
+
+/** The values baked into the firmware. */
+export function buildConfig({ board = "esp32", config = "sdkconfig" } = {}) {
+  const b = readBoard(board);
+  const c = readConfig(path.resolve(root, config));
+  const secVer = Number(c.PROV_SECURITY_VERSION);
+  return {
+    board: { id: b.id, crypto: b.crypto, rngReg: parseInt(b.rngRegister, 16), macSource: b.macSource },
+    secVer,
+    pop: secVer === 1 ? c.PROV_POP : "",
+    namePrefix: c.PROV_DEVICE_PREFIX,
+    resetProvisioned: c.PROV_RESET_PROVISIONED,
+    autoStopMs: c.PROV_AUTOSTOP_S * 1000,
+    versionStyle: c.PROV_VERSION_STYLE,
+    versionString: c.PROV_VERSION_STRING,
+    logLevel: LEVELS[c.LOG_LEVEL],
+    logColors: c.LOG_COLORS,
+    scan: false,
+    x25519Slice: c.PROV_X25519_SLICE,
+  };
+}
+
+export function configModule(opts) {
+  return {
+    name: "build-config",
+    resolveId: (id) => (id === "build-config" ? "\0build-config" : null),
+    load: (id) => (id === "\0build-config" ? `export default ${JSON.stringify(buildConfig(opts))};` : null),
+  };
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// npm run build [-- --board esp32|esp32c3|esp32s3] [--config FILE]
+// Writes dist/firmware.js (minified ES5, what flash.sh uploads), dist/firmware.debug.js and
+// dist/build-info.json; fails on a bad board file or config value, or an Espruino-subset violation.
+import fs from "node:fs";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+import { rollup } from "rollup";
+import { minify } from "terser";
+import { firmwareConfig } from "../rollup.config.js";
+import { buildConfig } from "./build-config.mjs";
+import { check } from "./subset-check.mjs";
+import { root } from "./config.mjs";
+
+const HELP = `usage: npm run build -- [--board ID] [--config FILE]
+  --board ID     board file boards/ID.json (default esp32)
+  --config FILE  sdkconfig-style configuration (default sdkconfig)`;
+
+function args(argv) {
+  const o = { board: "esp32", config: "sdkconfig" };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--help" || a === "-h") { console.log(HELP); process.exit(0); }
+    else if (a === "--board" && argv[i + 1]) o.board = argv[++i];
+    else if (a === "--config" && argv[i + 1]) o.config = argv[++i];
+    else { console.error(`build: unknown argument '${a}'\n${HELP}`); process.exit(2); }
+  }
+  return o;
+}
+
+export async function build(opts) {
+  execFileSync(process.execPath, [path.join(root, "tools/gen-proto.mjs")], { stdio: "inherit" });
+  const cfg = buildConfig(opts); // validates board + config before compiling
+  const rc = firmwareConfig(opts);
+  const bundle = await rollup(rc);
+  const { output } = await bundle.generate(rc.output);
+  await bundle.close();
+  const debug = output[0].code;
+  const min = await minify(debug, {
+    ecma: 5,
+    toplevel: true,
+    // Function declarations first in each scope: Espruino does not hoist (espruino-interpreter-measured.md §5).
+    compress: { hoist_funs: true, passes: 2, unsafe_arrows: false },
+    mangle: { reserved: ["onInit"] },
+    format: { ascii_only: true, comments: false },
+  });
+  fs.mkdirSync(path.join(root, "dist"), { recursive: true });
+  fs.writeFileSync(path.join(root, "dist/firmware.debug.js"), debug);
+  fs.writeFileSync(path.join(root, "dist/firmware.js"), min.code);
+  const violations = check(min.code);
+  if (violations.length) {
+    for (const v of violations) console.error(`dist/firmware.js:${v.line}:${v.col}: [${v.rule}] ${v.message}`);
+    throw new Error(`${violations.length} Espruino-subset violation(s) in the bundle`);
+  }
+  const info = { board: opts.board, config: opts.config, bytes: min.code.length, debugBytes: debug.length, secVer: cfg.secVer };
+  fs.writeFileSync(path.join(root, "dist/build-info.json"), JSON.stringify(info, null, 2) + "\n");
+  return info;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    const info = await build(args(process.argv.slice(2)));
+    console.log(`built dist/firmware.js for ${info.board}: ${info.bytes} bytes minified (${info.debugBytes} unminified), Espruino subset OK`);
+  } catch (e) {
+    console.error("build failed: " + (e.message || e));
+    process.exit(1);
+  }
+}

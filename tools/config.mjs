@@ -1,0 +1,108 @@
+// Reads and validates the sdkconfig-style configuration against config/schema.json.
+// Every error names the file, the line, the option, the value and what is allowed.
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const schema = JSON.parse(fs.readFileSync(path.join(root, "config/schema.json"), "utf8"));
+
+export class ConfigError extends Error {}
+
+function allowed(o) {
+  if (o.type === "choice") return "one of " + o.choices.join(", ");
+  if (o.type === "bool") return "y or n";
+  if (o.type === "int") return `an integer from ${o.min} to ${o.max}`;
+  return `a quoted string of at most ${o.maxLength} characters` + (o.pattern ? ` matching ${o.pattern}` : "");
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a, b) {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+/** Parses one raw value for option o; throws a message (without location) when it is not allowed. */
+export function parseValue(o, raw) {
+  if (o.type === "bool") {
+    if (raw === "y") return true;
+    if (raw === "n") return false;
+    throw `is not ${allowed(o)}`;
+  }
+  if (o.type === "int") {
+    if (!/^-?\d+$/.test(raw)) throw `is not ${allowed(o)}`;
+    const v = Number(raw);
+    if (v < o.min || v > o.max) throw `is out of range: must be ${allowed(o)}`;
+    return v;
+  }
+  if (o.type === "choice" && /^\d+$/.test(raw)) {
+    // Numeric choices are written bare, as sdkconfig does (CONFIG_PROV_SECURITY_VERSION=1).
+    if (!o.choices.includes(raw)) throw `is not ${allowed(o)}`;
+    return raw;
+  }
+  const m = /^"((?:[^"\\]|\\.)*)"$/.exec(raw);
+  if (!m) throw `must be a quoted string, e.g. "${o.default}"`;
+  const v = m[1].replace(/\\(.)/g, "$1");
+  if (o.type === "choice") {
+    if (!o.choices.includes(v)) throw `is not ${allowed(o)}`;
+    return v;
+  }
+  if (v.length > o.maxLength) throw `is ${v.length} characters long: must be ${allowed(o)}`;
+  if (o.pattern && !new RegExp(o.pattern).test(v)) throw `must be ${allowed(o)}`;
+  return v;
+}
+
+/** Serialises a value back to sdkconfig syntax. */
+export function formatValue(o, v) {
+  if (o.type === "bool") return v ? "y" : "n";
+  if (o.type === "int" || (o.type === "choice" && /^\d+$/.test(v))) return String(v);
+  return JSON.stringify(String(v));
+}
+
+export function defaults() {
+  const out = {};
+  for (const o of schema.options) out[o.key] = o.type === "choice" && typeof o.default !== "string" ? String(o.default) : o.default;
+  return out;
+}
+
+/** Reads a config file; missing options take their defaults. Throws ConfigError. */
+export function readConfig(file) {
+  let text;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read the configuration (${e.code || e.message})`);
+  }
+  const values = defaults(), seen = new Set(), name = path.relative(process.cwd(), file) || file;
+  text.split(/\r?\n/).forEach((line, i) => {
+    const t = line.trim();
+    if (!t || t.startsWith("#")) return;
+    const m = /^CONFIG_([A-Z0-9_]+)=(.*)$/.exec(t);
+    if (!m) throw new ConfigError(`${name}:${i + 1}: "${t}" is not CONFIG_KEY=value`);
+    const o = schema.options.find((x) => x.key === m[1]);
+    if (!o) {
+      const near = schema.options.map((x) => x.key).sort((a, b) => distance(a, m[1]) - distance(b, m[1]))[0];
+      throw new ConfigError(`${name}:${i + 1}: unknown option CONFIG_${m[1]} (did you mean CONFIG_${near}?)`);
+    }
+    if (seen.has(o.key)) throw new ConfigError(`${name}:${i + 1}: CONFIG_${o.key} is set twice`);
+    seen.add(o.key);
+    try {
+      values[o.key] = parseValue(o, m[2].trim());
+    } catch (msg) {
+      throw new ConfigError(`${name}:${i + 1}: CONFIG_${o.key}=${m[2].trim()} ${msg}`);
+    }
+  });
+  return values;
+}
+
+/** Is option o relevant given the other values (dependsOn "KEY=v" or "KEY!=v")? */
+export function visible(o, values) {
+  if (!o.dependsOn) return true;
+  const m = /^([A-Z0-9_]+)(!?=)(.*)$/.exec(o.dependsOn);
+  const cur = String(values[m[1]]);
+  return m[2] === "=" ? cur === m[3] : cur !== m[3];
+}
