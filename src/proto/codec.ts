@@ -132,7 +132,10 @@ function getLen(r: In, end: number): number {
 function skip(r: In, wt: number, end: number) {
   var at = r.p;
   if (wt === 0) getVarint(r, end);
-  else if (wt === 2) r.p += getLen(r, end);
+  else if (wt === 2) {
+    var n = getLen(r, end);
+    r.p += n;
+  }
   else if (wt === 1 || wt === 5) {
     r.p += wt === 1 ? 8 : 4;
     if (r.p > end) fail("truncated", at, "truncated fixed-width field");

@@ -58,11 +58,11 @@ export function espruinoKv(): KvPort {
   };
 }
 
+/** getTime() counts seconds since power-on on an ESP32 without SNTP, like ESP-IDF's log timestamps. */
 export function espruinoClock(): ClockPort {
-  var boot = getTime();
   return {
     now: function () {
-      return Math.round((getTime() - boot) * 1000);
+      return Math.round(getTime() * 1000);
     },
     after: function (ms, fn) {
       return setTimeout(fn, ms);

@@ -1,0 +1,238 @@
+/**
+ * A simulated Espruino ESP32 board: runs the very bundle flash.sh uploads (dist/firmware.js) in a Node
+ * `vm` context whose globals behave like Espruino's ESP32 port. Boot order as src/jsflash.c
+ * jsfLoadBootCodeFromFlash: .boot0 … .boot3, then .bootcde; the banner only when no code was loaded.
+ */
+import fs from "node:fs";
+import nodeCrypto from "node:crypto";
+import vm from "node:vm";
+import { SimBle, GattMode } from "./ble";
+import { cryptoModule } from "./crypto";
+import { espruinoJSON, espruinoLog } from "./format";
+import { Scheduler, DEFAULT_SLOWDOWN, DEFAULT_EVENT_MS } from "./scheduler";
+import { PowerCut, SimFlash, storageModule } from "./storage";
+import { RadioWorld, SimWifi } from "./wifi";
+
+/** Time from reset until JS runs (ESP-IDF logs "I (550) app: …" at about this point). */
+export const BOOT_MS = 500;
+export const BANNER = [
+  " ____                 _ ", "|  __|___ ___ ___ _ _|_|___ ___ ", "|  __|_ -| . |  _| | | |   | . |",
+  "|____|___|  _|_| |___|_|_|_|___|", "         |_| espruino.com", " 2v29 (c) 2026 G.Williams", "",
+];
+
+export interface DeviceOptions {
+  board?: { rngRegister: string; storageBytes: number; jsvars: number; id: string };
+  world?: RadioWorld;
+  gatt?: GattMode;
+  flashFile?: string;
+  slowdown?: number;
+  eventMs?: number;
+  connIntervalMs?: number;
+  /** Base MAC (getSerial / STA MAC). */
+  mac?: string;
+  echo?: (line: string) => void;
+}
+
+export interface LogLine { t: number; line: string }
+
+/** Espruino's rand(): multiply-with-carry with fixed seeds, never auto-seeded (src/jsutils.c). */
+export function espruinoRand() {
+  let w = 0xdeadbeef >>> 0, z = 0xcafebabe >>> 0;
+  return () => {
+    z = (36969 * (z & 65535) + (z >>> 16)) >>> 0;
+    w = (18000 * (w & 65535) + (w >>> 16)) >>> 0;
+    return (((z << 16) + w) & 0x7fffffff) >>> 0;
+  };
+}
+
+export class SimDevice {
+  sched: Scheduler;
+  flash: SimFlash;
+  nvs = { ble: true, wifi: true };
+  log: LogLine[] = [];
+  ble!: SimBle;
+  wifi!: SimWifi;
+  ctx!: vm.Context;
+  boots = 0;
+  rngReads = 0;
+  insecureRandomCalls = 0;
+  halted = false;
+  board: NonNullable<DeviceOptions["board"]>;
+  private rebootPending = false;
+  /** Device time of the last reset: getTime() counts from it (no SNTP: seconds since power-on). */
+  resetAt = 0;
+
+  constructor(public opt: DeviceOptions = {}) {
+    this.board = opt.board || { rngRegister: "0x3FF75144", storageBytes: 917504, jsvars: 5000, id: "esp32" };
+    this.sched = new Scheduler(opt.slowdown ?? DEFAULT_SLOWDOWN, opt.eventMs ?? DEFAULT_EVENT_MS);
+    this.flash = new SimFlash(this.board.storageBytes, opt.flashFile);
+    this.sched.onJsError = (e) => this.uncaught(e);
+  }
+
+  print(line: string) {
+    for (const l of line.split("\n")) {
+      this.log.push({ t: this.sched.now, line: l });
+      this.opt.echo?.(l);
+    }
+  }
+
+  private uncaught(e: unknown) {
+    if (e instanceof PowerCut) { this.halted = true; this.sched.clear(); return; }
+    const err = e as Error;
+    this.print("Uncaught " + (err && err.message !== undefined ? (err.name || "Error") + ": " + err.message : String(e)));
+  }
+
+  /** Puts code in Storage (what `espruino --storage .boot0:file` does). */
+  install(code: string, name = ".boot0") {
+    this.flash.writeFile(name, Buffer.from(code, "latin1"));
+  }
+
+  /** Power-on / reset: fresh interpreter, same flash and NVS. */
+  boot() {
+    this.boots++;
+    this.halted = false;
+    this.rebootPending = false;
+    this.sched.clear();
+    this.resetAt = this.sched.now;
+    this.sched.now += BOOT_MS;
+    const mac = this.opt.mac || "24:0a:c4:26:1f:cc";
+    const ctx = vm.createContext({});
+    this.ctx = ctx;
+    const realm = vm.runInContext("({ U8: Uint8Array, JSON: JSON, Math: Math })", ctx);
+    const ab = (b: Uint8Array): ArrayBuffer => { const u = new realm.U8(b.length); u.set(b); return u.buffer; };
+    const bytes = (v: any): Uint8Array => {
+      if (typeof v === "string") return Buffer.from(v, "latin1");
+      if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
+      if (v && typeof v.byteLength === "number") return new Uint8Array(v).slice();
+      if (Array.isArray(v)) return Uint8Array.from(v);
+      if (typeof v === "number") return Uint8Array.of(v);
+      return new Uint8Array(0);
+    };
+    const str = (b: Uint8Array) => Buffer.from(b).toString("latin1");
+    this.ble = new SimBle(this.sched, this.opt.gatt || "deferred-write", this.nvs.ble, this.opt.connIntervalMs ?? 30, { ab, bytes, str });
+    this.wifi = new SimWifi(this.sched, this.opt.world || { aps: [] }, mac);
+    const S = storageModule(this.flash, { u8: (b) => { const u = new realm.U8(b.length); u.set(b); return u; }, ab, json: espruinoJSON });
+    const C = cryptoModule({ ab });
+    const W = this.wifi.api(), N = this.ble.api(), sched = this.sched, dev = this;
+    const rand = espruinoRand();
+    const timers = new Map<number, number>();
+    let timerIds = 0;
+    const addTimer = (fn: () => void, ms: number, repeat: boolean) => {
+      const id = ++timerIds;
+      const period = Math.max(0, Number(ms) || 0);
+      let due = sched.now + period;
+      const arm = () => timers.set(id, sched.at(due, true, () => {
+        if (repeat) { due += Math.max(period, 1); arm(); } else timers.delete(id);
+        fn();
+      }));
+      arm();
+      return id;
+    };
+    const clearTimer = (id: number) => { const t = timers.get(id); if (t) sched.cancel(t); timers.delete(id); };
+    const g: Record<string, unknown> = {
+      console: { log: (...a: unknown[]) => dev.print(espruinoLog(a)) },
+      print: (...a: unknown[]) => dev.print(espruinoLog(a)),
+      require: (name: string) => {
+        if (name === "Storage") return S;
+        if (name === "Wifi") return W;
+        if (name === "crypto") return C;
+        throw new Error(`Module ${name} not found`);
+      },
+      setTimeout: (fn: () => void, ms: number) => addTimer(fn, ms, false),
+      setInterval: (fn: () => void, ms: number) => addTimer(fn, ms, true),
+      clearTimeout: clearTimer,
+      clearInterval: clearTimer,
+      getTime: () => (sched.now - dev.resetAt) / 1000,
+      getSerial: () => mac.replace(/:/g, "").replace(/^(.{8})/, "$1-"),
+      peek32: (addr: number) => {
+        if (addr === parseInt(dev.board.rngRegister, 16)) { dev.rngReads++; return nodeCrypto.randomBytes(4).readUInt32LE(0); }
+        return 0;
+      },
+      NRF: N,
+      E: {
+        convolve: (a: ArrayLike<number>, b: ArrayLike<number>, off: number) => {
+          let s = 0; const n = b.length; off = ((off % n) + n) % n;
+          for (let i = 0; i < a.length; i++) s += a[i]! * b[(i + off) % n]!;
+          return s;
+        },
+        hwRand: () => { dev.insecureRandomCalls++; return rand() | 0; },
+        srand: () => { /* not modelled */ },
+        toUint8Array: (v: unknown) => { const b = bytes(v); const u = new realm.U8(b.length); u.set(b); return u; },
+        toString: (v: unknown) => str(bytes(v)),
+        internal: this.ble.internal,
+        getErrorFlags: () => [],
+        on: () => { /* E.on('init') is not used */ },
+      },
+      ESP32: {
+        reboot: () => dev.scheduleReboot(),
+        enableBLE: (on: boolean) => {
+          dev.nvs.ble = !!on;
+          // jswrap_esp32.c: jsfRemoveCodeFromFlash() then esp_restart()
+          dev.print("Erasing saved code.");
+          for (const f of [".bootcde", ".bootrst", ".varimg"]) dev.flash.files.delete(f);
+          dev.flash.persist();
+          dev.print("Done!");
+          dev.scheduleReboot();
+        },
+        enableWifi: (on: boolean) => { dev.nvs.wifi = !!on; dev.scheduleReboot(); },
+        getState: () => ({ sdkVersion: "v3.3.6", freeHeap: 120000, BLE: dev.nvs.ble, Wifi: dev.nvs.wifi, minHeap: 100000 }),
+      },
+      process: {
+        env: { VERSION: "2v29", BOARD: "ESP32", SERIAL: mac, CONSOLE: "Serial1", MODULES: "Flash,Storage,heatshrink,fs,net,dgram,http,NetworkJS,Wifi,TelnetServer,crypto,neopixel" },
+        memory: () => ({ free: dev.board.jsvars, usage: 0, total: dev.board.jsvars, history: 0, gc: 0, gctime: 0, blocksize: 14 }),
+      },
+    };
+    Object.assign(ctx, g);
+    vm.runInContext("var global = this; JSON.stringify = __json; delete this.__json; Math.random = __rand; delete this.__rand;", Object.assign(ctx, {
+      __json: (v: unknown) => (v === undefined ? "null" : espruinoJSON(v)),
+      __rand: () => { dev.insecureRandomCalls++; return rand() / 0x80000000; },
+    }));
+    if (!this.nvs.ble) this.print("WARNING: Bluetooth is disabled per ESP32.enableBLE(false)");
+    let ran = false;
+    for (const f of [".boot0", ".boot1", ".boot2", ".boot3", ".bootcde"]) {
+      const code = this.flash.files.get(f);
+      if (!code) continue;
+      ran = true;
+      sched.at(sched.now, true, () => vm.runInContext(Buffer.from(code).toString("latin1"), ctx, { filename: f }));
+    }
+    if (!ran) BANNER.forEach((l) => this.print(l));
+    this.sched.step();
+  }
+
+  scheduleReboot() {
+    if (this.rebootPending) return;
+    this.rebootPending = true;
+    this.sched.at(this.sched.now + 50, false, () => {
+      this.print("");
+      this.print("ets Jun  8 2016 00:22:57");
+      this.print("rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)");
+      this.boot();
+    });
+  }
+
+  /** Runs the board for ms of device time. */
+  run(ms: number) {
+    this.sched.runUntil(this.sched.now + ms);
+  }
+
+  /** Runs until a log line matches (or ms pass); returns the line. */
+  waitFor(re: RegExp, ms = 120000): string | undefined {
+    const from = this.log.length;
+    let hit: string | undefined;
+    this.sched.runWhile(() => {
+      for (let i = from; i < this.log.length; i++) if (re.test(this.log[i]!.line)) { hit = this.log[i]!.line; return true; }
+      return false;
+    }, ms);
+    return hit;
+  }
+
+  lines(): string[] {
+    return this.log.map((l) => l.line);
+  }
+}
+
+/** Loads dist/firmware.js (building is the caller's job: npm run build). */
+export function loadBundle(file = "dist/firmware.js"): string {
+  if (!fs.existsSync(file)) throw new Error(`${file} not found: run npm run build first`);
+  return fs.readFileSync(file, "latin1");
+}

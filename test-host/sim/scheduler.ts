@@ -1,0 +1,87 @@
+/**
+ * Virtual time for the simulated board. Two kinds of work:
+ * - "bt" work runs in the Bluetooth/Wi-Fi tasks at its own time, even while JS is busy (Bluedroid answers
+ *   GATT reads from its own task: targets/esp32/BLE/esp32_gatts_func.c gatts_read_value_handler);
+ * - "js" work (timers, queued onWrite/Wifi events) runs on the single interpreter, one item at a time,
+ *   never before the previous item has finished.
+ * A JS item costs `eventMs + hostMs × slowdown` of device time: the interpreter executes source text and
+ * an ESP32 is far slower than this host (see DEFAULT_SLOWDOWN), so a race lost on the board is lost here.
+ */
+
+/**
+ * Derivation: tweetnacl's X25519 takes 21 ms under `node --jitless` and 1.75 s in Espruino built for x86
+ * (espruino-interpreter-measured.md §6, 83×), and an ESP32 runs Espruino ≥37× slower than that x86 host
+ * (same file) → ~3000× an interpreting host. The simulator measures JIT-compiled Node time, so hot numeric
+ * loops (crypto) come out OPTIMISTIC by several times; ordinary handler code is roughly right.
+ */
+export const DEFAULT_SLOWDOWN = 3000;
+/** Fixed cost of dispatching one queued event to JS (idle loop, event unpacking, function call). */
+export const DEFAULT_EVENT_MS = 15;
+
+interface Item { t: number; seq: number; js: boolean; fn: () => void; id: number; dead?: boolean }
+
+export class Scheduler {
+  now = 0;
+  busyUntil = 0;
+  private items: Item[] = [];
+  private seq = 0;
+  private ids = 0;
+  jsErrors: unknown[] = [];
+  onJsError: (e: unknown) => void = (e) => this.jsErrors.push(e);
+  constructor(public slowdown = DEFAULT_SLOWDOWN, public eventMs = DEFAULT_EVENT_MS) {}
+
+  /** Schedules work at absolute device time t. */
+  at(t: number, js: boolean, fn: () => void): number {
+    const id = ++this.ids;
+    this.items.push({ t, seq: this.seq++, js, fn, id });
+    return id;
+  }
+  cancel(id: number) {
+    for (const i of this.items) if (i.id === id) i.dead = true;
+  }
+  clear() {
+    this.items = [];
+    this.busyUntil = this.now;
+  }
+  private next(): Item | undefined {
+    let best: Item | undefined, bestT = Infinity;
+    this.items = this.items.filter((i) => !i.dead);
+    for (const i of this.items) {
+      const t = i.js ? Math.max(i.t, this.busyUntil) : i.t;
+      // Equal start times: the earliest due first, then the earliest scheduled (Espruino's timer list order).
+      if (t < bestT || (t === bestT && best && (i.t < best.t || (i.t === best.t && i.seq < best.seq)))) { best = i; bestT = t; }
+    }
+    return best;
+  }
+  /** Runs one item if any is due by `limit`; returns false when nothing ran. */
+  step(limit = Infinity): boolean {
+    const it = this.next();
+    if (!it) return false;
+    const t = it.js ? Math.max(it.t, this.busyUntil) : it.t;
+    if (t > limit) return false;
+    this.items.splice(this.items.indexOf(it), 1);
+    this.now = Math.max(this.now, t);
+    if (!it.js) { it.fn(); return true; }
+    const h0 = process.hrtime.bigint();
+    try { it.fn(); } catch (e) { this.onJsError(e); }
+    const hostMs = Number(process.hrtime.bigint() - h0) / 1e6;
+    this.busyUntil = this.now + this.eventMs + hostMs * this.slowdown;
+    return true;
+  }
+  /** Advances virtual time to t, running everything due. */
+  runUntil(t: number) {
+    while (this.step(t)) { /* run */ }
+    this.now = Math.max(this.now, t);
+  }
+  /** Runs until cond() holds or the time limit passes; returns cond(). */
+  runWhile(cond: () => boolean, maxMs: number): boolean {
+    const end = this.now + maxMs;
+    while (!cond()) {
+      if (!this.step(end)) { this.now = Math.max(this.now, end); return cond(); }
+    }
+    return true;
+  }
+  pending(): number {
+    return this.items.filter((i) => !i.dead).length;
+  }
+}

@@ -1,0 +1,29 @@
+import fs from "node:fs";
+import { SimDevice, DeviceOptions, loadBundle } from "../sim/device";
+import { bleTransport, simCentral, Era } from "../client/transport";
+import { provision, ProvOptions } from "../client/esp-prov";
+
+export const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s/g, ""), "hex"));
+export const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+export const WORLD = { aps: [{ ssid: "myssid", password: "mypassword", bssid: "11:22:33:44:55:66", channel: 6, ip: "192.168.43.220", auth: "wpa2" }] };
+
+/**
+ * Functional scenarios run with a small interpreter slow-down (×100): they test behaviour, not timing.
+ * Timing is tested separately with the default factor (espruino-2v29 table test, npm run bench).
+ */
+export function device(o: DeviceOptions & { bundle?: string } = {}): SimDevice {
+  const d = new SimDevice({ world: WORLD, slowdown: 100, ...o });
+  d.install(o.bundle ? fs.readFileSync(o.bundle, "latin1") : loadBundle());
+  d.boot();
+  d.run(5000);
+  return d;
+}
+
+export async function provisionSim(d: SimDevice, o: Partial<ProvOptions> & { era?: Era } = {}) {
+  const t = await bleTransport(simCentral(d), { era: o.era });
+  try {
+    return await provision(t, { ssid: "myssid", passphrase: "mypassword", pop: "abcd1234", sleep: async (ms) => d.run(ms), ...o });
+  } finally {
+    if (d.ble.connected) await t.close();
+  }
+}

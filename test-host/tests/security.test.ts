@@ -1,0 +1,115 @@
+// Security1 byte-for-byte transcript (protocol.md §2.2 deterministic vector) and negative cases, at unit
+// level with fake ports.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import nodeCrypto from "node:crypto";
+import { security1 } from "../../src/protocomm/security1";
+import { createThrottle, lockoutMs } from "../../src/protocomm/throttle";
+import { createProtocomm, Kind } from "../../src/protocomm/protocomm";
+import { versionJson } from "../../src/protocomm/version";
+import { CryptoPort, KvPort } from "../../src/ports/ports";
+import { hex, toHex } from "./helpers";
+
+const quiet = { e() {}, w() {}, i() {}, d() {} };
+function kv(): KvPort & { m: Map<string, string> } {
+  const m = new Map<string, string>();
+  return { m, read: (k) => m.get(k), write: (k, v) => void m.set(k, v), erase: (k) => void m.delete(k) };
+}
+function fakeCrypto(randoms: Uint8Array[]): CryptoPort {
+  return {
+    random: (n) => { const r = randoms.shift() || nodeCrypto.randomBytes(n); assert.equal(r.length, n); return r; },
+    sha256: (d) => nodeCrypto.createHash("sha256").update(d).digest(),
+    aes256: (key) => (b) => { const c = nodeCrypto.createCipheriv("aes-256-ecb", key, null).setAutoPadding(false); b.set(c.update(b)); },
+    convolve: (a, b, off) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]! * b[(i + off) % b.length]!; return s; },
+    defer: (fn) => fn(),
+  };
+}
+const V = {
+  devicePriv: "2122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f40",
+  random: "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf",
+  cmd0: "10015a25a201220a2007a37cbc142093c8b755dc1b10e86cb426374ad16aa853ed0bdfc0b2b86d1c7c",
+  resp0: "10015a390801aa013412205869aff450549732cbaaed5e5df9b30a6da31cb0e5742bad5ad4a1a768f1a67b1a10a0a1a2a3a4a5a6a7a8a9aaabacadaeaf",
+  cmd1: "10015a270802b201221220527d5d0604ab390e387edfb2edd69291a9f5d3bc2486b9bfaf469157071f4eee",
+  resp1: "10015a270803ba01221a202269f29d63597181e5a9ccb15dc0acde206674f74dbc91b1a0ad13a412d8403d",
+  setCfg: "0bc6c65d49623f81d60a6b909704cf5fdae0755c1a87b011", respSet: "b1352496", apply: "7b22",
+};
+
+function setup(pop = "abcd1234", store = kv()) {
+  const clock = { now: () => 0, after: () => 0, cancel: () => {} };
+  const sec = security1({ pop: Buffer.from(pop), crypto: fakeCrypto([hex(V.devicePriv), hex(V.random)]), clock, log: quiet, throttle: createThrottle(store, quiet, 0) });
+  const pc = createProtocomm(sec, quiet);
+  pc.add("prov-session", Kind.SEC);
+  pc.add("prov-config", Kind.REQ, (req) => {
+    assert.equal(toHex(req).slice(0, 4), toHex(req).startsWith("0802") ? "0802" : "0804");
+    return toHex(req).startsWith("0802") ? hex("08036a00") : hex("08057a00");
+  });
+  pc.open(1);
+  const call = (ep: string, h: string) => {
+    let out: Uint8Array | undefined, err: Error | null = null;
+    pc.handle(ep, 1, hex(h), (e, r) => { err = e; out = r; });
+    if (err) throw err;
+    return toHex(out!);
+  };
+  return { sec, pc, call, store };
+}
+
+test("Security1 transcript with fixed keys, byte for byte", () => {
+  const { call } = setup();
+  assert.equal(call("prov-session", V.cmd0), V.resp0);
+  assert.equal(call("prov-session", V.cmd1), V.resp1);
+  assert.equal(call("prov-config", V.setCfg), V.respSet);
+  // RespSetConfig is 4 bytes; ApplyConfig continues the stream at 92 — its reply then at 94.
+  assert.equal(call("prov-config", V.apply).length, 8);
+});
+
+test("wrong PoP: session refused, counted, and a new session still works", () => {
+  const s = setup("wrongpop");
+  assert.equal(s.call("prov-session", V.cmd0), V.resp0);
+  assert.throws(() => s.call("prov-session", V.cmd1), /Key mismatch/);
+  assert.equal(s.store.m.get("prov.popfail"), "1");
+  assert.throws(() => s.call("prov-config", V.setCfg), /not established/);
+});
+
+test("out-of-order and malformed session messages", () => {
+  const s = setup();
+  assert.throws(() => s.call("prov-session", V.cmd1), /Invalid state/, "Cmd1 before Cmd0");
+  assert.throws(() => s.call("prov-config", V.setCfg), /not established/, "encrypted request before the handshake");
+  assert.throws(() => s.call("prov-session", "10015a05a20102"), /protobuf|length/, "truncated");
+  assert.throws(() => s.call("prov-session", "10015a04a2010100".slice(0, 14)), Error);
+  assert.throws(() => s.call("prov-session", "10005a25a201220a20" + "00".repeat(32)), /security version/, "sec_ver 0 payload to sec1");
+  assert.throws(() => s.call("prov-session", "10015a23a201200a1e" + "11".repeat(30)), /public key length/, "short public key");
+  assert.throws(() => s.call("prov-session", "10015a0408001a00"), /message type/, "msg=Command0 carrying sc1 (oneof confusion)");
+  const z = setup();
+  z.call("prov-session", "10015a25a201220a20" + "00".repeat(32));
+  assert.throws(() => z.call("prov-session", V.cmd1), /zero/, "all-zero client key gives a zero shared secret");
+});
+
+test("a second session replaces the first; SessionCmd0 in a later state restarts", () => {
+  const s = setup();
+  s.call("prov-session", V.cmd0);
+  s.call("prov-session", V.cmd1);
+  s.pc.open(2); // new connection
+  let err: Error | null = null;
+  s.pc.handle("prov-config", 1, hex(V.setCfg), (e) => (err = e));
+  assert.ok(err, "old session is gone");
+});
+
+test("PoP throttle: exponential, capped, persisted across reboot", () => {
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 20].map(lockoutMs), [0, 0, 0, 10000, 20000, 40000, 300000]);
+  const store = kv();
+  const t = createThrottle(store, quiet, 0);
+  for (let i = 0; i < 3; i++) t.failed(1000);
+  assert.equal(t.wait(1000), 10000);
+  const after = createThrottle(store, quiet, 0); // reboot
+  assert.equal(after.failures(), 3);
+  assert.ok(after.wait(0) > 0);
+  after.succeeded();
+  assert.equal(store.m.has("prov.popfail"), false);
+});
+
+test("proto-ver JSON is byte-identical to cJSON_Print (95 bytes for sec1 + PoP)", () => {
+  const j = versionJson({ style: "json", fixed: "V0.1", secVer: 1, noPop: false, scan: true });
+  assert.equal(j, '{\n\t"prov":\t{\n\t\t"ver":\t"v1.1",\n\t\t"sec_ver":\t1,\n\t\t"sec_patch_ver":\t0,\n\t\t"cap":\t["wifi_scan"]\n\t}\n}');
+  assert.equal(j.length, 95);
+  assert.ok(versionJson({ style: "json", fixed: "", secVer: 1, noPop: true, scan: true }).includes('["no_pop", "wifi_scan"]'));
+});
