@@ -14,15 +14,17 @@ import { root } from "./config.mjs";
 
 const HELP = `usage: npm run build -- [--board ID] [--config FILE]
   --board ID     board file boards/ID.json (default esp32)
-  --config FILE  sdkconfig-style configuration (default sdkconfig)`;
+  --config FILE  sdkconfig-style configuration (default sdkconfig)
+  --out FILE     output bundle (default dist/firmware.js)`;
 
 function args(argv) {
-  const o = { board: "esp32", config: "sdkconfig" };
+  const o = { board: "esp32", config: "sdkconfig", out: "dist/firmware.js" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--help" || a === "-h") { console.log(HELP); process.exit(0); }
     else if (a === "--board" && argv[i + 1]) o.board = argv[++i];
     else if (a === "--config" && argv[i + 1]) o.config = argv[++i];
+    else if (a === "--out" && argv[i + 1]) o.out = argv[++i];
     else { console.error(`build: unknown argument '${a}'\n${HELP}`); process.exit(2); }
   }
   return o;
@@ -45,15 +47,17 @@ export async function build(opts) {
     format: { ascii_only: true, comments: false },
   });
   fs.mkdirSync(path.join(root, "dist"), { recursive: true });
-  fs.writeFileSync(path.join(root, "dist/firmware.debug.js"), debug);
-  fs.writeFileSync(path.join(root, "dist/firmware.js"), min.code);
+  const out = path.resolve(root, opts.out || "dist/firmware.js");
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out.replace(/\.js$/, ".debug.js"), debug);
+  fs.writeFileSync(out, min.code);
   const violations = check(min.code);
   if (violations.length) {
     for (const v of violations) console.error(`dist/firmware.js:${v.line}:${v.col}: [${v.rule}] ${v.message}`);
     throw new Error(`${violations.length} Espruino-subset violation(s) in the bundle`);
   }
   const info = { board: opts.board, config: opts.config, bytes: min.code.length, debugBytes: debug.length, secVer: cfg.secVer };
-  fs.writeFileSync(path.join(root, "dist/build-info.json"), JSON.stringify(info, null, 2) + "\n");
+  if (!opts.out || opts.out === "dist/firmware.js") fs.writeFileSync(path.join(root, "dist/build-info.json"), JSON.stringify(info, null, 2) + "\n");
   return info;
 }
 

@@ -46,7 +46,7 @@ export class SimBle {
   handlers: Record<string, ((a?: unknown) => void)[]> = {};
   internal: Record<string, unknown> = {};
   /** A write waiting for its reply in deferred-write mode. */
-  private pending: { uuid16: number; done?: "ok" | "error" } | undefined;
+  private pending: { uuid16: number; done?: "ok" | "error"; arrived?: number } | undefined;
   log: string[] = [];
 
   constructor(public sched: Scheduler, public mode: GattMode, public enabled: boolean, public connIntervalMs: number,
@@ -92,9 +92,13 @@ export class SimBle {
             if (c.value === undefined) continue;
             const v = self.realm.bytes(c.value);
             if (!v.length) continue; // gatts_update_service ignores zero-length values
-            ch.value = v;
-            self.internal["BLE_CHAR_V" + ch.idx.toString(16)] = self.realm.str(v);
-            if (self.pending && self.pending.uuid16 === ch.uuid16) self.pending.done = "ok";
+            const startedAt = self.sched.jsStartedAt;
+            self.sched.effect(() => {
+              ch.value = v;
+              self.internal["BLE_CHAR_V" + ch.idx.toString(16)] = self.realm.str(v);
+              // Only a reply computed by JS that started after the write arrived acknowledges it.
+              if (self.pending && self.pending.uuid16 === ch.uuid16 && self.pending.arrived !== undefined && startedAt >= self.pending.arrived) self.pending.done = "ok";
+            });
           }
         }
       },
@@ -112,7 +116,7 @@ export class SimBle {
       },
       disconnect() {
         if (self.mode === "deferred-write" && self.connected) {
-          self.sched.at(self.sched.now, false, () => self.dropLink("device"));
+          self.sched.effect(() => self.dropLink("device"));
         }
       },
       sleep() { self.advertising = false; },
@@ -186,9 +190,10 @@ export class SimBle {
     if (data.length > this.mtu - 3) throw new Error(`write of ${data.length} bytes exceeds one ATT PDU (MTU ${this.mtu}); Espruino ESP32 has no prepare/execute write support`);
     if (!data.length) throw new Error("zero-length write rejected (INVALID_ATTR_LEN)");
     const s = this.sched, arrive = s.now + this.connIntervalMs;
-    const my = (this.pending = { uuid16: c.uuid16 } as { uuid16: number; done?: "ok" | "error" });
+    const my = (this.pending = { uuid16: c.uuid16 } as { uuid16: number; done?: "ok" | "error"; arrived?: number });
     s.at(arrive, false, () => {
       if (!this.connected) { my.done = "error"; return; }
+      my.arrived = s.now;
       c.value = new Uint8Array(data);
       this.internal["BLE_CHAR_V" + c.idx.toString(16)] = this.realm.str(c.value);
       const cut = data.subarray(0, ONWRITE_MAX);

@@ -63,9 +63,14 @@ export class Scheduler {
     this.now = Math.max(this.now, t);
     if (!it.js) { it.fn(); return true; }
     const h0 = process.hrtime.bigint();
-    try { it.fn(); } catch (e) { this.onJsError(e); }
+    this.inJs = true;
+    this.jsStartedAt = this.now;
+    try { it.fn(); } catch (e) { this.onJsError(e); } finally { this.inJs = false; }
     const hostMs = Number(process.hrtime.bigint() - h0) / 1e6;
     this.busyUntil = this.now + this.eventMs + hostMs * this.slowdown;
+    const fx = this.effects;
+    this.effects = [];
+    for (const f of fx) this.at(this.busyUntil, false, f);
     return true;
   }
   /** Advances virtual time to t, running everything due. */
@@ -80,6 +85,18 @@ export class Scheduler {
       if (!this.step(end)) { this.now = Math.max(this.now, end); return cond(); }
     }
     return true;
+  }
+  private inJs = false;
+  /** Start time of the JS item running now (or last run). */
+  jsStartedAt = 0;
+  private effects: (() => void)[] = [];
+  /**
+   * An effect of JS code that other tasks can observe (a GATT value, a link drop): it becomes visible
+   * when the running JS item has finished, i.e. after its device-time cost.
+   */
+  effect(fn: () => void) {
+    if (this.inJs) this.effects.push(fn);
+    else fn();
   }
   pending(): number {
     return this.items.filter((i) => !i.dead).length;

@@ -81,6 +81,7 @@ export function storageModule(flash: SimFlash, mk: { u8(b: Uint8Array): Uint8Arr
   return {
     write(name: string, data: unknown, offset?: number, size?: number) {
       const n = nm(name), b = bytes(data);
+      if (!n) return true; // accepted but never listed or readable (shared/probes/storage: name0 ok)
       if (offset === undefined || (offset === 0 && size === undefined)) {
         if (!b.length) throw new Error("Can't create zero length file");
         flash.writeFile(n, b);

@@ -10,14 +10,14 @@ import { aes256EncryptBlocks, aes256Expand } from "../../src/crypto/aes";
 import { ctrStream } from "../../src/crypto/ctr";
 import { hex, toHex } from "./helpers";
 
-const X = (k: Uint8Array, u: Uint8Array) => { let r!: Uint8Array; x25519(k, u, {}, (o) => (r = o)); return r; };
+const X = (k: Uint8Array, u: Uint8Array): Uint8Array => { let r: any; x25519(k, u, {}, (o) => (r = o)); return r; };
 
 test("RFC 7748 §5.2 vectors and the 1,000-iteration chain", () => {
   assert.equal(toHex(X(hex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"), hex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c"))),
     "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552");
   assert.equal(toHex(X(hex("4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d"), hex("e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493"))),
     "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957");
-  let k = hex("0900000000000000000000000000000000000000000000000000000000000000"), u = k;
+  let k: Uint8Array = hex("0900000000000000000000000000000000000000000000000000000000000000"), u: Uint8Array = k;
   for (let i = 1; i <= 1000; i++) { const r = X(k, u); u = k; k = r; if (i === 1) assert.equal(toHex(k), "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079"); }
   assert.equal(toHex(k), "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51");
 });
