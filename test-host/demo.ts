@@ -6,12 +6,13 @@
 import { SimDevice, loadBundle } from "./sim/device";
 import { bleTransport, simCentral } from "./client/transport";
 import { provision } from "./client/esp-prov";
+import { DEFAULT_WORLD } from "./sim/wifi";
 
 // The default slow-down (×3000) puts Security 1's SessionCmd1 at the 30 s ATT limit with the current
 // X25519; the demo uses ×1000 and says so. `npm run bench` and the README table give the honest figures.
 const SLOWDOWN = 1000;
 console.log(`--- simulated ESP32, Espruino 2v29, GATT mode deferred-write, interpreter slow-down x${SLOWDOWN} ---`);
-const d = new SimDevice({ slowdown: SLOWDOWN, world: { aps: [{ ssid: "myssid", password: "mypassword", bssid: "11:22:33:44:55:66", channel: 6, ip: "192.168.43.220", auth: "wpa2" }] }, echo: (l) => console.log(l) });
+const d = new SimDevice({ slowdown: SLOWDOWN, world: DEFAULT_WORLD, echo: (l) => console.log(l) });
 d.install(loadBundle());
 d.boot();
 d.run(30000);

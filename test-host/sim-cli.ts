@@ -10,6 +10,7 @@ import net from "node:net";
 import { SimDevice, loadBundle } from "./sim/device";
 import { GattMode } from "./sim/ble";
 import { DEFAULT_SLOWDOWN } from "./sim/scheduler";
+import { DEFAULT_WORLD, RadioWorld } from "./sim/wifi";
 
 const HELP = "usage: npm run sim -- [--flash FILE] [--wifi FILE] [--gatt espruino-2v29|deferred-write] [--gatt-port N] [--slowdown X]";
 const a = process.argv.slice(2), o: Record<string, string> = {};
@@ -19,7 +20,7 @@ for (let i = 0; i < a.length; i++) {
   o[a[i]!.slice(2)] = a[++i]!;
 }
 if (o.gatt && o.gatt !== "espruino-2v29" && o.gatt !== "deferred-write") { console.error(`sim: --gatt must be espruino-2v29 or deferred-write`); process.exit(2); }
-let world = { aps: [{ ssid: "myssid", password: "mypassword", bssid: "11:22:33:44:55:66", channel: 6, ip: "192.168.43.220", auth: "wpa2" }] };
+let world: RadioWorld = DEFAULT_WORLD;
 if (o.wifi) {
   try { world = JSON.parse(fs.readFileSync(o.wifi, "utf8")); } catch (e) { console.error(`sim: cannot read radio world ${o.wifi}: ${(e as Error).message}`); process.exit(2); }
 }

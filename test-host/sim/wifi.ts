@@ -15,6 +15,11 @@ export interface SimAp {
 }
 export interface RadioWorld { aps: SimAp[] }
 
+/** The network the demo, `npm run sim` and the tests use unless given another radio world. */
+export const DEFAULT_WORLD: RadioWorld = {
+  aps: [{ ssid: "myssid", password: "mypassword", bssid: "11:22:33:44:55:66", channel: 6, ip: "192.168.43.220", auth: "wpa2" }],
+};
+
 const REASON_NAMES: Record<number, string> = {
   2: "AUTH_EXPIRE", 15: "4WAY_HANDSHAKE_TIMEOUT", 200: "BEACON_TIMEOUT", 201: "NO_AP_FOUND", 202: "AUTH_FAIL", 203: "ASSOC_FAIL", 204: "HANDSHAKE_TIMEOUT",
 };

@@ -2,10 +2,11 @@ import fs from "node:fs";
 import { SimDevice, DeviceOptions, loadBundle } from "../sim/device";
 import { bleTransport, simCentral, Era } from "../client/transport";
 import { provision, ProvOptions } from "../client/esp-prov";
+import { DEFAULT_WORLD } from "../sim/wifi";
 
 export const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s/g, ""), "hex"));
 export const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-export const WORLD = { aps: [{ ssid: "myssid", password: "mypassword", bssid: "11:22:33:44:55:66", channel: 6, ip: "192.168.43.220", auth: "wpa2" }] };
+export const WORLD = DEFAULT_WORLD;
 
 /**
  * Functional scenarios run with a small interpreter slow-down (×100): they test behaviour, not timing.

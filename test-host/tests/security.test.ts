@@ -7,6 +7,7 @@ import { security1 } from "../../src/protocomm/security1";
 import { createThrottle, lockoutMs } from "../../src/protocomm/throttle";
 import { createProtocomm, Kind } from "../../src/protocomm/protocomm";
 import { versionJson } from "../../src/protocomm/version";
+import { convolveJs } from "../../src/crypto/x25519";
 import { CryptoPort, KvPort } from "../../src/ports/ports";
 import { hex, toHex } from "./helpers";
 
@@ -20,7 +21,7 @@ function fakeCrypto(randoms: Uint8Array[]): CryptoPort {
     random: (n) => { const r = randoms.shift() || nodeCrypto.randomBytes(n); assert.equal(r.length, n); return r; },
     sha256: (d) => nodeCrypto.createHash("sha256").update(d).digest(),
     aes256: (key) => (b) => { const c = nodeCrypto.createCipheriv("aes-256-ecb", key, null).setAutoPadding(false); b.set(c.update(b)); },
-    convolve: (a, b, off) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]! * b[(i + off) % b.length]!; return s; },
+    convolve: convolveJs,
     defer: (fn) => fn(),
   };
 }
