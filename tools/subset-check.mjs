@@ -143,8 +143,9 @@ function checkScope(body, add) {
     fnRefsMemo.set(fnNode, all);
     return all;
   };
+  const shadowed = []; // names an IIFE being walked declares itself (they are not this scope's)
   const use = (id) => {
-    if (!names.has(id.name)) return;
+    if (!names.has(id.name) || shadowed.some((set) => set.has(id.name))) return;
     if (!done.has(id.name)) {
       add(id, "no-hoisting", `'${id.name}' is used before its declaration; Espruino does not hoist functions or var ("${id.name}" is not defined) (${REF_MEAS})`);
       return;
@@ -165,7 +166,9 @@ function checkScope(body, add) {
     if (n.type === "FunctionExpression") return;
     if (n.type === "CallExpression" && isFn(n.callee)) {
       n.arguments.forEach((a) => run(a, n));
+      shadowed.push(new Set([...n.callee.params.map((p) => p.name), ...declaredIn(n.callee.body.body).keys()]));
       n.callee.body.body.forEach((st) => run(st, n.callee.body)); // an IIFE runs now
+      shadowed.pop();
       return;
     }
     if (n.type === "VariableDeclarator") { run(n.init, n); done.add(n.id.name); return; }

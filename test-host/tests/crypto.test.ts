@@ -29,9 +29,9 @@ test("RFC 7748 §6.1 Diffie-Hellman", () => {
   assert.equal(toHex(X(b, X(a, base))), "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
 });
 
-test("X25519 equals tweetnacl on 2,000 random scalar/point pairs (seeded)", () => {
+test("X25519 equals tweetnacl (the oracle) on 10,000 random scalar/point pairs (seeded)", () => {
   let seed = nodeCrypto.createHash("sha256").update("x25519-oracle").digest();
-  for (let i = 0; i < 2000; i++) {
+  for (let i = 0; i < 10000; i++) {
     seed = nodeCrypto.createHash("sha256").update(seed).digest();
     const k = seed.subarray(0, 32), u = nodeCrypto.createHash("sha256").update(seed).update("u").digest();
     assert.equal(toHex(X(k, u)), toHex(nacl.scalarMult(k, u)), `pair ${i}`);

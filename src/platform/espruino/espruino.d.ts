@@ -32,7 +32,8 @@ declare var NRF: {
   on(ev: "connect" | "disconnect", fn: (arg?: any) => void): void;
 };
 declare var E: {
-  convolve(a: Float64Array, b: Float64Array, offset: number): number;
+  /** Σ a[i]·b[(i+offset) % b.length] over any iterables, in doubles (jswrap_espruino.c jswrap_espruino_convolve). */
+  convolve(a: ArrayLike<number>, b: ArrayLike<number>, offset: number): number;
   internal?: { [k: string]: any };
   toUint8Array(v: any): Uint8Array;
 };

@@ -1,0 +1,144 @@
+// npm run bench — size, X25519 cost against stock tweetnacl, session cost and memory, in one run.
+//
+// Always: Node timings (this host) and the simulator's accounting of the firmware's own JS.
+// With ESPRUINO=/path/to/espruino (an Espruino interpreter built for Linux from Espruino's public source,
+// outside this repository) and valgrind on PATH: instruction counts of both X25519s inside that
+// interpreter (callgrind; stable on a noisy machine) and process.memory() figures.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import ts from "typescript";
+import nacl from "tweetnacl";
+import { x25519, convolveJs } from "../src/crypto/x25519";
+import { SimDevice, loadBundle } from "./sim/device";
+import { DEFAULT_SLOWDOWN, CONVOLVE_CALL_MS } from "./sim/scheduler";
+import { provisionSim, WORLD } from "./tests/helpers";
+import { readConfig } from "../tools/config.mjs";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+// The configured ladder slice (sdkconfig / config/schema.json default), as the firmware uses it.
+const SLICE: number = readConfig(path.join(ROOT, "sdkconfig")).PROV_X25519_SLICE;
+const require = createRequire(import.meta.url);
+const out: string[] = [];
+const say = (s = "") => { out.push(s); console.log(s); };
+const kb = (n: number) => `${n.toLocaleString("en")} B`;
+const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+
+function timeMs(fn: () => void, n: number): number {
+  for (let i = 0; i < 3; i++) fn();
+  const t: number[] = [];
+  for (let i = 0; i < n; i++) { const t0 = performance.now(); fn(); t.push(performance.now() - t0); }
+  return median(t);
+}
+
+// ---- sizes ----------------------------------------------------------------------------------------
+const board = JSON.parse(fs.readFileSync(path.join(ROOT, "boards/esp32.json"), "utf8"));
+const min = fs.statSync(path.join(ROOT, "dist/firmware.js")).size;
+const raw = fs.statSync(path.join(ROOT, "dist/firmware.debug.js")).size;
+const STORAGE_HEADER = 32; // Espruino Storage file header (jsflash.c, JsfFileHeader + name), see test-host/sim/storage.ts
+say("== Bundle");
+say(`raw (unminified ES5)      ${kb(raw)}`);
+say(`minified (dist/firmware)  ${kb(min)}   goal ≤ 24,576 B  ${min <= 24576 ? "ok" : "OVER"}`);
+say(`in flash (.boot0)         ${kb(min + STORAGE_HEADER)}   (code + ${STORAGE_HEADER}-byte Storage header; board budget ${kb(board.bundleBudget)})`);
+
+// ---- X25519 on this host ------------------------------------------------------------------------------
+const K = new Uint8Array(32).map((_, i) => i + 1), U = new Uint8Array(32); U[0] = 9;
+const ours = (k: Uint8Array, u: Uint8Array) => { let r!: Uint8Array; x25519(k, u, {}, (o) => (r = o)); return r; };
+if (Buffer.compare(ours(K, U), nacl.scalarMult(K, U)) !== 0) throw new Error("x25519 differs from tweetnacl");
+const nodeOurs = timeMs(() => ours(K, U), 60), nodeNacl = timeMs(() => nacl.scalarMult(K, U), 60);
+say("\n== X25519 in Node " + process.version + " (host JIT; not the target, shown for scale)");
+say(`firmware x25519 (JS dot product)  ${nodeOurs.toFixed(2)} ms`);
+say(`tweetnacl scalarMult (nacl-fast)  ${nodeNacl.toFixed(2)} ms`);
+let k: Uint8Array = new Uint8Array(32), u: Uint8Array = new Uint8Array(32); k[0] = 9; u[0] = 9;
+const t1000 = performance.now();
+for (let i = 0; i < 1000; i++) { const r = ours(k, u); u = k; k = r; }
+const it1000 = Buffer.from(k).toString("hex");
+const ok1000 = it1000 === "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51";
+say(`RFC 7748 §5.2 1,000 iterations    ${ok1000 ? "match" : "MISMATCH " + it1000} in ${(performance.now() - t1000).toFixed(0)} ms`);
+if (!ok1000) process.exitCode = 1;
+
+// ---- a whole session through the simulator -------------------------------------------------------------
+const d = new SimDevice({ world: WORLD, slowdown: DEFAULT_SLOWDOWN });
+d.install(loadBundle());
+d.boot();
+d.run(60000); // boot and the device key pair (made before any client connects)
+const bootJs = d.sched.jsHostMs, t0 = d.sched.now;
+let res: string;
+try {
+  const r = await provisionSim(d);
+  res = r.ok ? "Connected " + r.ip : "FAILED " + r.state;
+} catch (e) {
+  res = "FAILED: " + (e as Error).message; // e.g. the client's 30 s ATT timeout while X25519 runs
+}
+const sessJs = d.sched.jsHostMs - bootJs;
+say("\n== Security1 session + SetConfig/Apply, simulator (firmware bundle, default slow-down ×" + DEFAULT_SLOWDOWN + ")");
+say(`result                       ${res}`);
+say(`firmware JS on this host     boot + key pair ${bootJs.toFixed(1)} ms, session ${sessJs.toFixed(1)} ms`);
+say(`simulated device time        ${((d.sched.now - t0) / 1000).toFixed(1)} s from connect to that result (E.convolve charged ${CONVOLVE_CALL_MS} ms per call)`);
+
+// ---- inside the real interpreter ------------------------------------------------------------------------
+const E = process.env.ESPRUINO;
+const hasValgrind = spawnSync("valgrind", ["--version"]).status === 0;
+if (!E) {
+  say("\n(ESPRUINO not set: no interpreter instruction counts or process.memory(); see README › Benchmark)");
+} else if (!fs.existsSync(E)) {
+  say(`\nESPRUINO=${E} does not exist`);
+  process.exitCode = 1;
+} else {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+  const es5 = (file: string) => ts.transpileModule(fs.readFileSync(file, "utf8"), {
+    compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.None, removeComments: true },
+  }).outputText.replace(/^.*exports.*$/gm, "").replace(/"use strict";/, "");
+  const ourSrc = es5(path.join(ROOT, "src/crypto/x25519.ts"));
+  const naclSrc = "var self={};" + fs.readFileSync(require.resolve("tweetnacl/nacl-fast.js"), "utf8");
+  const setup = "var k=new Uint8Array(32),u=new Uint8Array(32);for(var i=0;i<32;i++)k[i]=i+1;u[0]=9;";
+  const callOurs = "var slices=0;x25519(k,u,{cv:E.convolve,defer:function(f){slices++;f();},slice:" + SLICE + "},function(o){R=o;});";
+  const callNacl = "R=self.nacl.scalarMult(k,u);";
+  const hexOut = "var h='';for(i=0;i<32;i++)h+=(R[i]<16?'0':'')+R[i].toString(16);print('OUT '+h);";
+  const script = (name: string, body: string) => { const f = path.join(tmp, name); fs.writeFileSync(f, body); return f; };
+  const runE = (file: string) => execFileSync(E, ["-e", fs.readFileSync(file, "utf8")], { encoding: "latin1", timeout: 600000, cwd: tmp });
+  const instr = (file: string): number => {
+    const cg = path.join(tmp, "cg.out");
+    execFileSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=" + cg, E, "-e", fs.readFileSync(file, "utf8")], { stdio: "ignore", timeout: 1800000, cwd: tmp });
+    const m = /^(?:summary|totals): (\d+)/m.exec(fs.readFileSync(cg, "utf8"));
+    return Number(m![1]);
+  };
+  const want = Buffer.from(nacl.scalarMult(K, U)).toString("hex");
+  const oursF = script("ours.js", ourSrc + setup + "var R;" + callOurs + hexOut);
+  const oursBase = script("ours0.js", ourSrc + setup + "var R;");
+  const naclF = script("nacl.js", naclSrc + setup + "var R;" + callNacl + hexOut);
+  const naclBase = script("nacl0.js", naclSrc + setup + "var R;");
+  for (const f of [oursF, naclF]) {
+    const o = runE(f);
+    if (!o.includes("OUT " + want)) throw new Error(`${path.basename(f)} in Espruino gave a wrong result:\n${o}`);
+  }
+  say(`\n== Inside Espruino (${E}; ${runE(script("v.js", "print('VER '+process.env.VERSION+' '+process.memory().blocksize)")).match(/VER (.*)/)![1]}-byte JsVars)`);
+  const wall = (f: string) => { const t = performance.now(); runE(f); return performance.now() - t; };
+  say(`wall clock (noisy)           firmware ${(wall(oursF) - wall(oursBase)).toFixed(0)} ms, tweetnacl ${(wall(naclF) - wall(naclBase)).toFixed(0)} ms`);
+  if (!hasValgrind) say("valgrind not found: no instruction counts");
+  else {
+    const io = instr(oursF) - instr(oursBase), inacl = instr(naclF) - instr(naclBase);
+    const ladderSlices = Math.ceil(255 / SLICE), invSlices = Math.ceil(265 / (SLICE * 8));
+    say(`instructions (callgrind)     firmware ${(io / 1e9).toFixed(2)} G, tweetnacl nacl-fast ${(inacl / 1e9).toFixed(2)} G`);
+    say(`ratio                        tweetnacl / firmware = ${(inacl / io).toFixed(1)}×   (goal ≥ 10×)`);
+    const est = (i: number) => `${(i * 1 * 1 / 240e6).toFixed(1)}–${(i * 1.3 * 2 / 240e6).toFixed(1)} s`;
+    say(`ESP32 estimate at 240 MHz    firmware ${est(io)}, tweetnacl ${est(inacl)}`);
+    say("  (assumption: 1–1.3 Xtensa instructions per x86 one, 1–2 cycles each, as issue 6 states)");
+    say(`slice                        ${(io / (ladderSlices + invSlices) / 1e6).toFixed(0)} M instructions per slice of ${SLICE} ladder steps ≈ ${(io / (ladderSlices + invSlices) / 240e6 * 1000).toFixed(0)}–${(io / (ladderSlices + invSlices) * 2.6 / 240e6 * 1000).toFixed(0)} ms on the ESP32`);
+  }
+  // Memory: the bundle stored in (emulated) flash Storage and run from there, as on the board.
+  const bundle = fs.readFileSync(path.join(ROOT, "dist/firmware.js"), "latin1").replace(/\bpeek32\(/g, "__peek32(").replace(/\bgetSerial\(/g, "__getSerial(");
+  const shims = fs.readFileSync(path.join(ROOT, "test-host/bench-shims.js"), "utf8");
+  const memScript = script("mem.js", shims + "\nvar S=require('Storage');S.erase('.bench');S.write('.bench'," + JSON.stringify(bundle) + ");\n" +
+    "setTimeout(function(){var m0=process.memory().usage;eval(S.read('.bench'));" +
+    "setTimeout(function(){print('BOOT '+(process.memory().usage-m0)+' '+process.memory().usage);},25000);},10);");
+  const memOut = runE(memScript);
+  const boot = /BOOT (\d+) (\d+)/.exec(memOut);
+  const peakScript = script("peak.js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{cv:E.convolve,defer:function(f){pk=Math.max(pk,process.memory().usage);f();},slice:" + SLICE + "},function(o){R=o;});print('PEAK '+(pk-m0));");
+  const peak = /PEAK (\d+)/.exec(runE(peakScript));
+  say(`JsVars after boot            ${boot ? boot[1] + " (firmware from flash Storage, shims for NRF/Wifi/ESP32 on the Linux build)" : "n/a: " + memOut.slice(-300)}`);
+  say(`JsVars X25519 working set    ${peak ? peak[1] : "n/a"} extra at its peak → session peak ≈ ${boot && peak ? Number(boot[1]) + Number(peak[1]) : "n/a"}   (goal after boot ≤ 1,500)`);
+}
+
