@@ -17,11 +17,11 @@
 export const DEFAULT_SLOWDOWN = 3000;
 /**
  * Device time charged per E.convolve call, which stands for the X25519 work around it. `npm run bench`
- * (callgrind, Espruino 2v29 built for 32-bit Linux with 14-byte JsVars): one X25519 = 4.55 G instructions
- * and 45,040 E.convolve calls → 101 k instructions per call; at 1–2.6 cycles per x86 instruction on a
- * 240 MHz ESP32 (issue 6's assumption) that is 0.42–1.1 ms; the geometric middle is used.
+ * (callgrind, Espruino 2v29 built for 32-bit Linux with 14-byte JsVars): one X25519 = 4.12 G instructions
+ * and 45,040 E.convolve calls → 91 k instructions per call; at 1–2.6 cycles per x86 instruction on a
+ * 240 MHz ESP32 (issue 6's assumption) that is 0.38–0.99 ms; the geometric middle is used.
  */
-export const CONVOLVE_CALL_MS = 0.68;
+export const CONVOLVE_CALL_MS = 0.61;
 /** Fixed cost of dispatching one queued event to JS (idle loop, event unpacking, function call). */
 export const DEFAULT_EVENT_MS = 15;
 
