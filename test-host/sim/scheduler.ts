@@ -83,7 +83,6 @@ export class Scheduler {
     const hostMs = Math.max(0, Number(process.hrtime.bigint() - h0) / 1e6 - this.excludedHostMs);
     this.jsHostMs += hostMs;
     this.busyUntil = this.now + this.eventMs + hostMs * this.slowdown + this.charged * (this.slowdown / DEFAULT_SLOWDOWN);
-    this.charged = this.excludedHostMs = 0;
     const fx = this.effects;
     this.effects = [];
     for (const f of fx) this.at(this.busyUntil, false, f);
