@@ -1,26 +1,58 @@
 #!/usr/bin/env bash
-# npm run flash -- --port /dev/ttyUSB0 [--baud 115200] [--board esp32] [--dry-run]
-# Builds for the board and uploads dist/firmware.js into Storage ".boot0" with the official `espruino`
-# CLI (EspruinoTools). .boot0 survives ESP32.enableBLE(false), which erases .bootcde (jswrap_esp32.c).
-# Not yet here (issue 5): --erase, the process.env version/BLE/crypto checks, tcp:// ports.
+# npm run flash -- --port PORT [--baud 115200] [--board esp32] [--config sdkconfig] [--erase] [--dry-run]
+#
+# 1. builds dist/flash/<board>.js for the board and config (npm run build -- --out …);
+# 2. checks the board over its REPL (tools/board.mjs check): process.env first (an Espruino board, the
+#    right BOARD, version >= the board file's, crypto module, BLE), then that the bundle fits the board's
+#    budget and free Storage;
+# 3. uploads the bundle into Storage ".boot0" with the official espruino CLI (EspruinoTools). .boot0 runs
+#    at every boot and survives ESP32.enableBLE(false), which erases .bootcde (jswrap_esp32.c);
+# 4. verifies the upload (length + CRC32), with --erase wipes the saved Wi-Fi credentials (idf.py's
+#    erase_flash for this firmware), and reboots the board (tools/board.mjs finish).
+# PORT is a serial device (/dev/ttyUSB0) or tcp://HOST:PORT (the simulator's --console-port).
 set -euo pipefail
-port="" baud=115200 board=esp32 dry=0
-usage() { echo "usage: npm run flash -- --port PORT [--baud 115200] [--board esp32|esp32c3|esp32s3] [--dry-run]" >&2; exit 2; }
+cd "$(dirname "$0")"
+port="" baud=115200 board=esp32 config=sdkconfig erase=0 dry=0
+usage() {
+  cat >&2 <<'EOF'
+usage: npm run flash -- --port PORT [--baud 115200] [--board esp32|esp32c3|esp32s3] [--config FILE] [--erase] [--dry-run]
+  --port PORT    serial device (/dev/ttyUSB0) or tcp://127.0.0.1:N (npm run sim -- --console-port N)
+  --baud N       serial speed (Espruino on ESP32 uses 115200)
+  --board ID     board file boards/ID.json (default esp32)
+  --config FILE  configuration (default sdkconfig; edit with npm run menuconfig)
+  --erase        also erase the saved Wi-Fi credentials, so the board starts provisioning again
+  --dry-run      print every step without building, connecting or writing
+EOF
+  exit 2
+}
 while [ $# -gt 0 ]; do
   case "$1" in
-    --port) port="${2:-}"; shift 2 ;;
-    --baud) baud="${2:-}"; shift 2 ;;
-    --board) board="${2:-}"; shift 2 ;;
+    --port|--baud|--board|--config)
+      [ $# -ge 2 ] && [ -n "$2" ] || { echo "flash: $1 needs a value" >&2; usage; }
+      v="$2"; case "$1" in --port) port="$v" ;; --baud) baud="$v" ;; --board) board="$v" ;; --config) config="$v" ;; esac
+      shift 2 ;;
+    --erase) erase=1; shift ;;
     --dry-run) dry=1; shift ;;
     -h|--help) usage ;;
     *) echo "flash: unknown argument '$1'" >&2; usage ;;
   esac
 done
-[ -n "$port" ] || { echo "flash: --port is required (e.g. /dev/ttyUSB0)" >&2; usage; }
+[ -n "$port" ] || { echo "flash: --port is required (e.g. --port /dev/ttyUSB0, or tcp://127.0.0.1:N for the simulator)" >&2; exit 2; }
+[[ "$baud" =~ ^[0-9]+$ ]] || { echo "flash: --baud must be a number, not '$baud'" >&2; exit 2; }
+case "$port" in
+  tcp://*) ;;
+  *) [ "$dry" = 1 ] || [ -e "$port" ] || { echo "flash: port $port does not exist: is the board plugged in? (ls /dev/ttyUSB* /dev/ttyACM*)" >&2; exit 1; } ;;
+esac
+
 run() { echo "+ $*"; [ "$dry" = 1 ] || "$@"; }
-run node tools/build.mjs --board "$board"
-if [ "$dry" = 0 ] && [ ! -e "$port" ]; then echo "flash: port $port does not exist (is the board plugged in? ls /dev/ttyUSB* /dev/ttyACM*)" >&2; exit 1; fi
-if [ "$dry" = 0 ] && ! npx --no-install espruino --help >/dev/null 2>&1; then
-  echo "flash: the espruino CLI is not installed: npm install --no-save espruino" >&2; exit 1
+erase_flag=(); [ "$erase" = 1 ] && erase_flag=(--erase)
+bundle="dist/flash/$board.js"
+run node tools/build.mjs --board "$board" --config "$config" --out "$bundle"
+run node tools/board.mjs check --port "$port" --baud "$baud" --board "$board" --bundle "$bundle"
+if [ "$dry" = 0 ] && [ ! -x node_modules/.bin/espruino ]; then
+  echo "flash: the espruino CLI is missing: run npm install" >&2; exit 1
 fi
-run npx --no-install espruino -p "$port" -b "$baud" --storage .boot0:dist/firmware.js -e "E.reboot ? E.reboot() : ESP32.reboot()"
+# --no-ble: the CLI would otherwise start its own Bluetooth scanning (noble), which we never want here.
+run node_modules/.bin/espruino --no-ble -q -p "$port" -b "$baud" --storage ".boot0:$bundle" -e "print(\"upload sent\")"
+run node tools/board.mjs finish --port "$port" --baud "$baud" --bundle "$bundle" "${erase_flag[@]}"
+[ "$dry" = 1 ] || echo "flash: done. Watch it boot: npm run monitor -- --port $port"

@@ -1,34 +1,72 @@
 /**
- * npm run sim -- [--flash FILE] [--wifi FILE] [--gatt espruino-2v29|deferred-write] [--gatt-port N] [--slowdown X]
- * Boots dist/firmware.js on a simulated board and keeps running in (scaled) real time, printing the serial
- * log. --gatt-port serves the virtual central on 127.0.0.1 as newline-delimited JSON:
- *   {"op":"scan"} {"op":"connect","mtu":517} {"op":"discover"} {"op":"write","char":"<uuid>","hex":"…"}
- *   {"op":"read","char":"<uuid>"} {"op":"disconnect"}  →  {"ok":true,…} | {"ok":false,"error":"…"}
+ * npm run sim -- [options]: boots the firmware on a simulated board and keeps running in (scaled) real
+ * time, printing the serial log. See HELP below; the README's "Simulator" section has the details.
  */
 import fs from "node:fs";
 import net from "node:net";
+import path from "node:path";
 import { SimDevice, loadBundle } from "./sim/device";
+import { SimConsole } from "./sim/console";
 import { GattMode } from "./sim/ble";
 import { DEFAULT_SLOWDOWN } from "./sim/scheduler";
 import { DEFAULT_WORLD, RadioWorld } from "./sim/wifi";
 
-const HELP = "usage: npm run sim -- [--flash FILE] [--wifi FILE] [--gatt espruino-2v29|deferred-write] [--gatt-port N] [--slowdown X]";
+const HELP = `usage: npm run sim -- [options]
+  --flash FILE            simulated flash (Storage) file, kept between runs (default .sim/flash.json)
+  --blank                 a board with nothing in Storage yet (do not install dist/firmware.js)
+  --wifi FILE             radio world JSON: {"aps":[{"ssid","password","auth","rssi","channel","bssid","ip",...}]}
+  --gatt MODE             deferred-write (default) or espruino-2v29 GATT write semantics
+  --gatt-port N           serve the virtual BLE central on 127.0.0.1:N (newline-delimited JSON)
+  --console-port N        serve the serial console (Espruino REPL) on 127.0.0.1:N; 0 picks a free port
+  --slowdown X            interpreter slow-down against host time (default ${DEFAULT_SLOWDOWN})
+  --espruino-version V    process.env.VERSION of the simulated Espruino build (default 2v29)
+  --without ble,crypto    simulate an Espruino build lacking BLE (no NRF) and/or the crypto module
+  --storage-bytes N       size of the Storage area (default 917504, the ESP32 4 MB layout)`;
+const VALUE = /^--(flash|wifi|gatt|gatt-port|console-port|slowdown|espruino-version|without|storage-bytes)$/;
 const a = process.argv.slice(2), o: Record<string, string> = {};
 for (let i = 0; i < a.length; i++) {
-  if (a[i] === "--help") { console.log(HELP); process.exit(0); }
-  if (!/^--(flash|wifi|gatt|gatt-port|slowdown)$/.test(a[i]!) || a[i + 1] === undefined) { console.error(`sim: bad argument ${a[i]}\n${HELP}`); process.exit(2); }
+  if (a[i] === "--help" || a[i] === "-h") { console.log(HELP); process.exit(0); }
+  if (a[i] === "--blank") { o.blank = "1"; continue; }
+  if (!VALUE.test(a[i]!) || a[i + 1] === undefined) { console.error(`sim: bad argument ${a[i]}\n${HELP}`); process.exit(2); }
   o[a[i]!.slice(2)] = a[++i]!;
 }
-if (o.gatt && o.gatt !== "espruino-2v29" && o.gatt !== "deferred-write") { console.error(`sim: --gatt must be espruino-2v29 or deferred-write`); process.exit(2); }
+const fail = (m: string) => { console.error(`sim: ${m}`); process.exit(2); };
+if (o.gatt && o.gatt !== "espruino-2v29" && o.gatt !== "deferred-write") fail("--gatt must be espruino-2v29 or deferred-write");
+const without = (o.without || "").split(",").filter(Boolean);
+for (const w of without) if (w !== "ble" && w !== "crypto") fail(`--without takes ble and/or crypto, not '${w}'`);
+if (o["espruino-version"] && !/^\d+v\d+(\.\d+)?$/.test(o["espruino-version"])) fail("--espruino-version looks like 2v29");
+const storageBytes = o["storage-bytes"] ? Number(o["storage-bytes"]) : 917504;
+if (!(storageBytes >= 4096)) fail("--storage-bytes must be a number of at least 4096");
 let world: RadioWorld = DEFAULT_WORLD;
 if (o.wifi) {
-  try { world = JSON.parse(fs.readFileSync(o.wifi, "utf8")); } catch (e) { console.error(`sim: cannot read radio world ${o.wifi}: ${(e as Error).message}`); process.exit(2); }
+  try { world = JSON.parse(fs.readFileSync(o.wifi, "utf8")); } catch (e) { fail(`cannot read radio world ${o.wifi}: ${(e as Error).message}`); }
 }
-const d = new SimDevice({ world, gatt: (o.gatt as GattMode) || "deferred-write", flashFile: o.flash || ".sim/flash.json", slowdown: o.slowdown ? Number(o.slowdown) : DEFAULT_SLOWDOWN, echo: (l) => console.log(l) });
-fs.mkdirSync(".sim", { recursive: true });
-if (!d.flash.files.has(".boot0")) d.install(loadBundle());
+fs.mkdirSync(path.dirname(o.flash || ".sim/flash.json"), { recursive: true });
+const d = new SimDevice({
+  world, gatt: (o.gatt as GattMode) || "deferred-write", flashFile: o.flash || ".sim/flash.json",
+  slowdown: o.slowdown ? Number(o.slowdown) : DEFAULT_SLOWDOWN, echo: (l) => console.log(l),
+  board: { rngRegister: "0x3FF75144", storageBytes, jsvars: 5000, id: "esp32" },
+  firmware: { version: o["espruino-version"], ble: !without.includes("ble"), crypto: !without.includes("crypto") },
+});
+if (!o.blank && !d.flash.files.has(".boot0")) d.install(loadBundle());
+
+// The console must exist before boot so the boot output reaches a client that is already connected.
+const sockets = new Set<net.Socket>();
+const repl = o["console-port"] !== undefined ? new SimConsole(d, (raw) => { for (const s of sockets) s.write(raw, "latin1"); }) : undefined;
 d.boot();
 setInterval(() => d.run(100), 100); // device time follows wall time
+
+if (repl) {
+  net.createServer((s) => {
+    sockets.add(s);
+    s.setNoDelay(true);
+    s.on("data", (b) => { if (process.env.SIM_CONSOLE_TRACE) fs.appendFileSync(process.env.SIM_CONSOLE_TRACE, b); repl.input(b.toString("latin1")); });
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => sockets.delete(s));
+  }).listen(Number(o["console-port"]), "127.0.0.1", function (this: net.Server) {
+    console.error(`sim: serial console on tcp://127.0.0.1:${(this.address() as net.AddressInfo).port}`);
+  });
+}
 if (o["gatt-port"]) {
   const ops: Record<string, (m: any) => object> = {
     scan: () => ({ devices: d.ble.scan() }),

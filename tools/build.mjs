@@ -53,10 +53,10 @@ export async function build(opts) {
   fs.writeFileSync(out, min.code);
   const violations = check(min.code);
   if (violations.length) {
-    for (const v of violations) console.error(`dist/firmware.js:${v.line}:${v.col}: [${v.rule}] ${v.message}`);
+    for (const v of violations) console.error(`${path.relative(root, out)}:${v.line}:${v.col}: [${v.rule}] ${v.message}`);
     throw new Error(`${violations.length} Espruino-subset violation(s) in the bundle`);
   }
-  const info = { board: opts.board, config: opts.config, bytes: min.code.length, debugBytes: debug.length, secVer: cfg.secVer };
+  const info = { board: opts.board, config: opts.config, out: opts.out || "dist/firmware.js", bytes: min.code.length, debugBytes: debug.length, secVer: cfg.secVer };
   if (!opts.out || opts.out === "dist/firmware.js") fs.writeFileSync(path.join(root, "dist/build-info.json"), JSON.stringify(info, null, 2) + "\n");
   return info;
 }
@@ -64,7 +64,7 @@ export async function build(opts) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     const info = await build(args(process.argv.slice(2)));
-    console.log(`built dist/firmware.js for ${info.board}: ${info.bytes} bytes minified (${info.debugBytes} unminified), Espruino subset OK`);
+    console.log(`built ${path.relative(root, path.resolve(root, info.out))} for ${info.board}: ${info.bytes} bytes minified (${info.debugBytes} unminified), Espruino subset OK`);
   } catch (e) {
     console.error("build failed: " + (e.message || e));
     process.exit(1);

@@ -17,6 +17,9 @@ function allowed(o) {
 }
 
 /** Edit distance, for "did you mean". */
+export function nearestKey(key) {
+  return schema.options.map((x) => x.key).sort((a, b) => distance(a, key) - distance(b, key))[0];
+}
 function distance(a, b) {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
@@ -105,4 +108,32 @@ export function visible(o, values) {
   const m = /^([A-Z0-9_]+)(!?=)(.*)$/.exec(o.dependsOn);
   const cur = String(values[m[1]]);
   return m[2] === "=" ? cur === m[3] : cur !== m[3];
+}
+
+/**
+ * Writes values into a config file, keeping its comments, blank lines and order: known CONFIG_ lines get
+ * the new value, options the file lacks are appended with their help as a comment.
+ */
+export function writeConfig(file, values) {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : `# ${schema.title}\n# Edit with npm run menuconfig; options, ranges and help: config/schema.json.\n`;
+  const done = new Set();
+  const lines = text.replace(/\n$/, "").split("\n").map((line) => {
+    const m = /^(\s*)CONFIG_([A-Z0-9_]+)=(.*)$/.exec(line);
+    const o = m && schema.options.find((x) => x.key === m[2]);
+    if (!o) return line;
+    done.add(o.key);
+    return `${m[1]}CONFIG_${o.key}=${formatValue(o, values[o.key])}`;
+  });
+  for (const o of schema.options) {
+    if (!done.has(o.key)) lines.push(`# ${o.title || o.key}: ${o.help}`, `CONFIG_${o.key}=${formatValue(o, values[o.key])}`);
+  }
+  fs.writeFileSync(file, lines.join("\n") + "\n");
+}
+
+/** Parses what a person types for option o (strings may omit their quotes); throws a message. */
+export function parseInput(o, text) {
+  const t = text.trim();
+  if (o.type === "string" && !/^".*"$/.test(t)) return parseValue(o, JSON.stringify(text));
+  if (o.type === "choice" && !/^\d+$/.test(t) && !/^".*"$/.test(t)) return parseValue(o, JSON.stringify(t));
+  return parseValue(o, t);
 }

@@ -5,7 +5,9 @@
  */
 import fs from "node:fs";
 import nodeCrypto from "node:crypto";
+import v8 from "node:v8";
 import vm from "node:vm";
+import zlib from "node:zlib";
 import { SimBle, GattMode } from "./ble";
 import { cryptoModule } from "./crypto";
 import { espruinoJSON, espruinoLog } from "./format";
@@ -18,6 +20,7 @@ export const BOOT_MS = 500;
 export const BANNER = [
   " ____                 _ ", "|  __|___ ___ ___ _ _|_|___ ___ ", "|  __|_ -| . |  _| | | |   | . |",
   "|____|___|  _|_| |___|_|_|_|___|", "         |_| espruino.com", " 2v29 (c) 2026 G.Williams", "",
+  "Espruino is Open Source. Our work is supported", "only by sales of official boards and donations:", "http://espruino.com/Donate", "",
 ];
 
 export interface DeviceOptions {
@@ -31,6 +34,8 @@ export interface DeviceOptions {
   /** Base MAC (getSerial / STA MAC). */
   mac?: string;
   echo?: (line: string) => void;
+  /** What the flashed Espruino build offers (process.env and globals); defaults to stock 2v29 for ESP32. */
+  firmware?: { version?: string; ble?: boolean; crypto?: boolean };
 }
 
 export interface LogLine { t: number; line: string }
@@ -66,14 +71,27 @@ export class SimDevice {
     this.board = opt.board || { rngRegister: "0x3FF75144", storageBytes: 917504, jsvars: 5000, id: "esp32" };
     this.sched = new Scheduler(opt.slowdown ?? DEFAULT_SLOWDOWN, opt.eventMs ?? DEFAULT_EVENT_MS);
     this.flash = new SimFlash(this.board.storageBytes, opt.flashFile);
+    this.flash.onHostIo = (ms) => this.sched.charge(0, ms);
     this.sched.onJsError = (e) => this.uncaught(e);
   }
+
+  /** Console listeners (the REPL on --console-port): raw text as the UART would carry it. */
+  consoles: { output(text: string): void; booted(soft: boolean): void }[] = [];
 
   print(line: string) {
     for (const l of line.split("\n")) {
       this.log.push({ t: this.sched.now, line: l });
       this.opt.echo?.(l);
     }
+    for (const c of this.consoles) c.output(line + "\n");
+  }
+
+  /** Runs source text in the interpreter's global scope (the REPL, `espruino -e`). */
+  evaluate(code: string): unknown {
+    // V8 compiling the text is not interpreter time (Espruino parses as it executes): bill only the run.
+    const t0 = performance.now(), script = new vm.Script(code, { filename: "REPL" });
+    this.sched.charge(0, performance.now() - t0);
+    return script.runInContext(this.ctx);
   }
 
   private uncaught(e: unknown) {
@@ -88,7 +106,7 @@ export class SimDevice {
   }
 
   /** Power-on / reset: fresh interpreter, same flash and NVS. */
-  boot() {
+  boot(bootCode = true, soft = false) {
     this.boots++;
     this.halted = false;
     this.rebootPending = false;
@@ -111,7 +129,19 @@ export class SimDevice {
     const str = (b: Uint8Array) => Buffer.from(b).toString("latin1");
     this.ble = new SimBle(this.sched, this.opt.gatt || "deferred-write", this.nvs.ble, this.opt.connIntervalMs ?? 30, { ab, bytes, str });
     this.wifi = new SimWifi(this.sched, this.opt.world || { aps: [] }, mac);
-    const S = storageModule(this.flash, { u8: (b) => { const u = new realm.U8(b.length); u.set(b); return u; }, ab, json: espruinoJSON });
+    // Native functions run at C speed on the board: bill their modelled cost, not Node's host time (which
+    // the slow-down would multiply as if it were interpreted JS).
+    const sch = this.sched;
+    const native = <F extends (...a: any[]) => any>(fn: F, ms: (...a: Parameters<F>) => number): F => (function (this: unknown, ...a: Parameters<F>) {
+      const t0 = performance.now();
+      try { return fn.apply(this, a); } finally { sch.charge(ms(...a), performance.now() - t0); }
+    }) as F;
+    const S0 = storageModule(this.flash, { u8: (b) => { const u = new realm.U8(b.length); u.set(b); return u; }, ab, json: espruinoJSON });
+    const S: typeof S0 = { ...S0 };
+    for (const k of Object.keys(S0) as (keyof typeof S0)[]) {
+      // jsflash.c on SPI flash: ~1 ms of bookkeeping plus ~4 µs per byte written (≈250 KB/s with erase).
+      if (typeof S0[k] === "function") (S as any)[k] = native(S0[k] as any, (_n: unknown, d?: unknown) => 1 + (typeof d === "string" ? d.length * 0.004 : 0));
+    }
     const C = cryptoModule({ ab });
     const W = this.wifi.api(), N = this.ble.api(), sched = this.sched, dev = this;
     const rand = espruinoRand();
@@ -129,13 +159,22 @@ export class SimDevice {
       return id;
     };
     const clearTimer = (id: number) => { const t = timers.get(id); if (t) sched.cancel(t); timers.delete(id); };
+    const fw = this.opt.firmware || {};
+    const latin1 = (s: unknown) => Buffer.from(String(s), "latin1");
     const g: Record<string, unknown> = {
+      // Espruino's atob/btoa work on 8-bit strings (jswrap_espruino.c / jswrap_string.c).
+      atob: native((s: string) => Buffer.from(String(s), "base64").toString("latin1"), (s) => 0.1 + String(s).length * 0.0005),
+      btoa: native((s: string) => latin1(s).toString("base64"), (s) => 0.1 + String(s).length * 0.0005),
+      // jswrap_interactive.c: load() re-runs the boot code, reset() clears RAM without it.
+      load: () => dev.scheduleReboot(true),
+      reset: () => dev.scheduleReboot(true, false),
+      echo: (on: boolean) => { for (const c of dev.consoles as { setEcho?(on: boolean): void }[]) c.setEcho?.(!!on); },
       console: { log: (...a: unknown[]) => dev.print(espruinoLog(a)) },
       print: (...a: unknown[]) => dev.print(espruinoLog(a)),
       require: (name: string) => {
         if (name === "Storage") return S;
         if (name === "Wifi") return W;
-        if (name === "crypto") return C;
+        if (name === "crypto" && fw.crypto !== false) return C;
         throw new Error(`Module ${name} not found`);
       },
       setTimeout: (fn: () => void, ms: number) => addTimer(fn, ms, false),
@@ -148,7 +187,7 @@ export class SimDevice {
         if (addr === parseInt(dev.board.rngRegister, 16)) { dev.rngReads++; return nodeCrypto.randomBytes(4).readUInt32LE(0); }
         return 0;
       },
-      NRF: N,
+      ...(fw.ble === false ? {} : { NRF: N }),
       E: {
         // jswrap_espruino.c jswrap_espruino_convolve. Each call also charges its measured interpreter
         // cost (CONVOLVE_CALL_MS) instead of host time: Node's JIT runs these loops far faster, relatively,
@@ -166,10 +205,15 @@ export class SimDevice {
         toString: (v: unknown) => str(bytes(v)),
         internal: this.ble.internal,
         getErrorFlags: () => [],
+        reboot: () => dev.scheduleReboot(),
+        // jswrap_espruino.c E.CRC32: the standard CRC-32 (as zlib) of a string or array.
+        CRC32: native((v: unknown) => zlib.crc32(bytes(v)), (v) => 0.1 + bytes(v).length * 0.0002),
         on: () => { /* E.on('init') is not used */ },
       },
       ESP32: {
         reboot: () => dev.scheduleReboot(),
+        // jswrap_espruino.c E.CRC32: the standard CRC-32 (as zlib) of a string or array.
+        CRC32: native((v: unknown) => zlib.crc32(bytes(v)), (v) => 0.1 + bytes(v).length * 0.0002),
         enableBLE: (on: boolean) => {
           dev.nvs.ble = !!on;
           // jswrap_esp32.c: jsfRemoveCodeFromFlash() then esp_restart()
@@ -183,7 +227,13 @@ export class SimDevice {
         getState: () => ({ sdkVersion: "v3.3.6", freeHeap: 120000, BLE: dev.nvs.ble, Wifi: dev.nvs.wifi, minHeap: 100000 }),
       },
       process: {
-        env: { VERSION: "2v29", BOARD: "ESP32", SERIAL: mac, CONSOLE: "Serial1", MODULES: "Flash,Storage,heatshrink,fs,net,dgram,http,NetworkJS,Wifi,TelnetServer,crypto,neopixel" },
+        // jswrap_process.c jswrap_process_env; MODULES from the board file's libraries (boards/ESP32.py).
+        env: {
+          VERSION: fw.version || "2v29", GIT_COMMIT: "8b0f0d1", BOARD: "ESP32", RAM: 0, FLASH: 0, SPIFLASH: 4194304,
+          STORAGE: dev.board.storageBytes, SERIAL: mac.replace(/:/g, "").replace(/^(.{8})/, "$1-"), CONSOLE: "Serial1",
+          MODULES: "Flash,Storage,heatshrink,fs,net,dgram,http,NetworkJS,Wifi,TelnetServer" + (fw.crypto === false ? "" : ",crypto") + ",neopixel",
+          EXPTR: 1073484860,
+        },
         memory: () => ({ free: dev.board.jsvars, usage: 0, total: dev.board.jsvars, history: 0, gc: 0, gctime: 0, blocksize: 14 }),
       },
     };
@@ -192,26 +242,49 @@ export class SimDevice {
       __json: (v: unknown) => (v === undefined ? "null" : espruinoJSON(v)),
       __rand: () => { dev.insecureRandomCalls++; return rand() / 0x80000000; },
     }));
+    // `new Function(src)`: V8 compiling src is not interpreter time either (Espruino keeps the text).
+    const RealFunction = vm.runInContext("Function", ctx) as FunctionConstructor;
+    const CompileTimedFunction = function (...a: string[]) {
+      const t0 = performance.now();
+      v8.setFlagsFromString("--no-lazy");
+      try { return RealFunction(...a); } finally { v8.setFlagsFromString("--lazy"); sched.charge(0, performance.now() - t0); }
+    };
+    CompileTimedFunction.prototype = RealFunction.prototype;
+    ctx.Function = CompileTimedFunction;
     if (!this.nvs.ble) this.print("WARNING: Bluetooth is disabled per ESP32.enableBLE(false)");
     let ran = false;
     for (const f of [".boot0", ".boot1", ".boot2", ".boot3", ".bootcde"]) {
-      const code = this.flash.files.get(f);
+      const code = bootCode ? this.flash.files.get(f) : undefined;
       if (!code) continue;
       ran = true;
-      sched.at(sched.now, true, () => vm.runInContext(Buffer.from(code).toString("latin1"), ctx, { filename: f }));
+      sched.at(sched.now, true, () => {
+        // V8 compiling the file is not interpreter time (Espruino executes the text as it reads it).
+        // Eager compilation (--no-lazy) keeps V8's lazy per-function compiling out of the billed run too.
+        const t0 = performance.now();
+        v8.setFlagsFromString("--no-lazy");
+        const script = new vm.Script(Buffer.from(code).toString("latin1"), { filename: f });
+        v8.setFlagsFromString("--lazy");
+        sched.charge(0, performance.now() - t0);
+        script.runInContext(ctx);
+      });
     }
-    if (!ran) BANNER.forEach((l) => this.print(l));
+    if (!ran) BANNER.forEach((l) => this.print(l.replace("2v29", this.version())));
     this.sched.step();
+    for (const c of this.consoles) c.booted(soft);
   }
 
-  scheduleReboot() {
+  /** ESP32.reboot()/E.reboot() (a CPU reset with the ROM's lines), or load()/reset() (soft, no ROM lines). */
+  scheduleReboot(soft = false, bootCode = true) {
     if (this.rebootPending) return;
     this.rebootPending = true;
-    this.sched.at(this.sched.now + 50, false, () => {
-      this.print("");
-      this.print("ets Jun  8 2016 00:22:57");
-      this.print("rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)");
-      this.boot();
+    // A soft reset happens inside the running line (jsiSoftKill/jsiSoftInit); a CPU reset takes a moment.
+    this.sched.at(this.sched.now + (soft ? 0 : 50), false, () => {
+      if (!soft) {
+        this.print("");
+        this.print("ets Jun  8 2016 00:22:57");
+        this.print("rst:0xc (SW_CPU_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)");
+      }
+      this.boot(bootCode, soft);
     });
   }
 
@@ -229,6 +302,11 @@ export class SimDevice {
       return false;
     }, ms);
     return hit;
+  }
+
+  /** process.env.VERSION of the simulated Espruino build. */
+  version(): string {
+    return this.opt.firmware?.version || "2v29";
   }
 
   lines(): string[] {

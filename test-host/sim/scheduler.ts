@@ -25,7 +25,9 @@ export const CONVOLVE_CALL_MS = 0.61;
 /** Fixed cost of dispatching one queued event to JS (idle loop, event unpacking, function call). */
 export const DEFAULT_EVENT_MS = 15;
 
-interface Item { t: number; seq: number; js: boolean; fn: () => void; id: number; dead?: boolean }
+interface Item { t: number; seq: number; js: boolean; fn: () => void; id: number; dead?: boolean; io?: boolean }
+
+const rank = (i: { io?: boolean }) => (i.io ? 0 : 1);
 
 export class Scheduler {
   now = 0;
@@ -44,9 +46,9 @@ export class Scheduler {
   constructor(public slowdown = DEFAULT_SLOWDOWN, public eventMs = DEFAULT_EVENT_MS) {}
 
   /** Schedules work at absolute device time t. */
-  at(t: number, js: boolean, fn: () => void): number {
+  at(t: number, js: boolean, fn: () => void, io = false): number {
     const id = ++this.ids;
-    this.items.push({ t, seq: this.seq++, js, fn, id });
+    this.items.push({ t, seq: this.seq++, js, fn, id, io });
     return id;
   }
   cancel(id: number) {
@@ -61,8 +63,9 @@ export class Scheduler {
     this.items = this.items.filter((i) => !i.dead);
     for (const i of this.items) {
       const t = i.js ? Math.max(i.t, this.busyUntil) : i.t;
-      // Equal start times: the earliest due first, then the earliest scheduled (Espruino's timer list order).
-      if (t < bestT || (t === bestT && best && (i.t < best.t || (i.t === best.t && i.seq < best.seq)))) { best = i; bestT = t; }
+      // Equal start times: console input first (jsiIdle handles IO events before timers), then the earliest
+      // due, then the earliest scheduled (Espruino's timer list order).
+      if (t < bestT || (t === bestT && best && (rank(i) < rank(best) || (rank(i) === rank(best) && (i.t < best.t || (i.t === best.t && i.seq < best.seq)))))) { best = i; bestT = t; }
     }
     return best;
   }
@@ -83,9 +86,11 @@ export class Scheduler {
     const hostMs = Math.max(0, Number(process.hrtime.bigint() - h0) / 1e6 - this.excludedHostMs);
     this.jsHostMs += hostMs;
     this.busyUntil = this.now + this.eventMs + hostMs * this.slowdown + this.charged * (this.slowdown / DEFAULT_SLOWDOWN);
-    const fx = this.effects;
+    const fx = this.effects, io = this.ioEffects;
     this.effects = [];
+    this.ioEffects = [];
     for (const f of fx) this.at(this.busyUntil, false, f);
+    for (const f of io) this.at(this.busyUntil, false, f, true); // before timers due at the same moment
     return true;
   }
   /** Advances virtual time to t, running everything due. */
@@ -113,6 +118,12 @@ export class Scheduler {
     if (this.inJs) this.effects.push(fn);
     else fn();
   }
+  /** Runs fn once the running JS item has finished, or on the next step when no JS is running. */
+  afterCurrent(fn: () => void) {
+    if (this.inJs) this.ioEffects.push(fn);
+    else this.at(this.now, false, fn, true);
+  }
+  private ioEffects: (() => void)[] = [];
   pending(): number {
     return this.items.filter((i) => !i.dead).length;
   }

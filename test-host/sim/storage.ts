@@ -26,11 +26,15 @@ export class SimFlash {
       for (const [k, v] of Object.entries(o)) this.files.set(k, Buffer.from(v as string, "base64"));
     }
   }
+  /** Told how long the host spent saving the flash file, so that I/O is not billed as interpreter time. */
+  onHostIo?: (hostMs: number) => void;
   persist() {
     if (!this.file) return;
+    const t0 = performance.now();
     const o: Record<string, string> = {};
     for (const [k, v] of this.files) o[k] = Buffer.from(v).toString("base64");
     fs.writeFileSync(this.file, JSON.stringify(o));
+    this.onHostIo?.(performance.now() - t0);
   }
   used() {
     let n = 0;

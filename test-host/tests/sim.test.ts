@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import { SimConsole } from "../sim/console";
 import { SimDevice } from "../sim/device";
 import { SimFlash, PowerCut, HEADER_BYTES } from "../sim/storage";
 import { credentialStore } from "../../src/prov/credentials";
@@ -105,4 +106,32 @@ test("credentials survive a power cut at every byte offset of a save: old or new
     offsets++;
   }
   assert.ok(offsets > 60);
+});
+
+test("console REPL as jsinteractive.c: echo, =result, DLE lines silent, continuation, Ctrl-C, output around the prompt", async () => {
+  const d = new SimDevice({ slowdown: 100 });
+  let out = "";
+  const c = new SimConsole(d, (raw) => { out += raw; });
+  d.boot();
+  const settle = () => { d.run(2000); return new Promise((r) => setImmediate(r)); };
+  await settle();
+  assert.ok(out.endsWith("\r\n>"), "prompt after the banner");
+  out = "";
+  c.input("1+2\r\n"); await settle(); // \r\n counts as one Enter
+  assert.equal(out, "1+2\r\n=3\r\n>");
+  out = "";
+  c.input("\x10print('<'+'<<', process.env.VERSION)\n"); await settle();
+  assert.equal(out, "<<< 2v29\r\n>", "no echo and no =undefined for a DLE line");
+  out = "";
+  c.input("var o = {\n a: 1\n}\n"); await settle();
+  assert.equal(out, "var o = {\r\n: a: 1\r\n:}\r\n=undefined\r\n>");
+  out = "";
+  c.input("abc\x03"); await settle();
+  assert.equal(out, "abc\r\x1b[J>", "Ctrl-C clears the typed line");
+  out = "";
+  c.input("setTimeout(function(){print('tick')},10)\n"); d.run(100); await settle();
+  assert.match(out, /=\d+\r\n>\r\x1b\[Jtick\r\n>$/, "output removes the prompt and returns it");
+  out = "";
+  c.input("nope()\n"); await settle();
+  assert.equal(out, "nope()\r\nUncaught ReferenceError: nope is not defined\r\n>");
 });

@@ -1,0 +1,239 @@
+// The user's workflow from the README: menuconfig (through a pseudo-terminal), flash with the official
+// espruino CLI into the simulator's serial console over TCP, watch it boot in the monitor; and every bad
+// input those commands meet, checked by its message and exit code.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import xterm from "@xterm/headless";
+import { CREDENTIAL_FILES } from "../../tools/board.mjs";
+import { colorizer } from "../../tools/monitor.mjs";
+import { SLOTS } from "../../src/prov/credentials";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "workflow-"));
+const procs = new Set<ChildProcess>();
+after(() => { for (const p of procs) p.kill("SIGKILL"); });
+
+interface Run { code: number | null; out: string; err: string }
+function run(cmd: string, args: string[], o: { input?: string; thenInput?: [RegExp, string]; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
+    procs.add(p);
+    let out = "", err = "";
+    let waiting = !!o.thenInput;
+    p.stdout.on("data", (d) => {
+      out += d;
+      // thenInput: once stdout matches, send the rest (e.g. Ctrl-] after the answer arrived).
+      if (waiting && o.thenInput![0].test(out)) { waiting = false; p.stdin.end(o.thenInput![1]); }
+    });
+    p.stderr.on("data", (d) => { err += d; });
+    if (o.thenInput) p.stdin.write(o.input ?? "");
+    else if (o.input !== undefined) p.stdin.end(o.input);
+    const t = setTimeout(() => p.kill("SIGKILL"), o.timeoutMs ?? 120_000);
+    p.on("close", (code) => { clearTimeout(t); procs.delete(p); resolve({ code, out, err }); });
+  });
+}
+
+/** npm run sim with a serial console on a free TCP port; resolves once it listens. */
+function sim(args: string[]): Promise<{ port: string; log: () => string; flash: string; stop: () => void }> {
+  const flash = path.join(tmp, `flash-${Math.random().toString(36).slice(2)}.json`);
+  const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--flash", flash, "--console-port", "0", ...args], { cwd: ROOT });
+  procs.add(p);
+  let out = "", err = "";
+  p.stdout.on("data", (d) => { out += d; });
+  return new Promise((resolve, reject) => {
+    p.stderr.on("data", (d) => {
+      err += d;
+      const m = /serial console on (tcp:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      if (m) resolve({ port: m[1]!, log: () => out, flash, stop: () => { p.kill(); procs.delete(p); } });
+    });
+    p.on("close", (c) => reject(new Error(`sim exited ${c}: ${err}`)));
+  });
+}
+
+test("menuconfig in a pseudo-terminal: move, help, choose, hidden options, range error, edit, save keeps comments", { timeout: 60_000 }, async () => {
+  const cfg = path.join(tmp, "sdkconfig.tui");
+  fs.copyFileSync(path.join(ROOT, "sdkconfig"), cfg);
+  const before = fs.readFileSync(cfg, "utf8");
+  const screen = new xterm.Terminal({ cols: 100, rows: 24, allowProposedApi: true });
+  // `script` gives the program a real pty (util-linux); stty sets the window size the UI lays out in.
+  const p = spawn("script", ["-qfec", `stty rows 24 cols 100; exec node tools/menuconfig.mjs --config ${cfg}`, "/dev/null"],
+    { cwd: ROOT, env: { ...process.env, TERM: "xterm-256color" } });
+  procs.add(p);
+  const closed = new Promise((r) => p.on("close", r));
+  p.stdout.on("data", (d) => screen.write(d));
+  screen.onData((d) => p.stdin.write(d)); // the terminal's answers (cursor position reports) go back, as a real one's do
+  const text = () => { const b = screen.buffer.active, r: string[] = []; for (let i = 0; i < screen.rows; i++) r.push(b.getLine(i)!.translateToString(true)); return r.join("\n"); };
+  const selected = () => { // the row drawn in inverse video
+    const b = screen.buffer.active;
+    for (let i = 0; i < screen.rows; i++) if (b.getLine(i)!.getCell(2)?.isInverse()) return b.getLine(i)!.translateToString(true).trim();
+    return "";
+  };
+  const until = async (re: RegExp, what: string) => {
+    for (let i = 0; i < 100 && !re.test(text()); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(text(), re, `${what}\n--- screen ---\n${text()}`);
+  };
+  const keys = async (k: string) => { p.stdin.write(k); await new Promise((r) => setTimeout(r, 150)); };
+  const DOWN = "\x1b[B", UP = "\x1b[A", ENTER = "\r", BACKSPACE = "\x7f";
+
+  await until(/Proof of possession \(PoP\)\s+"abcd1234"/, "menu shows the options and values");
+  assert.match(selected(), /^Provisioning transport/);
+  await keys(DOWN);
+  assert.match(selected(), /^Security version\s+1/);
+  await keys("?");
+  await until(/X25519 key exchange \+ proof of possession/, "? shows the option's help");
+  await keys(ENTER);
+  await until(/choose with/, "a choice opens its list");
+  await keys(UP); await keys(ENTER); // 1 → 0
+  await until(/Security version\s+0/, "security 0 chosen");
+  assert.doesNotMatch(text(), /Proof of possession|X25519 ladder/, "options that depend on security 1 are hidden");
+  // BLE auto-stop delay: out of range first (refused, value kept), then a good value.
+  for (let i = 0; i < 3; i++) await keys(DOWN);
+  assert.match(selected(), /^BLE auto-stop delay/);
+  await keys(ENTER); await keys(BACKSPACE + BACKSPACE + "2" + ENTER);
+  await until(/not changed: "2" is out of range: must be an integer from 5 to 600/, "range enforced");
+  assert.match(selected(), /BLE auto-stop delay \(s\)\s+30/);
+  await keys(ENTER); await keys(BACKSPACE + BACKSPACE + "45" + ENTER);
+  await until(/BLE auto-stop delay \(s\)\s+45/, "value accepted");
+  await keys("s");
+  await closed;
+  const saved = fs.readFileSync(cfg, "utf8");
+  assert.match(saved, /^CONFIG_PROV_SECURITY_VERSION=0$/m);
+  assert.match(saved, /^CONFIG_PROV_AUTOSTOP_S=45$/m);
+  assert.deepEqual(saved.split("\n").filter((l) => l.startsWith("#")), before.split("\n").filter((l) => l.startsWith("#")), "comments intact");
+  assert.equal(saved.split("\n").length, before.split("\n").length, "no lines added or lost");
+});
+
+test("menuconfig quit without saving leaves the file as it was", { timeout: 30_000 }, async () => {
+  const cfg = path.join(tmp, "sdkconfig.quit");
+  fs.copyFileSync(path.join(ROOT, "sdkconfig"), cfg);
+  const p = spawn("script", ["-qfec", `stty rows 24 cols 100; exec node tools/menuconfig.mjs --config ${cfg}`, "/dev/null"], { cwd: ROOT, env: { ...process.env, TERM: "xterm-256color" } });
+  procs.add(p);
+  const closed = new Promise((r) => p.on("close", r));
+  let out = "";
+  p.stdout.on("data", (d) => { out += d; });
+  const step = async (k: string) => { await new Promise((r) => setTimeout(r, 400)); p.stdin.write(k); };
+  await step("\x1b[B"); await step("\x1b[B"); await step("\x1b[B"); await step("\x1b[B"); await step("\r"); // toggle reset-on-boot
+  await step("q"); await step("y");
+  await closed;
+  assert.match(out, /quit without saving your changes\? \(y\/n\)/);
+  assert.match(out, /not saved/);
+  assert.equal(fs.readFileSync(cfg, "utf8"), fs.readFileSync(path.join(ROOT, "sdkconfig"), "utf8"));
+});
+
+test("menuconfig --set / --list for scripts, with clear errors", async () => {
+  const cfg = path.join(tmp, "sdkconfig.set");
+  fs.copyFileSync(path.join(ROOT, "sdkconfig"), cfg);
+  let r = await run("node", ["tools/menuconfig.mjs", "--config", cfg, "--set", "PROV_POP=s3cret pop", "--set", "CONFIG_LOG_LEVEL=debug", "--list"]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /CONFIG_PROV_POP="s3cret pop"/);
+  assert.match(r.out, /CONFIG_LOG_LEVEL="debug"\s+\[none\|error\|warn\|info\|debug\]/);
+  assert.match(r.out, /CONFIG_PROV_VERSION_STRING="V0.1".*not used unless PROV_VERSION_STYLE!=json/);
+  r = await run("node", ["tools/menuconfig.mjs", "--config", cfg, "--set", "PROV_SECURTY_VERSION=0"]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /unknown option PROV_SECURTY_VERSION \(did you mean PROV_SECURITY_VERSION\?/);
+  r = await run("node", ["tools/menuconfig.mjs", "--config", cfg, "--set", "PROV_AUTOSTOP_S=1000"]);
+  assert.match(r.err, /CONFIG_PROV_AUTOSTOP_S=1000 is out of range: must be an integer from 5 to 600/);
+  r = await run("node", ["tools/menuconfig.mjs", "--config", cfg], { input: "" });
+  assert.equal(r.code, 2);
+  assert.match(r.err, /the menu needs a terminal; in scripts use --set KEY=VALUE or --list/);
+  assert.match(fs.readFileSync(cfg, "utf8"), /CONFIG_PROV_POP="s3cret pop"/, "failed --set changed nothing");
+});
+
+test("flash over TCP with the real espruino CLI: blank simulated board → upload → verify → reboot → monitor shows the boot", { timeout: 180_000 }, async () => {
+  const s = await sim(["--blank"]);
+  try {
+    const r = await run("bash", ["flash.sh", "--port", s.port, "--erase"]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /board: ESP32, Espruino 2v29, BLE and crypto present; bundle [\d,]+ B fits/);
+    assert.match(r.out, /\+ node_modules\/\.bin\/espruino --no-ble -q -p tcp:\/\/127\.0\.0\.1:\d+ -b 115200 --storage \.boot0:dist\/flash\/esp32\.js/);
+    assert.match(r.out, /verified: \.boot0 on the board is [\d,]+ bytes, CRC32 [0-9a-f]{8}, same as dist\/flash\/esp32\.js/);
+    assert.match(r.out, /erased saved Wi-Fi credentials/);
+    // The monitor reboots the board on connect (as idf.py monitor resets the chip) and shows the boot.
+    const boot = await run("node", ["tools/monitor.mjs", "--port", s.port], { input: "", thenInput: [/Provisioning started with BLE devname : PROV_261FCC/, "\x1d"], timeoutMs: 60_000 });
+    assert.equal(boot.code, 0, boot.err);
+    assert.match(boot.err, /--- monitor on tcp:\/\/127\.0\.0\.1:\d+ at 115200 baud --- Quit: Ctrl\+\] ---/);
+    assert.match(boot.out, /rst:0xc \(SW_CPU_RESET\)[\s\S]*I \(\d+\) app: Starting BLE provisioning[\s\S]*Provisioning started with BLE devname : PROV_261FCC/);
+    const stored = JSON.parse(fs.readFileSync(s.flash, "utf8"));
+    assert.equal(Buffer.from(stored[".boot0"], "base64").toString("latin1"), fs.readFileSync(path.join(ROOT, "dist/flash/esp32.js"), "latin1"));
+    // Typing at the REPL through the monitor, then Ctrl-].
+    const live = await run("node", ["tools/monitor.mjs", "--port", s.port, "--no-reset"], { input: "print('hello from' + ' the REPL')\n", thenInput: [/hello from the REPL/, "\x1d"], timeoutMs: 60_000 });
+    assert.equal(live.code, 0, live.err);
+    assert.match(live.out, /hello from the REPL/);
+    assert.doesNotMatch(live.out, /rst:0xc/, "--no-reset leaves the board running");
+    assert.match(live.err, /--- exit ---/);
+  } finally {
+    s.stop();
+  }
+});
+
+test("flash refuses bad input with a clear message and a non-zero exit", { timeout: 180_000 }, async () => {
+  let r = await run("bash", ["flash.sh"]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /flash: --port is required/);
+  r = await run("bash", ["flash.sh", "--port", "/dev/ttyNOPE0"]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /flash: port \/dev\/ttyNOPE0 does not exist: is the board plugged in\?/);
+  r = await run("bash", ["flash.sh", "--port", "/dev/ttyUSB0", "--speed", "9600"]);
+  assert.match(r.err, /flash: unknown argument '--speed'/);
+  const dry = await run("bash", ["flash.sh", "--port", "/dev/ttyUSB0", "--erase", "--dry-run"]);
+  assert.equal(dry.code, 0, dry.err);
+  assert.deepEqual(dry.out.trim().split("\n").map((l) => l.split(" ").slice(0, 3).join(" ")),
+    ["+ node tools/build.mjs", "+ node tools/board.mjs", "+ node_modules/.bin/espruino --no-ble", "+ node tools/board.mjs"]);
+  assert.match(dry.out, /finish .* --erase$/m);
+
+  // Nothing listening, and something listening that is not Espruino.
+  r = await run("bash", ["flash.sh", "--port", "tcp://127.0.0.1:9"]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /flash: cannot connect to tcp:\/\/127\.0\.0\.1:9: ECONNREFUSED/);
+  const http = net.createServer((c) => c.on("data", () => c.write("HTTP/1.1 400 Bad Request\r\n\r\n"))).listen(0, "127.0.0.1");
+  await new Promise((res) => http.once("listening", res));
+  r = await run("bash", ["flash.sh", "--port", `tcp://127.0.0.1:${(http.address() as net.AddressInfo).port}`]);
+  http.close();
+  assert.equal(r.code, 1);
+  assert.match(r.err, /does not answer like an Espruino REPL \(no '>' prompt within 6 s; got "HTTP\/1\.1 400/);
+
+  // Boards whose Espruino build does not fit: each is read from process.env before anything is written.
+  const cases: [string[], RegExp][] = [
+    [["--espruino-version", "2v19"], /the board runs Espruino 2v19; this firmware needs 2v29 or newer/],
+    [["--without", "ble"], /this Espruino build \(2v29\) has no Bluetooth \(NRF is undefined\)/],
+    [["--without", "crypto"], /lacks the crypto module that Security 1 needs/],
+    [["--storage-bytes", "16384"], /the bundle is [\d,]+ bytes but the board's Storage has [\d,]+ bytes free/],
+  ];
+  await Promise.all(cases.map(async ([args, msg]) => {
+    const s = await sim(["--blank", ...args]);
+    try {
+      const f = await run("bash", ["flash.sh", "--port", s.port]);
+      assert.equal(f.code, 1, `${args.join(" ")}: ${f.out}${f.err}`);
+      assert.match(f.err, msg);
+      assert.doesNotMatch(f.out, /espruino --no-ble/, "nothing uploaded");
+      assert.equal(JSON.parse(fs.existsSync(s.flash) ? fs.readFileSync(s.flash, "utf8") : "{}")[".boot0"], undefined);
+    } finally {
+      s.stop();
+    }
+  }));
+});
+
+test("monitor colours ESP-IDF lines by level, also when a line arrives in pieces", async () => {
+  let out = "";
+  const c = colorizer((t: string) => { out += t; });
+  c("I (500) app: Starting\r\nW (5"); c("01) wifi: slow\r\nE (502) x: bad\r\nD (503) y: z\r\n>");
+  assert.equal(out, "\x1b[0;32mI (500) app: Starting\x1b[0m\r\n\x1b[0;33mW (501) wifi: slow\x1b[0m\r\n\x1b[0;31mE (502) x: bad\x1b[0m\r\nD (503) y: z\r\n>");
+});
+
+test("monitor: missing port and unknown arguments", async () => {
+  let r = await run("node", ["tools/monitor.mjs"]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /monitor: --port is required/);
+  r = await run("node", ["tools/monitor.mjs", "--port", "/dev/ttyNOPE0"]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /monitor: port \/dev\/ttyNOPE0 does not exist/);
+});
+
+test("flash --erase wipes exactly the firmware's credential files", () => {
+  assert.deepEqual(CREDENTIAL_FILES, SLOTS);
+});
