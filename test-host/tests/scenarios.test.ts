@@ -11,11 +11,18 @@ import { SimDevice } from "../sim/device";
 import { DEFAULT_SLOWDOWN } from "../sim/scheduler";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "prov-"));
-const SEED = path.join(tmp, "seed.js");
+const SEED = path.join(tmp, "seed.js"), SEED_SEC1 = path.join(tmp, "seed-sec1.js"), SEC0 = path.join(tmp, "sec0.js");
 before(async () => {
-  const cfg = path.join(tmp, "sdkconfig.seed");
-  fs.writeFileSync(cfg, 'CONFIG_PROV_SECURITY_VERSION=0\nCONFIG_PROV_VERSION_STYLE="fixed"\n');
-  await build({ board: "esp32", config: cfg, out: SEED });
+  const configs: [string, string][] = [
+    [SEED, 'CONFIG_PROV_SECURITY_VERSION=0\nCONFIG_PROV_VERSION_STYLE="fixed"\n'],
+    [SEED_SEC1, 'CONFIG_PROV_SECURITY_VERSION=1\nCONFIG_PROV_VERSION_STYLE="fixed"\n'],
+    [SEC0, "CONFIG_PROV_SECURITY_VERSION=0\n"],
+  ];
+  for (const [out, text] of configs) {
+    const cfg = out.replace(/\.js$/, ".sdkconfig");
+    fs.writeFileSync(cfg, text);
+    await build({ board: "esp32", config: cfg, out });
+  }
 });
 
 const order = (d: SimDevice, lines: RegExp[]) => {
@@ -62,11 +69,15 @@ test("wrong password → ConnectionFailed/AuthError; a retry with new credential
   assert.equal(d.boots, 1);
 });
 
-test("unknown SSID → NetworkNotFound with the seed's troubleshooting lines", async () => {
+test("unknown SSID → NetworkNotFound with the seed's troubleshooting lines; a retry works without reboot", async () => {
   const d = device();
   const r = await provisionSim(d, { ssid: "nosuchnet" });
   assert.equal(r.failReason, "Incorrect SSID");
   order(d, [/E \(\d+\) app_prov: STA Disconnected/, /E \(\d+\) app_prov: Disconnect reason : 201/, /I \(\d+\) app_prov: STA AP Not found/, /Disconnected state/]);
+  d.run(15000);
+  const good = await provisionSim(d);
+  assert.equal(good.ok, true, "a retry with the right SSID works without a reboot");
+  assert.equal(d.boots, 1);
 });
 
 test("oversize SSID and bad bssid get InvalidArgument and keep the connection", async () => {
@@ -83,6 +94,24 @@ test("seed-era client (esp_prov v3.2: fixed 0000ff5x UUIDs, proto-ver V0.1) agai
   assert.equal(r.ok, true);
   assert.equal(r.transcript[1]!.req, "5203a20100");
   assert.equal(r.transcript[1]!.resp, "52050801aa0100");
+});
+
+test("seed-era client (fixed 0000ff5x UUIDs, proto-ver V0.1) against a security 1 build: PoP session, Connected", async () => {
+  const d = device({ bundle: SEED_SEC1 });
+  const r = await provisionSim(d, { era: "seed", secVer: 1 });
+  assert.equal(r.ok, true);
+  assert.ok(d.lines().some((l) => /security1: Secure session established/.test(l)));
+  order(d, [/WiFi Credentials Received/, /WiFi Credentials Applied/, /STA Got IP/, /Connected state/]);
+});
+
+test("modern client (advert service UUID, 0x2901 names, capabilities JSON) against a security 0 build", async () => {
+  const d = device({ bundle: SEC0 });
+  const r = await provisionSim(d, { secVer: 0 });
+  assert.equal(r.ok, true);
+  assert.equal(r.ip, "192.168.43.220");
+  assert.ok(!d.lines().some((l) => /security1/.test(l)));
+  d.run(35000);
+  order(d, [/Connected state/, /Stopping provisioning/, /Provisioning stopped/, /Found ssid myssid/, /Starting WiFi station/]);
 });
 
 test("reset: reprovision() erases credentials and comes back in provisioning", async () => {
