@@ -204,6 +204,17 @@ test("flash refuses bad input with a clear message and a non-zero exit", { timeo
     [["--without", "crypto"], /lacks the crypto module that Security 1 needs/],
     [["--storage-bytes", "16384"], /the bundle is [\d,]+ bytes but the board's Storage has [\d,]+ bytes free/],
   ];
+  // The board file's budget (boards/esp32.json bundleBudget 65,536 B), with a bundle that exceeds it.
+  const big = path.join(tmp, "big.js");
+  fs.writeFileSync(big, "x".repeat(70_000));
+  const s0 = await sim(["--blank"]);
+  try {
+    const b = await run("node", ["tools/board.mjs", "check", "--port", s0.port, "--board", "esp32", "--bundle", big]);
+    assert.equal(b.code, 1);
+    assert.match(b.err, /flash: the bundle is 70,000 bytes, larger than the esp32 budget of 65,536 bytes \(boards\/esp32\.json bundleBudget\)/);
+  } finally {
+    s0.stop();
+  }
   await Promise.all(cases.map(async ([args, msg]) => {
     const s = await sim(["--blank", ...args]);
     try {
