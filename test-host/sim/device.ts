@@ -212,8 +212,6 @@ export class SimDevice {
       },
       ESP32: {
         reboot: () => dev.scheduleReboot(),
-        // jswrap_espruino.c E.CRC32: the standard CRC-32 (as zlib) of a string or array.
-        CRC32: native((v: unknown) => zlib.crc32(bytes(v)), (v) => 0.1 + bytes(v).length * 0.0002),
         enableBLE: (on: boolean) => {
           dev.nvs.ble = !!on;
           // jswrap_esp32.c: jsfRemoveCodeFromFlash() then esp_restart()
