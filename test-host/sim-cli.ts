@@ -60,7 +60,7 @@ if (repl) {
   net.createServer((s) => {
     sockets.add(s);
     s.setNoDelay(true);
-    s.on("data", (b) => { if (process.env.SIM_CONSOLE_TRACE) fs.appendFileSync(process.env.SIM_CONSOLE_TRACE, b); repl.input(b.toString("latin1")); });
+    s.on("data", (b) => repl.input(b.toString("latin1")));
     s.on("close", () => sockets.delete(s));
     s.on("error", () => sockets.delete(s));
   }).listen(Number(o["console-port"]), "127.0.0.1", function (this: net.Server) {

@@ -9,18 +9,15 @@
 //       credentials, and reboots the board.
 // Exit 0 on success; 1 with a one-line reason otherwise; 2 for bad arguments.
 import fs from "node:fs";
-import path from "node:path";
 import zlib from "node:zlib";
 import { openPort, PortError } from "./port.mjs";
-import { root } from "./config.mjs";
+import { readBoard, BoardError } from "./build-config.mjs";
 
 /** src/prov/credentials.ts SLOTS (test-host/tests/workflow.test.ts pins that they agree). */
 export const CREDENTIAL_FILES = ["prov.cred.a", "prov.cred.b"];
 
 const HELP = `usage: node tools/board.mjs check  --port PORT [--baud 115200] [--board esp32] --bundle FILE
        node tools/board.mjs finish --port PORT [--baud 115200] --bundle FILE [--file .boot0] [--erase]`;
-
-class BoardError extends Error {}
 
 /** "2v29" / "2v29.14" → comparable number. */
 export function versionNumber(v) {
@@ -66,12 +63,6 @@ async function repl(spec, baud) {
     send(code) { port.write(`\x10${code}\n`); },
     close() { port.close(); },
   };
-}
-
-function readBoard(id) {
-  const f = path.join(root, "boards", id + ".json");
-  if (!fs.existsSync(f)) throw new BoardError(`unknown board '${id}': boards/ has ${fs.readdirSync(path.join(root, "boards")).filter((n) => n !== "board.schema.json" && n.endsWith(".json")).map((n) => n.slice(0, -5)).join(", ")}`);
-  return JSON.parse(fs.readFileSync(f, "utf8"));
 }
 
 function readBundle(file) {

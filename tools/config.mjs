@@ -16,10 +16,12 @@ function allowed(o) {
   return `a quoted string of at most ${o.maxLength} characters` + (o.pattern ? ` matching ${o.pattern}` : "");
 }
 
-/** Edit distance, for "did you mean". */
+/** The option key closest to a mistyped one, for "did you mean". */
 export function nearestKey(key) {
   return schema.options.map((x) => x.key).sort((a, b) => distance(a, key) - distance(b, key))[0];
 }
+
+/** Edit distance. */
 function distance(a, b) {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
@@ -87,10 +89,7 @@ export function readConfig(file) {
     const m = /^CONFIG_([A-Z0-9_]+)=(.*)$/.exec(t);
     if (!m) throw new ConfigError(`${name}:${i + 1}: "${t}" is not CONFIG_KEY=value`);
     const o = schema.options.find((x) => x.key === m[1]);
-    if (!o) {
-      const near = schema.options.map((x) => x.key).sort((a, b) => distance(a, m[1]) - distance(b, m[1]))[0];
-      throw new ConfigError(`${name}:${i + 1}: unknown option CONFIG_${m[1]} (did you mean CONFIG_${near}?)`);
-    }
+    if (!o) throw new ConfigError(`${name}:${i + 1}: unknown option CONFIG_${m[1]} (did you mean CONFIG_${nearestKey(m[1])}?)`);
     if (seen.has(o.key)) throw new ConfigError(`${name}:${i + 1}: CONFIG_${o.key} is set twice`);
     seen.add(o.key);
     try {

@@ -14,6 +14,8 @@ Keys go to the board's REPL; Ctrl-] quits.`;
 
 const COLOR = { E: "\x1b[0;31m", W: "\x1b[0;33m", I: "\x1b[0;32m" };
 const LOG_LINE = /^([EWIDV]) \(\d+\) [^:]*:/;
+/** A console line without what precedes log text on it: `\r`, the prompt, the erase-line sequence. */
+const bare = (line) => line.replace(/^[\r>]*(\x1b\[J)?/, "");
 const LOG_START = /^[EWIDV](?: (?:\(\d*(?:\)(?: [^:]*:?)?)?)?)?$|^[EWIDV] \(\d+\) [^:]*:/;
 
 /** Colours complete lines; a partial line (the `>` prompt, typing) is passed through at once, uncoloured. */
@@ -25,13 +27,13 @@ export function colorizer(write, color = true) {
     const parts = (partial + chunk).split("\n");
     partial = parts.pop();
     for (const p of parts) {
-      const bare = p.replace(/^[\r>]*(\x1b\[J)?/, "");
-      const m = color && !shown && !bare.includes("\x1b[") && LOG_LINE.exec(bare);
+      const text = bare(p);
+      const m = color && !shown && !text.includes("\x1b[") && LOG_LINE.exec(text);
       write(m && COLOR[m[1]] ? COLOR[m[1]] + p.replace(/\r$/, "") + "\x1b[0m\r\n" : p.slice(shown) + "\n");
       shown = 0;
     }
     // The start of what may be a log line waits briefly for the rest (to be coloured whole).
-    if (color && !shown && LOG_START.test(partial.replace(/^[\r>]*(\x1b\[J)?/, ""))) timer = setTimeout(flush, 100);
+    if (color && !shown && LOG_START.test(bare(partial))) timer = setTimeout(flush, 100);
     else flush();
   };
 }

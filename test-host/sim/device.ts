@@ -40,6 +40,17 @@ export interface DeviceOptions {
 
 export interface LogLine { t: number; line: string }
 
+/**
+ * Runs fn (a V8 compile) without billing it as interpreter time: Espruino executes source text as it reads
+ * it, so only running the code costs. --no-lazy makes V8 compile every function now rather than on first
+ * call, which would otherwise land in the billed run.
+ */
+function compileUnbilled<T>(sched: Scheduler, fn: () => T): T {
+  const t0 = performance.now();
+  v8.setFlagsFromString("--no-lazy");
+  try { return fn(); } finally { v8.setFlagsFromString("--lazy"); sched.charge(0, performance.now() - t0); }
+}
+
 /** Espruino's rand(): multiply-with-carry with fixed seeds, never auto-seeded (src/jsutils.c). */
 export function espruinoRand() {
   let w = 0xdeadbeef >>> 0, z = 0xcafebabe >>> 0;
@@ -76,7 +87,7 @@ export class SimDevice {
   }
 
   /** Console listeners (the REPL on --console-port): raw text as the UART would carry it. */
-  consoles: { output(text: string): void; booted(soft: boolean): void }[] = [];
+  consoles: { output(text: string): void; booted(soft: boolean): void; setEcho(on: boolean): void }[] = [];
 
   print(line: string) {
     for (const l of line.split("\n")) {
@@ -88,10 +99,7 @@ export class SimDevice {
 
   /** Runs source text in the interpreter's global scope (the REPL, `espruino -e`). */
   evaluate(code: string): unknown {
-    // V8 compiling the text is not interpreter time (Espruino parses as it executes): bill only the run.
-    const t0 = performance.now(), script = new vm.Script(code, { filename: "REPL" });
-    this.sched.charge(0, performance.now() - t0);
-    return script.runInContext(this.ctx);
+    return compileUnbilled(this.sched, () => new vm.Script(code, { filename: "REPL" })).runInContext(this.ctx);
   }
 
   private uncaught(e: unknown) {
@@ -168,7 +176,7 @@ export class SimDevice {
       // jswrap_interactive.c: load() re-runs the boot code, reset() clears RAM without it.
       load: () => dev.scheduleReboot(true),
       reset: () => dev.scheduleReboot(true, false),
-      echo: (on: boolean) => { for (const c of dev.consoles as { setEcho?(on: boolean): void }[]) c.setEcho?.(!!on); },
+      echo: (on: boolean) => { for (const c of dev.consoles) c.setEcho(!!on); },
       console: { log: (...a: unknown[]) => dev.print(espruinoLog(a)) },
       print: (...a: unknown[]) => dev.print(espruinoLog(a)),
       require: (name: string) => {
@@ -207,7 +215,7 @@ export class SimDevice {
         getErrorFlags: () => [],
         reboot: () => dev.scheduleReboot(),
         // jswrap_espruino.c E.CRC32: the standard CRC-32 (as zlib) of a string or array.
-        CRC32: native((v: unknown) => zlib.crc32(bytes(v)), (v) => 0.1 + bytes(v).length * 0.0002),
+        CRC32: native((v: unknown) => zlib.crc32(bytes(v)), (v) => 0.1 + (Number((v as { length?: number })?.length) || 0) * 0.0002),
         on: () => { /* E.on('init') is not used */ },
       },
       ESP32: {
@@ -240,13 +248,9 @@ export class SimDevice {
       __json: (v: unknown) => (v === undefined ? "null" : espruinoJSON(v)),
       __rand: () => { dev.insecureRandomCalls++; return rand() / 0x80000000; },
     }));
-    // `new Function(src)`: V8 compiling src is not interpreter time either (Espruino keeps the text).
+    // `new Function(src)` compiles too (Espruino just keeps the text).
     const RealFunction = vm.runInContext("Function", ctx) as FunctionConstructor;
-    const CompileTimedFunction = function (...a: string[]) {
-      const t0 = performance.now();
-      v8.setFlagsFromString("--no-lazy");
-      try { return RealFunction(...a); } finally { v8.setFlagsFromString("--lazy"); sched.charge(0, performance.now() - t0); }
-    };
+    const CompileTimedFunction = function (...a: string[]) { return compileUnbilled(sched, () => RealFunction(...a)); };
     CompileTimedFunction.prototype = RealFunction.prototype;
     ctx.Function = CompileTimedFunction;
     if (!this.nvs.ble) this.print("WARNING: Bluetooth is disabled per ESP32.enableBLE(false)");
@@ -255,16 +259,7 @@ export class SimDevice {
       const code = bootCode ? this.flash.files.get(f) : undefined;
       if (!code) continue;
       ran = true;
-      sched.at(sched.now, true, () => {
-        // V8 compiling the file is not interpreter time (Espruino executes the text as it reads it).
-        // Eager compilation (--no-lazy) keeps V8's lazy per-function compiling out of the billed run too.
-        const t0 = performance.now();
-        v8.setFlagsFromString("--no-lazy");
-        const script = new vm.Script(Buffer.from(code).toString("latin1"), { filename: f });
-        v8.setFlagsFromString("--lazy");
-        sched.charge(0, performance.now() - t0);
-        script.runInContext(ctx);
-      });
+      sched.at(sched.now, true, () => compileUnbilled(sched, () => new vm.Script(Buffer.from(code).toString("latin1"), { filename: f })).runInContext(ctx));
     }
     if (!ran) BANNER.forEach((l) => this.print(l.replace("2v29", this.version())));
     this.sched.step();

@@ -27,7 +27,14 @@ export const DEFAULT_EVENT_MS = 15;
 
 interface Item { t: number; seq: number; js: boolean; fn: () => void; id: number; dead?: boolean; io?: boolean }
 
-const rank = (i: { io?: boolean }) => (i.io ? 0 : 1);
+/**
+ * Which of two items starting at the same moment goes first: console input and prompt returns (jsiIdle
+ * handles IO before timers), then the earliest due, then the earliest scheduled (Espruino's timer list order).
+ */
+function before(a: Item, b: Item): boolean {
+  if (!!a.io !== !!b.io) return !!a.io;
+  return a.t !== b.t ? a.t < b.t : a.seq < b.seq;
+}
 
 export class Scheduler {
   now = 0;
@@ -63,9 +70,7 @@ export class Scheduler {
     this.items = this.items.filter((i) => !i.dead);
     for (const i of this.items) {
       const t = i.js ? Math.max(i.t, this.busyUntil) : i.t;
-      // Equal start times: console input first (jsiIdle handles IO events before timers), then the earliest
-      // due, then the earliest scheduled (Espruino's timer list order).
-      if (t < bestT || (t === bestT && best && (rank(i) < rank(best) || (rank(i) === rank(best) && (i.t < best.t || (i.t === best.t && i.seq < best.seq)))))) { best = i; bestT = t; }
+      if (t < bestT || (t === bestT && best && before(i, best))) { best = i; bestT = t; }
     }
     return best;
   }
@@ -86,11 +91,9 @@ export class Scheduler {
     const hostMs = Math.max(0, Number(process.hrtime.bigint() - h0) / 1e6 - this.excludedHostMs);
     this.jsHostMs += hostMs;
     this.busyUntil = this.now + this.eventMs + hostMs * this.slowdown + this.charged * (this.slowdown / DEFAULT_SLOWDOWN);
-    const fx = this.effects, io = this.ioEffects;
+    const fx = this.effects;
     this.effects = [];
-    this.ioEffects = [];
-    for (const f of fx) this.at(this.busyUntil, false, f);
-    for (const f of io) this.at(this.busyUntil, false, f, true); // before timers due at the same moment
+    for (const e of fx) this.at(this.busyUntil, false, e.fn, e.io);
     return true;
   }
   /** Advances virtual time to t, running everything due. */
@@ -109,21 +112,20 @@ export class Scheduler {
   private inJs = false;
   /** Start time of the JS item running now (or last run). */
   jsStartedAt = 0;
-  private effects: (() => void)[] = [];
+  private effects: { fn: () => void; io: boolean }[] = [];
   /**
    * An effect of JS code that other tasks can observe (a GATT value, a link drop): it becomes visible
    * when the running JS item has finished, i.e. after its device-time cost.
    */
   effect(fn: () => void) {
-    if (this.inJs) this.effects.push(fn);
+    if (this.inJs) this.effects.push({ fn, io: false });
     else fn();
   }
   /** Runs fn once the running JS item has finished, or on the next step when no JS is running. */
   afterCurrent(fn: () => void) {
-    if (this.inJs) this.ioEffects.push(fn);
+    if (this.inJs) this.effects.push({ fn, io: true });
     else this.at(this.now, false, fn, true);
   }
-  private ioEffects: (() => void)[] = [];
   pending(): number {
     return this.items.filter((i) => !i.dead).length;
   }
