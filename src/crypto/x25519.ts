@@ -3,15 +3,23 @@
  * name look-up costs thousands of machine instructions while native helpers run at C speed
  * (espruino-interpreter-measured.md; figures from `npm run bench`).
  *
- * - A field element is 16 limbs of 16 bits kept in one Int32Array(47) in three layouts at once:
- *     [0..14]  38·x1 … 38·x15   (wrap-around part: 2^256 ≡ 38 mod p)
- *     [15..30] x0 … x15         (natural)
- *     [31..46] x15 … x0         (reversed)
- *   so limb t of a·b is ONE native dot product, E.convolve(aReversed, b, t) = Σ a[15-i]·b[i+t], with no
- *   operand preparation (Int32 elements are read faster than Float64 by the native loop).
- * - The field operations are unrolled straight-line code generated once per call (`new Function`): the
- *   dot product and the carry of a limb are one statement, and each result is written only in the layouts
- *   its consumers read. Unrolled source lives in RAM only while a scalar multiplication runs.
+ * - A field element is 12 limbs in radix 2^21.25 held as *scaled doubles* (Bernstein's floating-point
+ *   Curve25519 layout): limb t is an integer multiple of 2^POS[t], POS[t] = ceil(255·t/12), so a product of
+ *   two limbs already has the right weight and the wrap-around is ×19·2^-255 (2^255 ≡ 19 mod p). Twelve
+ *   limbs is the fewest for which every dot product stays exact in a double: after a carry |limb| ≤ half its
+ *   radix, and a product limb is at most 2^48.96 times its weight (2^50.96 for 4·a·b, the worst used here).
+ * - One Float64Array(35) holds an element in three layouts at once:
+ *     [0..10]  Z·x1 … Z·x11   (wrap-around part, Z = 19·2^-255)
+ *     [11..22] x0 … x11       (natural)
+ *     [23..34] x11 … x0       (reversed)
+ *   so limb t of a·b is ONE native dot product, E.convolve(aReversed, b, t) = Σ a[11-i]·b[i+t], with no
+ *   operand preparation. Each result is written only in the layouts its consumers read (N, R, W below).
+ * - A carry rounds to the limb's grid with the add-and-subtract-a-constant trick (v + K − K, K = 1.5·2^(52+
+ *   POS[t+1])): two interpreter operations, and the limbs come out balanced (signed, |limb| ≤ half radix).
+ * - The ladder step has no field additions: they are folded into the dot products.
+ *     U = x2·x3 − z2·z3, V = x2·z3 − z2·x3       x3' = U²,  z3' = x1·V²       (the common factor 4 cancels)
+ *     S = x2² − z2²,  P = x2·z2,  Q = x2² + z2² + A·P   x2' = S²,  z2' = 4·P·Q  (A = 486662)
+ *   10 carried results and 12 dot products per limb position, against 10 products + 8 additions before.
  * - The ladder runs in slices (`defer` between groups of steps) so BLE/Wi-Fi events and the watchdog are
  *   served; the inversion is the 254-square/11-multiply addition chain.
  *
@@ -29,64 +37,136 @@ export function convolveJs(a: ArrayLike<number>, b: ArrayLike<number>, off: numb
   return s;
 }
 
-/** Which layouts an operation writes (see the file comment). W needs N: the windows span both. */
-var N = 1, R = 2, W = 4;
-
-/** Source of the statement storing `e` as limb k in the layouts of `m`. */
-function store(k: number, m: number, e: string): string {
-  var s = (m & N ? "o[" + (15 + k) + "]=" : "") + (m & R ? "o[" + (46 - k) + "]=" : "") + e;
-  return (m & W && k ? "o[" + (k - 1) + "]=38*(" + s + ")" : s) + ";";
+/**
+ * Per-multiplication tables, built by tables() and dropped when the result is out so they take no RAM
+ * between sessions: POS[t] = ceil(255·t/12) is limb t's bit position (radix 2^21.25) and WT[t] = 2^POS[t]
+ * its weight, built by exact doubling because Espruino's Math.pow(x, y) is exp(log(x)·y) for y ≥ 10
+ * (src/jswrap_math.c jswrap_math_pow), inexact even for powers of two. KL[t] is the rounding constant for
+ * limb t as a short literal (any double in [2^(52+e), 2^(53+e)) rounds v + K − K to the 2^e grid; Espruino
+ * has no toPrecision), ZW = 19·2^-255 the weight of a limb that wraps past 2^255.
+ */
+var POS: number[], WT: number[], KL: string[], ZW: number, running = 0;
+function tables() {
+  if (running++) return; // multiplications may overlap (a new key pair while an old session's one ends)
+  POS = [0]; WT = [1]; KL = [];
+  for (var p = 1; p <= 12; p++) {
+    POS.push(Math.ceil(255 * p / 12));
+    WT.push(WT[p - 1]! * (1 << (POS[p]! - POS[p - 1]!)));
+    var y = 6755399441055744 * WT[p]!, e = 0; // 1.5·2^52·weight as d.dde<e>
+    while (y >= 10) { y /= 10; e++; }
+    KL.push(Math.round(y * 100) / 100 + "e" + e);
+  }
+  ZW = 19 / WT[12]!;
 }
 
-/** Carry chain around limb expressions L(k): limb 15 first so its carry lands in limb 0 (×38). */
-function chain(m: number, L: (k: number) => string): string {
-  var s = "var v,c,h,l;v=" + L(15) + ";c=v/65536|0;h=v-c*65536;l=(v=" + L(0) + "+38*c)-(c=v/65536|0)*65536;";
-  for (var k = 1; k < 15; k++) s += store(k, m, "(v=" + L(k) + "+c)-(c=v/65536|0)*65536");
-  return s + store(15, m, "(v=h+c)-(c=v/65536|0)*65536") + store(0, m, "l+38*c");
+/** Which layouts an operation writes (see the file comment). W needs N: a window spans both. */
+var N = 1, R = 2, W = 4, NW = 5, NRW = 7;
+
+/** Source of the statement storing `e` as limb k of array `o` in the layouts of `m`. */
+function store(o: string, k: number, m: number, e: string): string {
+  var s = (m & N ? o + "[" + (11 + k) + "]=" : "") + (m & R ? o + "[" + (34 - k) + "]=" : "") + e;
+  return (m & W && k ? o + "[" + (k - 1) + "]=Z*(" + s + ")" : s) + ";";
 }
 
-type Op = (o: Int32Array, a: Int32Array, b: Int32Array | number) => void;
+interface Out { o: string; m: number; L: (k: number) => string }
 
 /**
- * Generates the field operations, each in the layout sets the ladder uses (every variant is RAM while a
- * scalar multiplication runs, so only three): m[mask] = a·b, k[N] = a·small, s[mask] = a + b, d[mask] = a − b.
+ * Carry chains for one or more results computed side by side (they may share the dot products made by
+ * `pre`). Limb 11 goes first so its carry lands in limb 0 (×Z); limbs 11 and 0 take the late carries last.
+ * Kt rounds limb t to its grid: c = v + Kt − Kt is the nearest multiple of 2^POS[t+1].
  */
-function ops(cv: Convolve) {
-  var src = "var m=[],k=[],s=[],d=[];", masks = [N, R, N | R | W];
-  for (var x = 0; x < 3; x++) {
-    var m = masks[x]!;
-    src += "m[" + m + "]=function(o,a,b){" + chain(m, function (k) { return "C(a,b," + k + ")"; }) + "};";
-    for (var j = 0; j < 2; j++) {
-      var f = "";
-      for (var i = 0; i < 16; i++) f += store(i, m, "a[" + (15 + i) + "]" + (j ? "-" : "+") + "b[" + (15 + i) + "]");
-      src += (j ? "d" : "s") + "[" + m + "]=function(o,a,b){" + f + "};";
+function chains(outs: Out[], pre: (k: number) => string): string {
+  var s = "var " + (pre(0) ? "X,Y," : ""), k: number, j: number, x: Out, q: string, v: string, c: string, h: string, l: string;
+  for (j = 0; j < outs.length; j++) { q = outs.length > 1 ? "" + j : ""; s += (j ? "," : "") + "v" + q + ",c" + q + ",h" + q + ",l" + q; }
+  s += ";";
+  for (k = -1; k < 12; k++) { // -1: the first pass over limb 11; 11: the late carries into limbs 11 and 0
+    s += k < 0 ? pre(11) : k < 11 ? pre(k) : "";
+    for (j = 0; j < outs.length; j++) {
+      x = outs[j]!; q = outs.length > 1 ? "" + j : "";
+      v = "v" + q; c = "c" + q; h = "h" + q; l = "l" + q;
+      if (k < 0) s += v + "=" + x.L(11) + ";" + c + "=" + v + "+" + KL[11] + "-" + KL[11] + ";" + h + "=" + v + "-" + c + ";";
+      else if (k === 0) s += l + "=(" + v + "=" + x.L(0) + "+Z*" + c + ")-(" + c + "=" + v + "+" + KL[0] + "-" + KL[0] + ");";
+      else if (k < 11) s += store(x.o, k, x.m, "(" + v + "=" + x.L(k) + "+" + c + ")-(" + c + "=" + v + "+" + KL[k] + "-" + KL[k] + ")");
+      else s += store(x.o, 11, x.m, "(" + v + "=" + h + "+" + c + ")-(" + c + "=" + v + "+" + KL[11] + "-" + KL[11] + ")") + store(x.o, 0, x.m, l + "+Z*" + c);
     }
   }
-  src += "k[" + N + "]=function(o,a,b){" + chain(N, function (k) { return "a[" + (15 + k) + "]*b"; }) + "};";
+  return s;
+}
+
+type Op = (o: Float64Array, a: Float64Array, b: Float64Array, e?: Float64Array, f?: Float64Array) => void;
+type Sq = (o: Float64Array, q: Float64Array, a: Float64Array, b: Float64Array, e: Float64Array, f: Float64Array, p: Float64Array) => void;
+
+/**
+ * Generates the field operations (straight-line code, RAM only while a scalar multiplication runs):
+ * m[mask](o,a,b) = a·b, f(o,a,b) = 4·a·b, d(o,a,b,e,f) = a·b − e·f, and s(o,q,a,b,e,f,p) giving
+ * o = a·b − e·f and q = a·b + e·f + A·p from the same two dot products per limb.
+ */
+function ops(cv: Convolve) {
+  var none = function () { return ""; }, names = ["C", "Z", "A"], vals: unknown[] = [cv, ZW, 486662];
+  var fn = function (args: string, body: string) { return "function(" + args + "){" + body + "}"; };
+  var mul = function (m: number, four: string) {
+    return fn("o,a,b", chains([{ o: "o", m: m, L: function (k) { return four + "C(a,b," + k + ")"; } }], none));
+  };
+  var src = "return{m:[" + mul(N, "") + "," + mul(R, "") + "," + mul(NRW, "") + "," + mul(NW, "") + "],f:[" + mul(NRW, "4*") + "," + mul(NW, "4*") + "]" +
+    ",d:" + fn("o,a,b,e,f", chains([{ o: "o", m: NRW, L: function (k) { return "C(a,b," + k + ")-C(e,f," + k + ")"; } }], none)) +
+    ",s:" + fn("o,q,a,b,e,f,p", chains([
+      { o: "o", m: NRW, L: function () { return "X-Y"; } },
+      { o: "q", m: NW, L: function (k) { return "X+Y+A*p[" + (34 - k) + "]"; } },
+    ], function (k) { return "X=C(a,b," + k + ");Y=C(e,f," + k + ");"; })) + "};";
   // eslint-disable-next-line no-new-func -- straight-line code is the point (see file comment)
-  return new Function("C", src + "return {m:m,k:k,s:s,d:d};")(cv) as { m: Op[]; k: Op[]; s: Op[]; d: Op[] };
+  var make = Function.apply(null, names.concat([src])) as (...v: unknown[]) => { m: Op[]; f: Op[]; d: Op; s: Sq };
+  return make.apply(null, vals);
 }
 
 /** Element: the layouts buffer and a view of its reversed run (typed arrays take no extra properties). */
-interface El { w: Int32Array; r: Int32Array }
+interface El { w: Float64Array; r: Float64Array }
 function el(): El {
-  var w = new Int32Array(47);
-  return { w: w, r: new Int32Array(w.buffer, 124, 16) };
+  var w = new Float64Array(35);
+  return { w: w, r: new Float64Array(w.buffer, 184, 12) };
 }
 
-/** Canonical little-endian encoding of natural limbs (tweetnacl pack25519 after a full floor carry). */
-function pack(o: Uint8Array, x: Int32Array) {
-  var t = new Float64Array(16), m = new Float64Array(16), i, j, b, c;
-  for (i = 0; i < 16; i++) t[i] = x[15 + i]!;
-  for (j = 0; j < 3; j++) {
+/** Writes limb values (scaled doubles) into all three layouts. */
+function set(x: El, limbs: ArrayLike<number>) {
+  for (var t = 0; t < 12; t++) {
+    x.w[11 + t] = x.w[34 - t] = limbs[t]!;
+    if (t) x.w[t - 1] = ZW * limbs[t]!;
+  }
+}
+
+/** u (little-endian, top bit masked as RFC 7748 §5 requires) as 12 scaled limbs. */
+function unpack(u: Uint8Array): Float64Array {
+  var m = new Float64Array(12), t = 0, w = 1; // w = 2^p, kept exact by doubling
+  for (var i = 0; i < 32; i++, w *= 256) {
+    var b = i === 31 ? u[i]! & 127 : u[i]!, p = 8 * i;
+    while (POS[t + 1]! <= p) t++;
+    var k = POS[t + 1]! - p; // bits of limb t still free at bit p
+    if (k >= 8) m[t] = m[t]! + b * w;
+    else {
+      m[t] = m[t]! + (b & ((1 << k) - 1)) * w;
+      m[t + 1] = m[t + 1]! + (b >> k) * WT[t + 1]!;
+    }
+  }
+  return m;
+}
+
+/** Canonical little-endian encoding of a natural-layout element (limbs may be negative). */
+function pack(o: Uint8Array, x: Float64Array) {
+  var t = new Float64Array(16), m = new Float64Array(16), i, j, b, c, e, more = true;
+  for (i = 0; i < 12; i++) {
+    e = POS[i]!;
+    t[e >> 4] = t[e >> 4]! + x[11 + i]! / WT[i]! * (1 << (e & 15)); // the limb's integer × 2^(e mod 16)
+  }
+  // Floor carries in radix 2^16 with 2^256 ≡ 38; a negative total gains 2p per wrapped borrow until ≥ 0.
+  while (more) {
+    more = false;
     for (i = 0; i < 16; i++) {
       c = Math.floor(t[i]! / 65536);
       t[i] = t[i]! - c * 65536;
       if (i < 15) t[i + 1] = t[i + 1]! + c;
-      else t[0] = t[0]! + 38 * c;
+      else if (c) { t[0] = t[0]! + 38 * c; more = true; }
     }
   }
-  for (j = 0; j < 2; j++) {
+  for (j = 0; j < 2; j++) { // now 0 ≤ value < 2^256 < 3p: subtract p while it fits (tweetnacl pack25519)
     m[0] = t[0]! - 0xffed;
     for (i = 1; i < 15; i++) {
       m[i] = t[i]! - 0xffff - ((m[i - 1]! >> 16) & 1);
@@ -128,20 +208,21 @@ export interface X25519Options {
  */
 export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (r: Uint8Array) => void): void {
   if (k.length !== 32 || u.length !== 32) throw new Error("x25519: scalar and point must be 32 bytes");
-  var F = ops(opt.cv || convolveJs), mul = F.m, add = F.s, sub = F.d, slice = opt.slice || 16;
-  var NRW = N | R | W;
+  tables();
+  var F = ops(opt.cv || convolveJs), mul = F.m, slice = opt.slice || 16;
   var z = new Uint8Array(k);
   z[31] = (z[31]! & 127) | 64;
   z[0] = z[0]! & 248;
-  var x1 = el(), x2 = el(), z2 = el(), x3 = el(), z3 = el(), a = el(), b = el(), c = el(), d = el(), cb = el(),
-    da = el(), aa = el(), bb = el(), e = el(), f = el(), s = el(), q = el(), w = el(), zero = el(), T: El, i: number;
-  var r: El[] = [], step = 0, sq = 0; // inversion registers (r[0] = z once the ladder ends)
-  for (i = 0; i < 10; i++) r.push(el());
-  for (i = 0; i < 16; i++) x1.w[15 + i] = u[2 * i]! + (u[2 * i + 1]! << 8);
-  x1.w[30] = x1.w[30]! & 0x7fff;
-  add[NRW]!(x1.w, x1.w, zero.w);
-  add[N]!(x3.w, x1.w, zero.w);
-  x2.w[15] = z3.w[15] = 1;
+  // State (x2:z2), (x3:z3), their next values, and six temporaries; after the ladder the last ten are the
+  // inversion's registers and scratch.
+  var x1 = el(), x2 = el(), z2 = el(), x3 = el(), z3 = el(), nx2 = el(), nz2 = el(), nx3 = el(), nz3 = el(),
+    P = el(), S = el(), Q = el(), U = el(), V = el(), Wv = el(), T: El;
+  var one = new Float64Array(12);
+  one[0] = 1;
+  set(x1, unpack(u));
+  set(x2, one);
+  set(x3, x1.w.subarray(11, 23));
+  set(z3, one);
   var bit = 254, swap = 0;
   function run(fn: () => boolean) {
     if (!opt.defer) { while (fn()) { /* all at once */ } return; }
@@ -149,34 +230,41 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
     var go = function () { if (fn()) dfr(go); };
     go();
   }
-  // Each line says which layouts a result needs: state and sums read naturally (N), left operands
-  // reversed (R), right operands need the 38· part (W).
+  // Layouts per result: left operands reversed (R), right operands natural + wrap (NW), both for squares
+  // and for the state, whose roles swap with the key bits (NRW = mul[2]).
   function ladder(): boolean {
     for (var n = 0; n < slice && bit >= 0; n++, bit--) {
-      var kt = (z[bit >> 3]! >> (bit & 7)) & 1;
+      var kt = (z[bit >> 3]! >> (bit & 7)) & 1, b1 = bit - 1;
       if (swap ^ kt) { T = x2; x2 = x3; x3 = T; T = z2; z2 = z3; z3 = T; }
       swap = kt;
-      add[NRW]!(a.w, x2.w, z2.w); sub[NRW]!(b.w, x2.w, z2.w);   // A, B: squared and right operands
-      add[R]!(c.w, x3.w, z3.w); sub[R]!(d.w, x3.w, z3.w);       // C, D: left operands only
-      mul[N]!(cb.w, c.r, b.w); mul[N]!(da.w, d.r, a.w);
-      mul[NRW]!(aa.w, a.r, a.w); mul[NRW]!(bb.w, b.r, b.w);
-      sub[NRW]!(e.w, aa.w, bb.w);                                // E = AA - BB
-      mul[N]!(x2.w, aa.r, bb.w);                                // x2 = AA·BB
-      F.k[N]!(f.w, e.w, 121665); add[R]!(f.w, f.w, aa.w);       // AA + a24·E
-      mul[N]!(z2.w, f.r, e.w);                                  // z2 = E·(AA + a24·E)
-      add[NRW]!(s.w, da.w, cb.w); mul[N]!(x3.w, s.r, s.w);      // x3 = (DA + CB)^2
-      sub[NRW]!(q.w, da.w, cb.w); mul[R]!(w.w, q.r, q.w);
-      mul[N]!(z3.w, w.r, x1.w);                                 // z3 = x1·(DA - CB)^2
+      // The pair the next step doubles (it swaps when the next bit differs) needs both layouts; the other
+      // pair is only a right operand there (NW). After the last step (x2:z2) is the result.
+      var nsw = b1 >= 0 && kt ^ ((z[b1 >> 3]! >> (b1 & 7)) & 1), m2 = nsw ? 1 : 0, m3 = nsw ? 0 : 1;
+      mul[1]!(P.w, x2.r, z2.w);                                  // P = x2·z2
+      F.s(S.w, Q.w, x2.r, x2.w, z2.r, z2.w, P.w);                // S = x2² − z2², Q = x2² + z2² + A·P
+      mul[2 + m2]!(nx2.w, S.r, S.w);                             // x2' = S²
+      F.f[m2]!(nz2.w, P.r, Q.w);                                 // z2' = 4·P·Q
+      if (bit > 2) { // the clamped scalar's bits 2..0 are 0: from there on (x3:z3) never reaches the result
+        F.d(U.w, x2.r, x3.w, z2.r, z3.w);                        // U = x2·x3 − z2·z3
+        F.d(V.w, x2.r, z3.w, z2.r, x3.w);                        // V = x2·z3 − z2·x3
+        mul[2 + m3]!(nx3.w, U.r, U.w);                           // x3' = U²
+        mul[1]!(Wv.w, V.r, V.w);
+        mul[2 + m3]!(nz3.w, Wv.r, x1.w);                         // z3' = x1·V²
+      }
+      T = x2; x2 = nx2; nx2 = T; T = z2; z2 = nz2; nz2 = T;
+      T = x3; x3 = nx3; nx3 = T; T = z3; z3 = nz3; nz3 = T;
     }
     if (bit >= 0) return true;
     if (swap) { T = x2; x2 = x3; x3 = T; T = z2; z2 = z3; z3 = T; }
-    add[NRW]!(r[0]!.w, z2.w, zero.w);
+    r = [z2, nx2, nz2, nx3, nz3, P, S, Q, U, V];
+    s = Wv;
     run(invert);
     return false;
   }
-  /** r[j] = s·t via the scratch element s (a product must not write its own operands). */
+  var r: El[] = [], s: El, step = 0, sq = 0; // inversion registers (r[0] = z once the ladder ends)
+  /** r[j] = x·y via the scratch element s (a product must not write its own operands). */
   function put(j: number, x: El, y: El) {
-    mul[NRW]!(s.w, x.r, y.w);
+    mul[2]!(s.w, x.r, y.w);
     T = r[j]!; r[j] = s; s = T;
   }
   function invert(): boolean {
@@ -189,10 +277,10 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
       step++;
     }
     if (step < INVERT.length) return true;
-    add[R]!(a.w, x2.w, zero.w);
-    mul[N]!(b.w, a.r, r[9]!.w);
+    mul[0]!(s.w, x2.r, r[9]!.w);
     var out = new Uint8Array(32);
-    pack(out, b.w);
+    pack(out, s.w);
+    if (!--running) POS = WT = KL = []; // the last one out frees the tables
     done(out);
     return false;
   }

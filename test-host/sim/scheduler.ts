@@ -17,11 +17,11 @@
 export const DEFAULT_SLOWDOWN = 3000;
 /**
  * Device time charged per E.convolve call, which stands for the X25519 work around it. `npm run bench`
- * (callgrind, Espruino 2v29 built for 32-bit Linux with 14-byte JsVars): one X25519 = 4.12 G instructions
- * and 45,040 E.convolve calls → 91 k instructions per call; at 1–2.6 cycles per x86 instruction on a
- * 240 MHz ESP32 (issue 6's assumption) that is 0.38–0.99 ms; the geometric middle is used.
+ * (callgrind, Espruino 2v29 built for 32-bit Linux with 14-byte JsVars): one X25519 = 2.88 G instructions
+ * and 39,660 E.convolve calls → 73 k instructions per call; at 1–2.6 cycles per x86 instruction on a
+ * 240 MHz ESP32 (issue 6's assumption) that is 0.30–0.79 ms; the geometric middle is used.
  */
-export const CONVOLVE_CALL_MS = 0.61;
+export const CONVOLVE_CALL_MS = 0.49;
 /** Fixed cost of dispatching one queued event to JS (idle loop, event unpacking, function call). */
 export const DEFAULT_EVENT_MS = 15;
 
@@ -41,6 +41,8 @@ export class Scheduler {
   busyUntil = 0;
   /** Host milliseconds spent running firmware JS so far (the bench's session cost). */
   jsHostMs = 0;
+  /** Counts JS items run, so a model can tell whether two of its calls fall in the same one. */
+  item = 0;
   private charged = 0;
   private excludedHostMs = 0;
   /** Adds `deviceMs` to the running JS item's cost and removes `hostMs` of it from the host-time share. */
@@ -84,6 +86,7 @@ export class Scheduler {
     this.now = Math.max(this.now, t);
     if (!it.js) { it.fn(); return true; }
     this.charged = this.excludedHostMs = 0;
+    this.item++;
     const h0 = process.hrtime.bigint();
     this.inJs = true;
     this.jsStartedAt = this.now;

@@ -46,6 +46,18 @@ test("X25519 in slices gives the same result through a deferring scheduler", asy
   assert.ok(slices > 50, `ran in ${slices} slices`);
 });
 
+test("X25519 runs that overlap in slices (a new key pair while an old session's one ends) both stay right", () => {
+  const queue: (() => void)[] = [], defer = (fn: () => void) => { queue.push(fn); };
+  const [k1, u1, k2, u2] = ["a", "b", "c", "d"].map((s) => nodeCrypto.createHash("sha256").update("overlap " + s).digest());
+  let r1: Uint8Array | undefined, r2: Uint8Array | undefined;
+  x25519(k1!, u1!, { defer, slice: 3 }, (o) => (r1 = o));
+  for (let i = 0; i < 20; i++) queue.shift()!();
+  x25519(k2!, u2!, { defer, slice: 5 }, (o) => (r2 = o));
+  while (queue.length) queue.shift()!();
+  assert.equal(toHex(r1!), toHex(nacl.scalarMult(k1!, u1!)));
+  assert.equal(toHex(r2!), toHex(nacl.scalarMult(k2!, u2!)));
+});
+
 const NIST_KEY = hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
 const NIST_IV = hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
 const NIST_PT = hex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");

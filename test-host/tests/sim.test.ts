@@ -73,6 +73,17 @@ test("E.hwRand and Math.random are the fixed-seed PRNG on every boot", () => {
   assert.equal(vals[0], vals[1]);
 });
 
+test("Math.pow is exp(log(x)·y) beyond small integer exponents, as jswrap_math.c computes it", () => {
+  const d = new SimDevice({ slowdown: 0 });
+  d.install("var h=1;for(var i=0;i<255;i++)h/=2;var r=[Math.pow(2,9),Math.pow(2,32),Math.pow(2,-255)/h];");
+  d.boot();
+  d.run(10);
+  const [p9, p32, one] = d.ctx.r as number[];
+  assert.equal(p9, 512, "exponents 0..9 are multiplied out exactly");
+  assert.equal(p32!.toFixed(11), "4294967295.99999666214", "shared/probes/language.expected: pow32 4294967295.99999666213");
+  assert.notEqual(one, 1, "so firmware must build powers of two by doubling (src/crypto/x25519.ts)");
+});
+
 test("ESP32.enableBLE(false) erases .bootcde but keeps .boot0, reboots with BLE absent", () => {
   const d = new SimDevice({ slowdown: 0 });
   d.install("var booted=1;", ".boot0");
