@@ -215,7 +215,8 @@ test("flash refuses bad input with a clear message and a non-zero exit", { timeo
   } finally {
     s0.stop();
   }
-  await Promise.all(cases.map(async ([args, msg]) => {
+  // One at a time: four builds and boards at once on a 2-core CI runner can miss the 6 s prompt wait.
+  for (const [args, msg] of cases) {
     const s = await sim(["--blank", ...args]);
     try {
       const f = await run("bash", ["flash.sh", "--port", s.port]);
@@ -226,7 +227,7 @@ test("flash refuses bad input with a clear message and a non-zero exit", { timeo
     } finally {
       s.stop();
     }
-  }));
+  }
 });
 
 test("monitor colours ESP-IDF lines by level, also when a line arrives in pieces", async () => {
