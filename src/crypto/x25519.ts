@@ -221,7 +221,7 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
   one[0] = 1;
   set(x1, unpack(u));
   set(x2, one);
-  set(x3, x1.w.subarray(11, 23));
+  x3.w.set(x1.w);
   set(z3, one);
   var bit = 254, swap = 0;
   function run(fn: () => boolean) {
