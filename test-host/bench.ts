@@ -138,7 +138,9 @@ if (!E) {
   const bundle = fs.readFileSync(path.join(ROOT, "dist/firmware.js"), "latin1").replace(/\bpeek32\(/g, "__peek32(").replace(/\bgetSerial\(/g, "__getSerial(");
   const shims = fs.readFileSync(path.join(ROOT, "test-host/bench-shims.js"), "utf8");
   const memScript = script("mem.js", shims + "\nvar S=require('Storage');S.erase('.bench');S.write('.bench'," + JSON.stringify(bundle) + ");\n" +
-    "setTimeout(function(){var m0=process.memory().usage;eval(S.read('.bench'));" +
+    // The board runs .bootcde at root scope (src/jsflash.c jsfLoadBootCodeFromFlash → jspEvaluateVar(code, 0)):
+    // eval from a timer, not inside a function, so closures get no extra scope level the board would not have.
+    "var m0;setTimeout(function(){m0=process.memory().usage;setTimeout(eval,0,S.read('.bench'));" +
     "setTimeout(function(){print('BOOT '+(process.memory().usage-m0)+' '+process.memory().usage);},25000);},10);");
   const memOut = runE(memScript);
   const boot = /BOOT (\d+) (\d+)/.exec(memOut);

@@ -27,12 +27,24 @@ export function formatLine(level: number, ms: number, tag: string, msg: string, 
   return color && c ? "\x1b[0;" + c + "m" + line + "\x1b[0m" : line;
 }
 
-/** A logger for one module tag (ESP-IDF `static const char *TAG`). */
+/** Logger state; the methods are shared module-level functions reading it through `this`. */
+interface TaggedLogger extends Logger { s: LogSink; t: string }
+
+function emit(lg: TaggedLogger, level: number, msg: string) {
+  var sink = lg.s;
+  if (level <= sink.level) sink.print(formatLine(level, sink.now(), lg.t, msg, sink.color));
+}
+function logE(this: TaggedLogger, msg: string) { emit(this, Level.ERROR, msg); }
+function logW(this: TaggedLogger, msg: string) { emit(this, Level.WARN, msg); }
+function logI(this: TaggedLogger, msg: string) { emit(this, Level.INFO, msg); }
+function logD(this: TaggedLogger, msg: string) { emit(this, Level.DEBUG, msg); }
+
+/**
+ * A logger for one module tag (ESP-IDF `static const char *TAG`). Call its methods on it (`log.i(msg)`).
+ * No closures: on Espruino each closure keeps a function, its code link and its scope resident (≈ 8 JsVars),
+ * and the firmware has seven loggers of four methods.
+ */
 export function createLogger(sink: LogSink, tag: string): Logger {
-  function at(level: number) {
-    return function (msg: string) {
-      if (level <= sink.level) sink.print(formatLine(level, sink.now(), tag, msg, sink.color));
-    };
-  }
-  return { e: at(Level.ERROR), w: at(Level.WARN), i: at(Level.INFO), d: at(Level.DEBUG) };
+  var lg: TaggedLogger = { s: sink, t: tag, e: logE, w: logW, i: logI, d: logD };
+  return lg;
 }

@@ -2,7 +2,9 @@
  * Pure-TypeScript SHA-256 (FIPS 180-4). The device uses Espruino's native `crypto.SHA256`; this is the
  * fallback for boards whose firmware is built without `crypto` (board file `"crypto": false`).
  */
-var K = [
+/** The round constants, built per call: a resident array of 64 doubles would hold ≈ 130 JsVars on Espruino. */
+function roundConstants() {
+  return new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -11,7 +13,8 @@ var K = [
   0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-];
+  ]);
+}
 
 function rotr(x: number, n: number) {
   return (x >>> n) | (x << (32 - n));
@@ -26,7 +29,7 @@ export function sha256(msg: Uint8Array): Uint8Array {
   p[n] = 0x80;
   var bits = n * 8;
   for (var i = 0; i < 4; i++) p[total - 1 - i] = (bits >>> (8 * i)) & 255;
-  var W = new Int32Array(64);
+  var W = new Int32Array(64), K = roundConstants();
   for (var off = 0; off < total; off += 64) {
     for (i = 0; i < 16; i++) {
       var j = off + i * 4;

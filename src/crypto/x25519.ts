@@ -185,13 +185,16 @@ function pack(o: Uint8Array, x: Float64Array) {
 
 /**
  * z^(p-2) as a register program (ref10 fe_invert addition chain: 254 squarings, 11 multiplications).
- * Each op: [dst, src, squarings, multiplier register or -1] meaning dst = src^(2^squarings) · r[multiplier].
+ * Op i is characters 4i..4i+3: dst, src, squarings, multiplier register, each as charCode − 48 ("/" = −1:
+ * none), meaning dst = src^(2^squarings) · r[multiplier]. A string stays in flash with the code, where an
+ * array of arrays would keep ≈ 75 JsVars of RAM. (2^100 is two ops of 50 squarings to stay in ASCII.)
  * Registers: 0 z, 1 z^2, 2 z^9, 3 z^11, 4 z^(2^5-1), 5 z^(2^10-1), 6 z^(2^20-1), 7 z^(2^50-1), 8 z^(2^100-1), 9 t.
  */
-var INVERT = [
-  [1, 0, 1, -1], [2, 1, 2, 0], [3, 2, 0, 1], [4, 3, 1, 2], [5, 4, 5, 4], [6, 5, 10, 5],
-  [9, 6, 20, 6], [7, 9, 10, 5], [8, 7, 50, 7], [9, 8, 100, 8], [9, 9, 50, 7], [9, 9, 5, 3],
-];
+var INVERT = "101/212032014312545465:596D679:587b798b/99b899b79953";
+/** Field f of inversion op i (see INVERT). */
+function inv(i: number, f: number): number {
+  return INVERT.charCodeAt(4 * i + f) - 48;
+}
 
 export interface X25519Options {
   /** Native dot product (E.convolve); defaults to a plain-JS loop. */
@@ -261,22 +264,25 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
     run(invert);
     return false;
   }
-  var r: El[] = [], s: El, step = 0, sq = 0; // inversion registers (r[0] = z once the ladder ends)
+  // Inversion registers (r[0] = z once the ladder ends), scratch s, and the current op: step, squarings done,
+  // its destination, squaring count and multiplier register.
+  var r: El[] = [], s: El, step = 0, sq = 0, j = 0, sqs = 0, mi = 0;
   /** r[j] = x·y via the scratch element s (a product must not write its own operands). */
   function put(j: number, x: El, y: El) {
     mul[2]!(s.w, x.r, y.w);
     T = r[j]!; r[j] = s; s = T;
   }
   function invert(): boolean {
-    for (var n = 0; n < slice * 8 && step < INVERT.length; n++) {
-      var op = INVERT[step]!, j = op[0]!, src = sq ? r[j]! : r[op[1]!]!;
-      if (sq < op[2]!) { put(j, src, src); sq++; continue; }
-      if (!op[2]) put(j, r[op[1]!]!, r[op[3]!]!);
-      else if (op[3]! >= 0) put(j, r[j]!, r[op[3]!]!);
+    for (var n = 0; n < slice * 8 && step * 4 < INVERT.length; n++) {
+      if (!sq) { j = inv(step, 0); sqs = inv(step, 2); mi = inv(step, 3); }
+      var src = sq ? r[j]! : r[inv(step, 1)]!;
+      if (sq < sqs) { put(j, src, src); sq++; continue; }
+      if (!sqs) put(j, src, r[mi]!);
+      else if (mi >= 0) put(j, r[j]!, r[mi]!);
       sq = 0;
       step++;
     }
-    if (step < INVERT.length) return true;
+    if (step * 4 < INVERT.length) return true;
     mul[0]!(s.w, x2.r, r[9]!.w);
     var out = new Uint8Array(32);
     pack(out, s.w);

@@ -16,7 +16,11 @@ export const enum T { UINT = 1, INT32 = 2, BOOL = 3, BYTES = 4, STRING = 5, MSG 
 export const enum F { TYPE = 15, REPEATED = 16 }
 /** [field number, name, type|flags, sub-message descriptor, oneof name] */
 export type Field = [number, string, number, Desc | 0, string?];
-export type Desc = Field[];
+/**
+ * A message descriptor is a function returning its field table, built per encode/decode: the code stays in
+ * flash, where resident tables of arrays kept ≈ 430 JsVars of RAM on Espruino for the whole schema.
+ */
+export type Desc = () => Field[];
 
 /** Codec error: `code` names the class of malformation, `pos` the byte offset where it was found. */
 export interface ProtoError extends Error { code: string; pos: number }
@@ -92,8 +96,8 @@ function strBytes(s: string): Uint8Array {
 }
 
 /** Encodes `m` (a plain object keyed by proto field names) with descriptor `d`. */
-export function encode(d: Desc, m: any): Uint8Array {
-  var o: Out = { b: new Uint8Array(32), n: 0 };
+export function encode(desc: Desc, m: any): Uint8Array {
+  var o: Out = { b: new Uint8Array(32), n: 0 }, d = desc();
   for (var i = 0; i < d.length; i++) {
     var f = d[i]!, v = m[f[1]];
     if (v === undefined || v === null) continue;
@@ -142,9 +146,9 @@ function skip(r: In, wt: number, end: number) {
   } else fail("wire-type", at, "unsupported wire type " + wt);
 }
 
-function read(d: Desc, r: In, end: number, depth: number): any {
+function read(desc: Desc, r: In, end: number, depth: number): any {
   if (depth > MAX_DEPTH) fail("depth", r.p, "nesting deeper than " + MAX_DEPTH);
-  var m: any = {};
+  var m: any = {}, d = desc();
   while (r.p < end) {
     var at = r.p, tag = getVarint(r, end) >>> 0, no = tag >>> 3, wt = tag & 7;
     if (no === 0) fail("field-zero", at, "field number 0");

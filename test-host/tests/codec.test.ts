@@ -78,8 +78,7 @@ test("malformed frames give a typed error, never a hang or a stray exception typ
     assert.throws(() => decode(S.D_SessionData, hex(h)), (e: any) => e.code === code, what);
   }
   // nesting abuse: a self-referencing message nested 20 deep stops at MAX_DEPTH
-  const R: Desc = [];
-  R.push([1, "r", 6, R]);
+  const R: Desc = () => [[1, "r", 6, R]];
   let nest = new Uint8Array(0);
   for (let i = 0; i < 20; i++) nest = Uint8Array.from([0x0a, nest.length, ...nest]);
   assert.throws(() => decode(R, nest), (e: any) => e.code === "depth");
