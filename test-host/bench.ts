@@ -98,7 +98,7 @@ if (!E) {
   const ourSrc = es5(path.join(ROOT, "src/crypto/x25519.ts"));
   const naclSrc = "var self={};" + fs.readFileSync(require.resolve("tweetnacl/nacl-fast.js"), "utf8");
   const setup = "var k=new Uint8Array(32),u=new Uint8Array(32);for(var i=0;i<32;i++)k[i]=i+1;u[0]=9;";
-  const callOurs = "var slices=1;x25519(k,u,{cv:E.convolve,defer:function(f){slices++;f();},slice:" + SLICE + "},function(o){R=o;});print('SLICES '+slices);";
+  const callOurs = "var slices=1;x25519(k,u,{cv:E.convolve,gather:E.mapInPlace,defer:function(f){slices++;f();},slice:" + SLICE + "},function(o){R=o;});print('SLICES '+slices);";
   const callNacl = "R=self.nacl.scalarMult(k,u);";
   const hexOut = "var h='';for(i=0;i<32;i++)h+=(R[i]<16?'0':'')+R[i].toString(16);print('OUT '+h);";
   const script = (name: string, body: string) => { const f = path.join(tmp, name); fs.writeFileSync(f, body); return f; };
@@ -144,7 +144,7 @@ if (!E) {
     "setTimeout(function(){print('BOOT '+(process.memory().usage-m0)+' '+process.memory().usage);},25000);},10);");
   const memOut = runE(memScript);
   const boot = /BOOT (\d+) (\d+)/.exec(memOut);
-  const peakScript = script("peak.js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{cv:E.convolve,defer:function(f){pk=Math.max(pk,process.memory().usage);f();},slice:" + SLICE + "},function(o){R=o;});print('PEAK '+(pk-m0));");
+  const peakScript = script("peak.js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{cv:E.convolve,gather:E.mapInPlace,defer:function(f){pk=Math.max(pk,process.memory().usage);f();},slice:" + SLICE + "},function(o){R=o;});print('PEAK '+(pk-m0));");
   const peak = /PEAK (\d+)/.exec(runE(peakScript));
   say(`JsVars after boot            ${boot ? boot[1] + " (firmware from flash Storage, shims for NRF/Wifi/ESP32 on the Linux build)" : "n/a: " + memOut.slice(-300)}`);
   say(`JsVars X25519 working set    ${peak ? peak[1] : "n/a"} extra at its peak → session peak ≈ ${boot && peak ? Number(boot[1]) + Number(peak[1]) : "n/a"}   (goal after boot ≤ 1,500)`);

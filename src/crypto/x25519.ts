@@ -13,12 +13,14 @@
  *     [11..22] x0 … x11       (natural)
  *     [23..34] x11 … x0       (reversed)
  *   so limb t of a·b is ONE native dot product, E.convolve(aReversed, b, t) = Σ a[11-i]·b[i+t], with no
- *   operand preparation. Each result is written only in the layouts its consumers read (N, R, W below).
+ *   operand preparation. Each result is written only in the layouts its consumers read (N, R, W below):
+ *   the natural limbs by the carry chain, the wrap part by one native set of an array literal, and the
+ *   reversed run, when the natural one exists too, by one native gather (E.mapInPlace with an index table).
  * - A carry rounds to the limb's grid with the add-and-subtract-a-constant trick (v + K − K, K = 1.5·2^(52+
  *   POS[t+1])): two interpreter operations, and the limbs come out balanced (signed, |limb| ≤ half radix).
  * - The ladder step has no field additions: they are folded into the dot products.
  *     U = x2·x3 − z2·z3, V = x2·z3 − z2·x3       x3' = U²,  z3' = x1·V²       (the common factor 4 cancels)
- *     S = x2² − z2²,  P = x2·z2,  Q = x2² + z2² + A·P   x2' = S²,  z2' = 4·P·Q  (A = 486662)
+ *     S = x2² − z2²,  P = x2·z2,  Q = 4·(x2² + z2² + A·P)   x2' = S²,  z2' = P·Q  (A = 486662)
  *   10 carried results and 12 dot products per limb position, against 10 products + 8 additions before.
  * - The ladder runs in slices (`defer` between groups of steps) so BLE/Wi-Fi events and the watchdog are
  *   served; the inversion is the 254-square/11-multiply addition chain.
@@ -29,6 +31,14 @@
 
 /** Σ a[i]·b[(i+off) % b.length] over i < a.length (E.convolve on the device). */
 export type Convolve = (a: ArrayLike<number>, b: ArrayLike<number>, off: number) => number;
+
+/** to[i] = map[from[i]] while both have elements: E.mapInPlace(from, to, map) with typed arrays (jswrap_espruino.c). */
+export type Gather = (from: Uint8Array, to: Float64Array, map: Float64Array) => void;
+
+/** Plain-JS gather with E.mapInPlace's semantics for a typed-array map, for hosts without it. */
+export function gatherJs(from: Uint8Array, to: Float64Array, map: Float64Array): void {
+  for (var i = 0; i < from.length && i < to.length; i++) to[i] = map[from[i]!]!;
+}
 
 /** Plain-JS dot product with E.convolve's semantics, for hosts without it. */
 export function convolveJs(a: ArrayLike<number>, b: ArrayLike<number>, off: number): number {
@@ -62,59 +72,83 @@ function tables() {
 /** Which layouts an operation writes (see the file comment). W needs N: a window spans both. */
 var N = 1, R = 2, W = 4, NW = 5, NRW = 7;
 
-/** Source of the statement storing `e` as limb k of array `o` in the layouts of `m`. */
-function store(o: string, k: number, m: number, e: string): string {
-  var s = (m & N ? o + "[" + (11 + k) + "]=" : "") + (m & R ? o + "[" + (34 - k) + "]=" : "") + e;
-  return (m & W && k ? o + "[" + (k - 1) + "]=Z*(" + s + ")" : s) + ";";
+/**
+ * Expression storing `e` as limb k of array `o` in the layouts of `m`: natural and (alone) reversed inline;
+ * the wrap part inline too, or, with `lit`, as the value Z·limb the caller puts into an array literal.
+ */
+function store(o: string, k: number, m: number, e: string, lit?: boolean): string {
+  var s = (m & N ? o + "[" + (11 + k) + "]=" : "") + (m === R ? o + "[" + (34 - k) + "]=" : "") + e;
+  return m & W && k ? (lit ? "Z*(" + s + ")" : o + "[" + (k - 1) + "]=Z*(" + s + ")") : s;
 }
 
-interface Out { o: string; m: number; L: (k: number) => string }
+/** One result of a generated operation: output array name, its reversed view's name, layouts, limb k's sum. */
+interface Out { o: string; p?: string; m: number; L: (k: number) => string }
 
 /**
- * Carry chains for one or more results computed side by side (they may share the dot products made by
+ * Carry chains for one or more results computed side by side (they may share the dot products listed by
  * `pre`). Limb 11 goes first so its carry lands in limb 0 (×Z); limbs 11 and 0 take the late carries last.
  * Kt rounds limb t to its grid: c = v + Kt − Kt is the nearest multiple of 2^POS[t+1].
+ * Writes: the first result's wrap part Z·x1 … Z·x11 is one `o.set([...])` of an array literal whose
+ * elements run the chain for limbs 1..11 in order (a native set costs less than 11 typed-array stores);
+ * a reversed run next to a natural one is gathered at the end (M = E.mapInPlace, I = [22, 21, …, 11]).
  */
-function chains(outs: Out[], pre: (k: number) => string): string {
-  var s = "var " + (pre(0) ? "X,Y," : ""), k: number, j: number, x: Out, q: string, v: string, c: string, h: string, l: string;
+function chains(outs: Out[], pre: (k: number) => string[]): string {
+  var s = "var " + (pre(0).length ? "X,Y," : ""), k: number, j: number, x: Out, q: string, v: string, c: string, h: string, l: string,
+    lit = !!(outs[0]!.m & W), e: string[], els: string[] = [], tail = "", last: string, w: boolean, st: string;
   for (j = 0; j < outs.length; j++) { q = outs.length > 1 ? "" + j : ""; s += (j ? "," : "") + "v" + q + ",c" + q + ",h" + q + ",l" + q; }
   s += ";";
   for (k = -1; k < 12; k++) { // -1: the first pass over limb 11; 11: the late carries into limbs 11 and 0
-    s += k < 0 ? pre(11) : k < 11 ? pre(k) : "";
+    e = k < 0 ? pre(11) : k < 11 ? pre(k) : [];
+    last = "";
     for (j = 0; j < outs.length; j++) {
       x = outs[j]!; q = outs.length > 1 ? "" + j : "";
       v = "v" + q; c = "c" + q; h = "h" + q; l = "l" + q;
-      if (k < 0) s += v + "=" + x.L(11) + ";" + c + "=" + v + "+" + KL[11] + "-" + KL[11] + ";" + h + "=" + v + "-" + c + ";";
-      else if (k === 0) s += l + "=(" + v + "=" + x.L(0) + "+Z*" + c + ")-(" + c + "=" + v + "+" + KL[0] + "-" + KL[0] + ");";
-      else if (k < 11) s += store(x.o, k, x.m, "(" + v + "=" + x.L(k) + "+" + c + ")-(" + c + "=" + v + "+" + KL[k] + "-" + KL[k] + ")");
-      else s += store(x.o, 11, x.m, "(" + v + "=" + h + "+" + c + ")-(" + c + "=" + v + "+" + KL[11] + "-" + KL[11] + ")") + store(x.o, 0, x.m, l + "+Z*" + c);
+      w = lit && !j; // this result's wrap part goes into the literal
+      if (k < 0) e.push(v + "=" + x.L(11), c + "=" + v + "+" + KL[11] + "-" + KL[11], h + "=" + v + "-" + c);
+      else if (k === 0) e.push(l + "=(" + v + "=" + x.L(0) + "+Z*" + c + ")-(" + c + "=" + v + "+" + KL[0] + "-" + KL[0] + ")");
+      else if (k < 11) {
+        st = store(x.o, k, x.m, "(" + v + "=" + x.L(k) + "+" + c + ")-(" + c + "=" + v + "+" + KL[k] + "-" + KL[k] + ")", w);
+        if (w) last = st; else e.push(st);
+      } else {
+        st = store(x.o, 11, x.m, "(" + v + "=" + h + "+" + c + ")-(" + c + "=" + v + "+" + KL[11] + "-" + KL[11] + ")", w);
+        if (w) { last = st; tail = store(x.o, 0, x.m, l + "+Z*" + c) + ";"; } else e.push(st, store(x.o, 0, x.m, l + "+Z*" + c));
+      }
     }
+    if (last) els.push(e.length ? "(" + e.concat([last]).join(",") + ")" : last); // comma expression: in order
+    else if (e.length) s += e.join(";") + ";";
   }
+  if (lit) s += outs[0]!.o + ".set([" + els.join(",") + "]);" + tail;
+  for (j = 0; j < outs.length; j++) if (outs[j]!.m === NRW) s += "M(I," + outs[j]!.p + "," + outs[j]!.o + ");";
   return s;
 }
 
-type Op = (o: Float64Array, a: Float64Array, b: Float64Array, e?: Float64Array, f?: Float64Array) => void;
-type Sq = (o: Float64Array, q: Float64Array, a: Float64Array, b: Float64Array, e: Float64Array, f: Float64Array, p: Float64Array) => void;
+/** Operations take the output's layouts buffer and its reversed view, then the operands. */
+type Op = (o: Float64Array, p: Float64Array, a: Float64Array, b: Float64Array, e?: Float64Array, f?: Float64Array) => void;
+type Sq = (o: Float64Array, p: Float64Array, q: Float64Array, a: Float64Array, b: Float64Array, e: Float64Array, f: Float64Array, r: Float64Array) => void;
 
 /**
  * Generates the field operations (straight-line code, RAM only while a scalar multiplication runs):
- * m[mask](o,a,b) = a·b, f(o,a,b) = 4·a·b, d(o,a,b,e,f) = a·b − e·f, and s(o,q,a,b,e,f,p) giving
- * o = a·b − e·f and q = a·b + e·f + A·p from the same two dot products per limb.
+ * m[mask](o,p,a,b) = a·b for masks R, NRW, NW; d(o,p,a,b,e,f) = a·b − e·f; s(o,p,q,a,b,e,f,r) giving
+ * o = a·b − e·f and q = 4·(a·b + e·f + A·r) from the same two dot products per limb (4·(X+Y) ≤ 2^51.96 of the
+ * limb's weight: exact). Each function body starts with "ram", which makes Espruino pretokenise it
+ * (src/jsparse.c jspeFunctionDefinitionInternal → jslNewTokenisedStringFromLexer): integers and keywords
+ * become single tokens, so every later run of the body lexes less (and it takes less RAM than the text).
  */
-function ops(cv: Convolve) {
-  var none = function () { return ""; }, names = ["C", "Z", "A"], vals: unknown[] = [cv, ZW, 486662];
-  var fn = function (args: string, body: string) { return "function(" + args + "){" + body + "}"; };
-  var mul = function (m: number, four: string) {
-    return fn("o,a,b", chains([{ o: "o", m: m, L: function (k) { return four + "C(a,b," + k + ")"; } }], none));
+function ops(cv: Convolve, gather: Gather) {
+  var none = function () { return [] as string[]; }, names = ["C", "Z", "B", "M", "I"],
+    vals: unknown[] = [cv, ZW, 4 * 486662, gather, new Uint8Array([22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11])];
+  var fn = function (args: string, body: string) { return "function(" + args + "){\"ram\";" + body + "}"; };
+  var mul = function (m: number) {
+    return fn("o,p,a,b", chains([{ o: "o", p: "p", m: m, L: function (k) { return "C(a,b," + k + ")"; } }], none));
   };
-  var src = "return{m:[" + mul(N, "") + "," + mul(R, "") + "," + mul(NRW, "") + "," + mul(NW, "") + "],f:[" + mul(NRW, "4*") + "," + mul(NW, "4*") + "]" +
-    ",d:" + fn("o,a,b,e,f", chains([{ o: "o", m: NRW, L: function (k) { return "C(a,b," + k + ")-C(e,f," + k + ")"; } }], none)) +
-    ",s:" + fn("o,q,a,b,e,f,p", chains([
-      { o: "o", m: NRW, L: function () { return "X-Y"; } },
-      { o: "q", m: NW, L: function (k) { return "X+Y+A*p[" + (34 - k) + "]"; } },
-    ], function (k) { return "X=C(a,b," + k + ");Y=C(e,f," + k + ");"; })) + "};";
+  var src = "return{m:[0," + mul(R) + "," + mul(NRW) + "," + mul(NW) + "]" +
+    ",d:" + fn("o,p,a,b,e,f", chains([{ o: "o", p: "p", m: NRW, L: function (k) { return "C(a,b," + k + ")-C(e,f," + k + ")"; } }], none)) +
+    ",s:" + fn("o,p,q,a,b,e,f,r", chains([
+      { o: "o", p: "p", m: NRW, L: function () { return "X-Y"; } },
+      { o: "q", m: NW, L: function (k) { return "4*(X+Y)+B*r[" + (34 - k) + "]"; } },
+    ], function (k) { return ["X=C(a,b," + k + ")", "Y=C(e,f," + k + ")"]; })) + "};";
   // eslint-disable-next-line no-new-func -- straight-line code is the point (see file comment)
-  var make = Function.apply(null, names.concat([src])) as (...v: unknown[]) => { m: Op[]; f: Op[]; d: Op; s: Sq };
+  var make = Function.apply(null, names.concat([src])) as (...v: unknown[]) => { m: Op[]; d: Op; s: Sq };
   return make.apply(null, vals);
 }
 
@@ -199,6 +233,8 @@ function inv(i: number, f: number): number {
 export interface X25519Options {
   /** Native dot product (E.convolve); defaults to a plain-JS loop. */
   cv?: Convolve;
+  /** Native gather (E.mapInPlace); defaults to a plain-JS loop. */
+  gather?: Gather;
   /** Schedules the next slice (setTimeout(fn, 0) on the device); without it the work runs in one go. */
   defer?: (fn: () => void) => void;
   /** Ladder steps per slice (default 16); the inversion runs 8× as many products per slice. */
@@ -212,7 +248,7 @@ export interface X25519Options {
 export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (r: Uint8Array) => void): void {
   if (k.length !== 32 || u.length !== 32) throw new Error("x25519: scalar and point must be 32 bytes");
   tables();
-  var F = ops(opt.cv || convolveJs), mul = F.m, slice = opt.slice || 16;
+  var F = ops(opt.cv || convolveJs, opt.gather || gatherJs), mul = F.m, slice = opt.slice || 16;
   var z = new Uint8Array(k);
   z[31] = (z[31]! & 127) | 64;
   z[0] = z[0]! & 248;
@@ -233,8 +269,8 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
     var go = function () { if (fn()) dfr(go); };
     go();
   }
-  // Layouts per result: left operands reversed (R), right operands natural + wrap (NW), both for squares
-  // and for the state, whose roles swap with the key bits (NRW = mul[2]).
+  // Layouts per result: left operands reversed (R = mul[1]), right operands natural + wrap (NW = mul[3]),
+  // both for squares and for the state, whose roles swap with the key bits (NRW = mul[2]).
   function ladder(): boolean {
     for (var n = 0; n < slice && bit >= 0; n++, bit--) {
       var kt = (z[bit >> 3]! >> (bit & 7)) & 1, b1 = bit - 1;
@@ -243,16 +279,16 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
       // The pair the next step doubles (it swaps when the next bit differs) needs both layouts; the other
       // pair is only a right operand there (NW). After the last step (x2:z2) is the result.
       var nsw = b1 >= 0 && kt ^ ((z[b1 >> 3]! >> (b1 & 7)) & 1), m2 = nsw ? 1 : 0, m3 = nsw ? 0 : 1;
-      mul[1]!(P.w, x2.r, z2.w);                                  // P = x2·z2
-      F.s(S.w, Q.w, x2.r, x2.w, z2.r, z2.w, P.w);                // S = x2² − z2², Q = x2² + z2² + A·P
-      mul[2 + m2]!(nx2.w, S.r, S.w);                             // x2' = S²
-      F.f[m2]!(nz2.w, P.r, Q.w);                                 // z2' = 4·P·Q
+      mul[1]!(P.w, P.r, x2.r, z2.w);                             // P = x2·z2
+      F.s(S.w, S.r, Q.w, x2.r, x2.w, z2.r, z2.w, P.w);           // S = x2² − z2², Q = 4·(x2² + z2² + A·P)
+      mul[2 + m2]!(nx2.w, nx2.r, S.r, S.w);                      // x2' = S²
+      mul[2 + m2]!(nz2.w, nz2.r, P.r, Q.w);                      // z2' = P·Q
       if (bit > 2) { // the clamped scalar's bits 2..0 are 0: from there on (x3:z3) never reaches the result
-        F.d(U.w, x2.r, x3.w, z2.r, z3.w);                        // U = x2·x3 − z2·z3
-        F.d(V.w, x2.r, z3.w, z2.r, x3.w);                        // V = x2·z3 − z2·x3
-        mul[2 + m3]!(nx3.w, U.r, U.w);                           // x3' = U²
-        mul[1]!(Wv.w, V.r, V.w);
-        mul[2 + m3]!(nz3.w, Wv.r, x1.w);                         // z3' = x1·V²
+        F.d(U.w, U.r, x2.r, x3.w, z2.r, z3.w);                   // U = x2·x3 − z2·z3
+        F.d(V.w, V.r, x2.r, z3.w, z2.r, x3.w);                   // V = x2·z3 − z2·x3
+        mul[2 + m3]!(nx3.w, nx3.r, U.r, U.w);                    // x3' = U²
+        mul[1]!(Wv.w, Wv.r, V.r, V.w);
+        mul[2 + m3]!(nz3.w, nz3.r, Wv.r, x1.w);                  // z3' = x1·V²
       }
       T = x2; x2 = nx2; nx2 = T; T = z2; z2 = nz2; nz2 = T;
       T = x3; x3 = nx3; nx3 = T; T = z3; z3 = nz3; nz3 = T;
@@ -269,7 +305,7 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
   var r: El[] = [], s: El, step = 0, sq = 0, j = 0, sqs = 0, mi = 0;
   /** r[j] = x·y via the scratch element s (a product must not write its own operands). */
   function put(j: number, x: El, y: El) {
-    mul[2]!(s.w, x.r, y.w);
+    mul[2]!(s.w, s.r, x.r, y.w);
     T = r[j]!; r[j] = s; s = T;
   }
   function invert(): boolean {
@@ -283,7 +319,7 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
       step++;
     }
     if (step * 4 < INVERT.length) return true;
-    mul[0]!(s.w, x2.r, r[9]!.w);
+    mul[3]!(s.w, s.r, x2.r, r[9]!.w);
     var out = new Uint8Array(32);
     pack(out, s.w);
     if (!--running) POS = WT = KL = []; // the last one out frees the tables

@@ -2,7 +2,7 @@
  * The seams between the protocol core and the device. Interfaces only: no Espruino global, no Node.
  * `src/platform/espruino/` implements them on the board; tests implement them with fakes.
  */
-import { Convolve } from "../crypto/x25519";
+import { Convolve, Gather } from "../crypto/x25519";
 
 /** Cryptographic primitives the platform provides (native where the board has them). */
 export interface CryptoPort {
@@ -13,6 +13,8 @@ export interface CryptoPort {
   aes256(key: Uint8Array): (blocks: Uint8Array) => void;
   /** Native dot product for X25519 (E.convolve). */
   convolve: Convolve;
+  /** Native gather for X25519's layout copies (E.mapInPlace with a typed-array map). */
+  mapInPlace: Gather;
   /** Runs fn later, letting the event loop serve radio events (setTimeout 0). */
   defer(fn: () => void): void;
 }

@@ -48,7 +48,7 @@ export function security1(o: Sec1Options): Security1 {
   var keys: KeyPair | undefined, making = false, waiters: (() => void)[] = [];
   var sid = -1, state = St.CMD0, clientPub: Uint8Array | undefined, stream: CtrStream | undefined;
   var shared: Uint8Array | undefined, sharedWaiters: ((s: Uint8Array) => void)[] = [];
-  var xopt = { cv: cr.convolve, defer: cr.defer, slice: o.slice };
+  var xopt = { cv: cr.convolve, gather: cr.mapInPlace, defer: cr.defer, slice: o.slice };
 
   function prepare(cb?: () => void) {
     if (keys) {

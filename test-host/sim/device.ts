@@ -225,6 +225,32 @@ export class SimDevice {
           sched.charge(CONVOLVE_CALL_MS, Number(cv.end - h0) / 1e6 + gap);
           return s;
         },
+        // jswrap_espruino.c jswrap_espruino_mapInPlace: reads `bits`-bit fields of `from` (msb first; lsb first
+        // when bits < 0; 0 means from's element size) as integers, maps each through a function, an array or
+        // an ArrayBuffer view (undefined: straight through) and writes them to `to` until either runs out.
+        // Not charged on its own: the firmware calls it only inside X25519, whose whole interpreter cost
+        // CONVOLVE_CALL_MS already spreads over the E.convolve calls (it would be billed twice).
+        mapInPlace: (from: unknown, to: unknown, map: unknown, bits = 0) => {
+          const isView = (v: unknown): v is { length: number; BYTES_PER_ELEMENT: number; [i: number]: number } => ArrayBuffer.isView(v) && !(v instanceof DataView);
+          if (!isView(from) || !isView(to)) throw new Error("First 2 arguments should be array buffers");
+          if (map !== undefined && typeof map !== "function" && !Array.isArray(map) && !isView(map)) throw new Error("Third argument should be a function or array");
+          const bitsFrom = 8 * from.BYTES_PER_ELEMENT, msbFirst = bits >= 0;
+          bits = Math.abs(bits) || bitsFrom;
+          let fi = 0, ti = 0, el = 0, b = 0;
+          while ((fi < from.length || b >= bits) && ti < to.length) {
+            const index = fi;
+            while (b < bits) {
+              const x = Math.trunc(Number(from[fi++])) | 0; // jsvArrayBufferIteratorGetIntegerValue (JsVarInt)
+              if (msbFirst) el = (el << bitsFrom) | x; else el |= x << b;
+              b += bitsFrom;
+            }
+            let v: number;
+            if (msbFirst) v = (el >> (b - bits)) & ((1 << bits) - 1);
+            else { v = el & ((1 << bits) - 1); el >>= bits; }
+            b -= bits;
+            to[ti++] = map === undefined ? v : typeof map === "function" ? (map as (v: number, i: number) => number)(v, index) : (map as ArrayLike<number>)[v]!;
+          }
+        },
         hwRand: () => { dev.insecureRandomCalls++; return rand() | 0; },
         srand: () => { /* not modelled */ },
         toUint8Array: (v: unknown) => { const b = bytes(v); const u = new realm.U8(b.length); u.set(b); return u; },

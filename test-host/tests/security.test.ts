@@ -7,7 +7,7 @@ import { security1 } from "../../src/protocomm/security1";
 import { createThrottle, lockoutMs } from "../../src/protocomm/throttle";
 import { createProtocomm, Kind } from "../../src/protocomm/protocomm";
 import { versionJson } from "../../src/protocomm/version";
-import { convolveJs } from "../../src/crypto/x25519";
+import { convolveJs, gatherJs } from "../../src/crypto/x25519";
 import { CryptoPort, KvPort } from "../../src/ports/ports";
 import { hex, toHex } from "./helpers";
 
@@ -22,6 +22,7 @@ function fakeCrypto(randoms: Uint8Array[]): CryptoPort {
     sha256: (d) => nodeCrypto.createHash("sha256").update(d).digest(),
     aes256: (key) => (b) => { const c = nodeCrypto.createCipheriv("aes-256-ecb", key, null).setAutoPadding(false); b.set(c.update(b)); },
     convolve: convolveJs,
+    mapInPlace: gatherJs,
     defer: (fn) => fn(),
   };
 }

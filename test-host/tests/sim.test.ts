@@ -84,6 +84,19 @@ test("Math.pow is exp(log(x)·y) beyond small integer exponents, as jswrap_math.
   assert.notEqual(one, 1, "so firmware must build powers of two by doubling (src/crypto/x25519.ts)");
 });
 
+test("E.mapInPlace unpacks bit fields and maps them as jswrap_espruino.c does (X25519's native gather)", () => {
+  const d = new SimDevice({ slowdown: 0 });
+  d.install("var a=new Uint8Array([0x12,0x34,0xAB]),b=new Uint8Array(6),c=new Uint8Array(6),t=new Float64Array(4),u=new Uint8Array(3),w=new Uint8Array(2);" +
+    "E.mapInPlace(a,b,undefined,4);E.mapInPlace(a,c,undefined,-4);E.mapInPlace(new Uint8Array([2,0,1]),t,new Float64Array([1.5,2.5,3.5]));" +
+    "E.mapInPlace(new Uint8Array([1,2,3]),u,function(v,i){return v*10+i;});E.mapInPlace(new Uint8Array([0xAB,0xCD]),w,undefined,12);" +
+    "var r=[b,c,t,u,w].map(function(x){return x.join();});");
+  d.boot();
+  d.run(10);
+  // What Espruino 2v29 (Linux build, same source) printed for the same calls.
+  assert.deepEqual(Array.from(d.ctx.r as string[]), ["1,2,3,4,10,11", "2,1,4,3,11,10", "3.5,1.5,2.5,0", "10,21,32", "188,0"]);
+  assert.throws(() => (d.ctx.E as any).mapInPlace([1], new Uint8Array(1)), /array buffers/);
+});
+
 test("ESP32.enableBLE(false) erases .bootcde but keeps .boot0, reboots with BLE absent", () => {
   const d = new SimDevice({ slowdown: 0 });
   d.install("var booted=1;", ".boot0");

@@ -34,6 +34,8 @@ declare var NRF: {
 declare var E: {
   /** Σ a[i]·b[(i+offset) % b.length] over any iterables, in doubles (jswrap_espruino.c jswrap_espruino_convolve). */
   convolve(a: ArrayLike<number>, b: ArrayLike<number>, offset: number): number;
+  /** to[i] = map[from[i]] with typed arrays (jswrap_espruino.c jswrap_espruino_mapInPlace, bits 0). */
+  mapInPlace(from: Uint8Array, to: Float64Array, map: Float64Array): void;
   internal?: { [k: string]: any };
   toUint8Array(v: any): Uint8Array;
 };

@@ -38,6 +38,7 @@ export function espruinoCrypto(board: BoardInfo): CryptoPort {
       };
     },
     convolve: E.convolve,
+    mapInPlace: E.mapInPlace,
     defer: function (fn) {
       setTimeout(fn, 0);
     },
