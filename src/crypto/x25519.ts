@@ -128,7 +128,7 @@ type Sq = (o: Float64Array, p: Float64Array, q: Float64Array, a: Float64Array, b
 
 /**
  * Generates the field operations (straight-line code, RAM only while a scalar multiplication runs):
- * m[mask](o,p,a,b) = a·b for masks R, NRW, NW; d(o,p,a,b,e,f) = a·b − e·f; s(o,p,q,a,b,e,f,r) giving
+ * r(o,p,a,b) = a·b in layout R, x[0] / x[1](o,p,a,b) = a·b in NRW / NW; d(o,p,a,b,e,f) = a·b − e·f; s(o,p,q,a,b,e,f,r) giving
  * o = a·b − e·f and q = 4·(a·b + e·f + A·r) from the same two dot products per limb (4·(X+Y) ≤ 2^51.96 of the
  * limb's weight: exact). Each function body starts with "ram", which makes Espruino pretokenise it
  * (src/jsparse.c jspeFunctionDefinitionInternal → jslNewTokenisedStringFromLexer): integers and keywords
@@ -141,14 +141,14 @@ function ops(cv: Convolve, gather: Gather) {
   var mul = function (m: number) {
     return fn("o,p,a,b", chains([{ o: "o", p: "p", m: m, L: function (k) { return "C(a,b," + k + ")"; } }], none));
   };
-  var src = "return{m:[0," + mul(R) + "," + mul(NRW) + "," + mul(NW) + "]" +
+  var src = "return{r:" + mul(R) + ",x:[" + mul(NRW) + "," + mul(NW) + "]" +
     ",d:" + fn("o,p,a,b,e,f", chains([{ o: "o", p: "p", m: NRW, L: function (k) { return "C(a,b," + k + ")-C(e,f," + k + ")"; } }], none)) +
     ",s:" + fn("o,p,q,a,b,e,f,r", chains([
       { o: "o", p: "p", m: NRW, L: function () { return "X-Y"; } },
       { o: "q", m: NW, L: function (k) { return "4*(X+Y)+B*r[" + (34 - k) + "]"; } },
     ], function (k) { return ["X=C(a,b," + k + ")", "Y=C(e,f," + k + ")"]; })) + "};";
   // eslint-disable-next-line no-new-func -- straight-line code is the point (see file comment)
-  var make = Function.apply(null, names.concat([src])) as (...v: unknown[]) => { m: Op[]; d: Op; s: Sq };
+  var make = Function.apply(null, names.concat([src])) as (...v: unknown[]) => { r: Op; x: Op[]; d: Op; s: Sq };
   return make.apply(null, vals);
 }
 
@@ -248,7 +248,7 @@ export interface X25519Options {
 export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (r: Uint8Array) => void): void {
   if (k.length !== 32 || u.length !== 32) throw new Error("x25519: scalar and point must be 32 bytes");
   tables();
-  var F = ops(opt.cv || convolveJs, opt.gather || gatherJs), mul = F.m, slice = opt.slice || 16;
+  var F = ops(opt.cv || convolveJs, opt.gather || gatherJs), mul = F.x, slice = opt.slice || 16;
   var z = new Uint8Array(k);
   z[31] = (z[31]! & 127) | 64;
   z[0] = z[0]! & 248;
@@ -269,8 +269,8 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
     var go = function () { if (fn()) dfr(go); };
     go();
   }
-  // Layouts per result: left operands reversed (R = mul[1]), right operands natural + wrap (NW = mul[3]),
-  // both for squares and for the state, whose roles swap with the key bits (NRW = mul[2]).
+  // Layouts per result: left operands reversed (R = F.r), right operands natural + wrap (NW = mul[1]),
+  // both for squares and for the state, whose roles swap with the key bits (NRW = mul[0]).
   function ladder(): boolean {
     for (var n = 0; n < slice && bit >= 0; n++, bit--) {
       var kt = (z[bit >> 3]! >> (bit & 7)) & 1, b1 = bit - 1;
@@ -279,16 +279,16 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
       // The pair the next step doubles (it swaps when the next bit differs) needs both layouts; the other
       // pair is only a right operand there (NW). After the last step (x2:z2) is the result.
       var nsw = b1 >= 0 && kt ^ ((z[b1 >> 3]! >> (b1 & 7)) & 1), m2 = nsw ? 1 : 0, m3 = nsw ? 0 : 1;
-      mul[1]!(P.w, P.r, x2.r, z2.w);                             // P = x2·z2
+      F.r(P.w, P.r, x2.r, z2.w);                                 // P = x2·z2
       F.s(S.w, S.r, Q.w, x2.r, x2.w, z2.r, z2.w, P.w);           // S = x2² − z2², Q = 4·(x2² + z2² + A·P)
-      mul[2 + m2]!(nx2.w, nx2.r, S.r, S.w);                      // x2' = S²
-      mul[2 + m2]!(nz2.w, nz2.r, P.r, Q.w);                      // z2' = P·Q
+      mul[m2]!(nx2.w, nx2.r, S.r, S.w);                          // x2' = S²
+      mul[m2]!(nz2.w, nz2.r, P.r, Q.w);                          // z2' = P·Q
       if (bit > 2) { // the clamped scalar's bits 2..0 are 0: from there on (x3:z3) never reaches the result
         F.d(U.w, U.r, x2.r, x3.w, z2.r, z3.w);                   // U = x2·x3 − z2·z3
         F.d(V.w, V.r, x2.r, z3.w, z2.r, x3.w);                   // V = x2·z3 − z2·x3
-        mul[2 + m3]!(nx3.w, nx3.r, U.r, U.w);                    // x3' = U²
-        mul[1]!(Wv.w, Wv.r, V.r, V.w);
-        mul[2 + m3]!(nz3.w, nz3.r, Wv.r, x1.w);                  // z3' = x1·V²
+        mul[m3]!(nx3.w, nx3.r, U.r, U.w);                        // x3' = U²
+        F.r(Wv.w, Wv.r, V.r, V.w);
+        mul[m3]!(nz3.w, nz3.r, Wv.r, x1.w);                      // z3' = x1·V²
       }
       T = x2; x2 = nx2; nx2 = T; T = z2; z2 = nz2; nz2 = T;
       T = x3; x3 = nx3; nx3 = T; T = z3; z3 = nz3; nz3 = T;
@@ -305,7 +305,7 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
   var r: El[] = [], s: El, step = 0, sq = 0, j = 0, sqs = 0, mi = 0;
   /** r[j] = x·y via the scratch element s (a product must not write its own operands). */
   function put(j: number, x: El, y: El) {
-    mul[2]!(s.w, s.r, x.r, y.w);
+    mul[0]!(s.w, s.r, x.r, y.w);
     T = r[j]!; r[j] = s; s = T;
   }
   function invert(): boolean {
@@ -319,7 +319,7 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
       step++;
     }
     if (step * 4 < INVERT.length) return true;
-    mul[3]!(s.w, s.r, x2.r, r[9]!.w);
+    mul[1]!(s.w, s.r, x2.r, r[9]!.w);
     var out = new Uint8Array(32);
     pack(out, s.w);
     if (!--running) POS = WT = KL = []; // the last one out frees the tables
