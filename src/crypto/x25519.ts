@@ -52,19 +52,23 @@ export function convolveJs(a: ArrayLike<number>, b: ArrayLike<number>, off: numb
  * between sessions: POS[t] = ceil(255·t/12) is limb t's bit position (radix 2^21.25) and WT[t] = 2^POS[t]
  * its weight, built by exact doubling because Espruino's Math.pow(x, y) is exp(log(x)·y) for y ≥ 10
  * (src/jswrap_math.c jswrap_math_pow), inexact even for powers of two. KL[t] is the rounding constant for
- * limb t as a short literal (any double in [2^(52+e), 2^(53+e)) rounds v + K − K to the 2^e grid; Espruino
- * has no toPrecision), ZW = 19·2^-255 the weight of a limb that wraps past 2^255.
+ * limb t (from rounding()), ZW = 19·2^-255 the weight of a limb that wraps past 2^255.
  */
 var POS: number[], WT: number[], KL: string[], ZW: number, running = 0;
+/**
+ * The rounding constants K0..K11 as they appear in the generated code: Kt is the shortest decimal in
+ * [2^52, 2^53)·2^POS[t+1], so v + Kt − Kt rounds v to that grid while |v| stays far below 2^51 of it (a
+ * carried sum is < 2^31 of the grid). One digit lexes and parses faster: Espruino keeps float literals as
+ * text even in pretokenised code (src/jslex.c _jslNewTokenisedStringFromLexer), and working them out on
+ * the device (no toPrecision) cost 16 M instructions per multiplication. A function keeps the text in flash.
+ */
+export function rounding(): string { return "2e22 4e28 9e34 2e41 8e47 2e54 4e60 7e66 3e73 6e79 2e86 3e92"; }
 function tables() {
   if (running++) return; // multiplications may overlap (a new key pair while an old session's one ends)
-  POS = [0]; WT = [1]; KL = [];
+  POS = [0]; WT = [1]; KL = rounding().split(" ");
   for (var p = 1; p <= 12; p++) {
     POS.push(Math.ceil(255 * p / 12));
     WT.push(WT[p - 1]! * (1 << (POS[p]! - POS[p - 1]!)));
-    var y = 6755399441055744 * WT[p]!, e = 0; // 1.5·2^52·weight as d.dde<e>
-    while (y >= 10) { y /= 10; e++; }
-    KL.push(Math.round(y * 100) / 100 + "e" + e);
   }
   ZW = 19 / WT[12]!;
 }
@@ -128,7 +132,7 @@ type Sq = (o: Float64Array, p: Float64Array, q: Float64Array, a: Float64Array, b
 
 /**
  * Generates the field operations (straight-line code, RAM only while a scalar multiplication runs):
- * r(o,p,a,b) = a·b in layout R, x[0] / x[1](o,p,a,b) = a·b in NRW / NW; d(o,p,a,b,e,f) = a·b − e·f; s(o,p,q,a,b,e,f,r) giving
+ * r(o,p,a,b) = a·b in layout R, m(o,p,a,b) = a·b in NRW; d(o,p,a,b,e,f) = a·b − e·f; s(o,p,q,a,b,e,f,r) giving
  * o = a·b − e·f and q = 4·(a·b + e·f + A·r) from the same two dot products per limb (4·(X+Y) ≤ 2^51.96 of the
  * limb's weight: exact). Each function body starts with "ram", which makes Espruino pretokenise it
  * (src/jsparse.c jspeFunctionDefinitionInternal → jslNewTokenisedStringFromLexer): integers and keywords
@@ -141,14 +145,14 @@ function ops(cv: Convolve, gather: Gather) {
   var mul = function (m: number) {
     return fn("o,p,a,b", chains([{ o: "o", p: "p", m: m, L: function (k) { return "C(a,b," + k + ")"; } }], none));
   };
-  var src = "return{r:" + mul(R) + ",x:[" + mul(NRW) + "," + mul(NW) + "]" +
+  var src = "return{r:" + mul(R) + ",m:" + mul(NRW) +
     ",d:" + fn("o,p,a,b,e,f", chains([{ o: "o", p: "p", m: NRW, L: function (k) { return "C(a,b," + k + ")-C(e,f," + k + ")"; } }], none)) +
     ",s:" + fn("o,p,q,a,b,e,f,r", chains([
       { o: "o", p: "p", m: NRW, L: function () { return "X-Y"; } },
       { o: "q", m: NW, L: function (k) { return "4*(X+Y)+B*r[" + (34 - k) + "]"; } },
     ], function (k) { return ["X=C(a,b," + k + ")", "Y=C(e,f," + k + ")"]; })) + "};";
   // eslint-disable-next-line no-new-func -- straight-line code is the point (see file comment)
-  var make = Function.apply(null, names.concat([src])) as (...v: unknown[]) => { r: Op; x: Op[]; d: Op; s: Sq };
+  var make = Function.apply(null, names.concat([src])) as (...v: unknown[]) => { r: Op; m: Op; d: Op; s: Sq };
   return make.apply(null, vals);
 }
 
@@ -248,7 +252,7 @@ export interface X25519Options {
 export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (r: Uint8Array) => void): void {
   if (k.length !== 32 || u.length !== 32) throw new Error("x25519: scalar and point must be 32 bytes");
   tables();
-  var F = ops(opt.cv || convolveJs, opt.gather || gatherJs), mul = F.x, slice = opt.slice || 16;
+  var F = ops(opt.cv || convolveJs, opt.gather || gatherJs), slice = opt.slice || 16;
   var z = new Uint8Array(k);
   z[31] = (z[31]! & 127) | 64;
   z[0] = z[0]! & 248;
@@ -269,26 +273,27 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
     var go = function () { if (fn()) dfr(go); };
     go();
   }
-  // Layouts per result: left operands reversed (R = F.r), right operands natural + wrap (NW = mul[1]),
-  // both for squares and for the state, whose roles swap with the key bits (NRW = mul[0]).
+  // Layouts per result: left operands reversed (R), right operands natural + wrap (N, W), all three for
+  // squares. The doubled pair is squared and a right operand of U and V; the other pair is only a left
+  // operand there, so it needs R alone (F.r) and only the pair the next step doubles gets all three (F.m).
   function ladder(): boolean {
     for (var n = 0; n < slice && bit >= 0; n++, bit--) {
       var kt = (z[bit >> 3]! >> (bit & 7)) & 1, b1 = bit - 1;
       if (swap ^ kt) { T = x2; x2 = x3; x3 = T; T = z2; z2 = z3; z3 = T; }
       swap = kt;
-      // The pair the next step doubles (it swaps when the next bit differs) needs both layouts; the other
-      // pair is only a right operand there (NW). After the last step (x2:z2) is the result.
-      var nsw = b1 >= 0 && kt ^ ((z[b1 >> 3]! >> (b1 & 7)) & 1), m2 = nsw ? 1 : 0, m3 = nsw ? 0 : 1;
+      // The next step doubles (x3:z3) when its bit differs (it swaps); after the last step (x2:z2) is the
+      // result, which the inversion and the final product use with all three layouts.
+      var nsw = b1 >= 0 && kt ^ ((z[b1 >> 3]! >> (b1 & 7)) & 1), m2 = nsw ? F.r : F.m, m3 = nsw ? F.m : F.r;
       F.r(P.w, P.r, x2.r, z2.w);                                 // P = x2·z2
       F.s(S.w, S.r, Q.w, x2.r, x2.w, z2.r, z2.w, P.w);           // S = x2² − z2², Q = 4·(x2² + z2² + A·P)
-      mul[m2]!(nx2.w, nx2.r, S.r, S.w);                          // x2' = S²
-      mul[m2]!(nz2.w, nz2.r, P.r, Q.w);                          // z2' = P·Q
+      m2(nx2.w, nx2.r, S.r, S.w);                                // x2' = S²
+      m2(nz2.w, nz2.r, P.r, Q.w);                                // z2' = P·Q
       if (bit > 2) { // the clamped scalar's bits 2..0 are 0: from there on (x3:z3) never reaches the result
-        F.d(U.w, U.r, x2.r, x3.w, z2.r, z3.w);                   // U = x2·x3 − z2·z3
-        F.d(V.w, V.r, x2.r, z3.w, z2.r, x3.w);                   // V = x2·z3 − z2·x3
-        mul[m3]!(nx3.w, nx3.r, U.r, U.w);                        // x3' = U²
+        F.d(U.w, U.r, x3.r, x2.w, z3.r, z2.w);                   // U = x2·x3 − z2·z3
+        F.d(V.w, V.r, z3.r, x2.w, x3.r, z2.w);                   // V = x2·z3 − z2·x3
+        m3(nx3.w, nx3.r, U.r, U.w);                              // x3' = U²
         F.r(Wv.w, Wv.r, V.r, V.w);
-        mul[m3]!(nz3.w, nz3.r, Wv.r, x1.w);                      // z3' = x1·V²
+        m3(nz3.w, nz3.r, Wv.r, x1.w);                            // z3' = x1·V²
       }
       T = x2; x2 = nx2; nx2 = T; T = z2; z2 = nz2; nz2 = T;
       T = x3; x3 = nx3; nx3 = T; T = z3; z3 = nz3; nz3 = T;
@@ -305,7 +310,7 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
   var r: El[] = [], s: El, step = 0, sq = 0, j = 0, sqs = 0, mi = 0;
   /** r[j] = x·y via the scratch element s (a product must not write its own operands). */
   function put(j: number, x: El, y: El) {
-    mul[0]!(s.w, s.r, x.r, y.w);
+    F.m(s.w, s.r, x.r, y.w);
     T = r[j]!; r[j] = s; s = T;
   }
   function invert(): boolean {
@@ -319,7 +324,7 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
       step++;
     }
     if (step * 4 < INVERT.length) return true;
-    mul[1]!(s.w, s.r, x2.r, r[9]!.w);
+    F.m(s.w, s.r, x2.r, r[9]!.w);
     var out = new Uint8Array(32);
     pack(out, s.w);
     if (!--running) POS = WT = KL = []; // the last one out frees the tables

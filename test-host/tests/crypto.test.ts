@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import nodeCrypto from "node:crypto";
 import nacl from "tweetnacl";
-import { x25519 } from "../../src/crypto/x25519";
+import { rounding, x25519 } from "../../src/crypto/x25519";
 import { sha256 } from "../../src/crypto/sha256";
 import { aes256EncryptBlocks, aes256Expand } from "../../src/crypto/aes";
 import { ctrStream } from "../../src/crypto/ctr";
@@ -27,6 +27,19 @@ test("RFC 7748 §6.1 Diffie-Hellman", () => {
   const base = hex("09" + "00".repeat(31));
   assert.equal(toHex(X(a, base)), "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
   assert.equal(toHex(X(b, X(a, base))), "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+});
+
+test("X25519 rounding constants round to their limb's grid: Kt in [2^52, 2^53)·2^POS[t+1] with room for any carried sum", () => {
+  const K = rounding().split(" ");
+  assert.equal(K.length, 12);
+  K.forEach((lit, t) => {
+    const grid = 2 ** Math.ceil(255 * (t + 1) / 12), k = Number(lit);
+    // A limb's sum is < 2^51 of its own weight (2^50.96 for Q) and the grid is ≥ 2^21 weights above it.
+    assert.ok(k - 2 ** 31 * grid >= 2 ** 52 * grid && k + 2 ** 31 * grid < 2 ** 53 * grid, `K${t} = ${lit}`);
+    assert.equal((1.5 * 2 ** 31 * grid + k) - k, 1.5 * 2 ** 31 * grid, `K${t} keeps multiples of the grid`);
+    assert.equal((0.75 * grid + k) - k, grid, `K${t} rounds three quarters of the grid up`);
+    assert.equal((-0.25 * grid + k) - k, 0, `K${t} rounds a quarter of the grid down`);
+  });
 });
 
 test("X25519 equals tweetnacl (the oracle) on 10,000 random scalar/point pairs (seeded)", () => {
