@@ -17,12 +17,12 @@
 export const DEFAULT_SLOWDOWN = 3000;
 /**
  * Device time charged per E.convolve call, which stands for the X25519 work around it. `npm run bench`
- * (callgrind, Espruino 2v29 built for 32-bit Linux with 14-byte JsVars): one X25519 = 2.75 G instructions
- * and 39,660 E.convolve calls → 69 k instructions per call (the E.mapInPlace gathers and the rest of the
+ * (callgrind, Espruino 2v29 built for 32-bit Linux with 14-byte JsVars): one X25519 = 2.64 G instructions
+ * and 39,660 E.convolve calls → 67 k instructions per call (the E.mapInPlace gathers and the rest of the
  * field code included); at 1–2.6 cycles per x86 instruction on a 240 MHz ESP32 (issue 6's assumption)
- * that is 0.29–0.75 ms; the geometric middle is used.
+ * that is 0.28–0.72 ms; the geometric middle is used.
  */
-export const CONVOLVE_CALL_MS = 0.47;
+export const CONVOLVE_CALL_MS = 0.45;
 /** Fixed cost of dispatching one queued event to JS (idle loop, event unpacking, function call). */
 export const DEFAULT_EVENT_MS = 15;
 
