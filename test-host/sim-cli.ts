@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { SimDevice, loadBundle } from "./sim/device";
+import { SimDevice, loadBundle, DEFAULT_BOARD } from "./sim/device";
 import { SimConsole } from "./sim/console";
 import { GattMode } from "./sim/ble";
 import { DEFAULT_SLOWDOWN } from "./sim/scheduler";
@@ -21,7 +21,7 @@ const HELP = `usage: npm run sim -- [options]
   --slowdown X            interpreter slow-down against host time (default ${DEFAULT_SLOWDOWN})
   --espruino-version V    process.env.VERSION of the simulated Espruino build (default 2v29)
   --without ble,crypto    simulate an Espruino build lacking BLE (no NRF) and/or the crypto module
-  --storage-bytes N       size of the Storage area (default 917504, the ESP32 4 MB layout)`;
+  --storage-bytes N       size of the Storage area (default ${DEFAULT_BOARD.storageBytes}, the ESP32 4 MB layout)`;
 const VALUE = /^--(flash|wifi|gatt|gatt-port|console-port|slowdown|espruino-version|without|storage-bytes)$/;
 const a = process.argv.slice(2), o: Record<string, string> = {};
 for (let i = 0; i < a.length; i++) {
@@ -35,7 +35,7 @@ if (o.gatt && o.gatt !== "espruino-2v29" && o.gatt !== "deferred-write") fail("-
 const without = (o.without || "").split(",").filter(Boolean);
 for (const w of without) if (w !== "ble" && w !== "crypto") fail(`--without takes ble and/or crypto, not '${w}'`);
 if (o["espruino-version"] && !/^\d+v\d+(\.\d+)?$/.test(o["espruino-version"])) fail("--espruino-version looks like 2v29");
-const storageBytes = o["storage-bytes"] ? Number(o["storage-bytes"]) : 917504;
+const storageBytes = o["storage-bytes"] ? Number(o["storage-bytes"]) : DEFAULT_BOARD.storageBytes;
 if (!(storageBytes >= 4096)) fail("--storage-bytes must be a number of at least 4096");
 let world: RadioWorld = DEFAULT_WORLD;
 if (o.wifi) {
@@ -45,7 +45,7 @@ fs.mkdirSync(path.dirname(o.flash || ".sim/flash.json"), { recursive: true });
 const d = new SimDevice({
   world, gatt: (o.gatt as GattMode) || "deferred-write", flashFile: o.flash || ".sim/flash.json",
   slowdown: o.slowdown ? Number(o.slowdown) : DEFAULT_SLOWDOWN, echo: (l) => console.log(l),
-  board: { rngRegister: "0x3FF75144", storageBytes, jsvars: 5000, id: "esp32" },
+  board: { ...DEFAULT_BOARD, storageBytes },
   firmware: { version: o["espruino-version"], ble: !without.includes("ble"), crypto: !without.includes("crypto") },
 });
 if (!o.blank && !d.flash.files.has(".boot0")) d.install(loadBundle());

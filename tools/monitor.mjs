@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run monitor -- --port PORT [--baud 115200] [--no-color]
+// npm run monitor -- --port PORT [--baud 115200] [--no-reset] [--no-color]
 // The board's serial console, like `idf.py monitor`: ESP-IDF log lines (`I (550) app: …`) coloured by
 // level (E red, W yellow, I green, D/V plain), keystrokes go to the Espruino REPL, Ctrl-] exits.
 import { openPort, PortError } from "./port.mjs";

@@ -16,8 +16,9 @@
  *   operand preparation. Each result is written only in the layouts its consumers read (N, R, W below):
  *   the natural limbs by the carry chain, the wrap part by one native set of an array literal, and the
  *   reversed run, when the natural one exists too, by one native gather (E.mapInPlace with an index table).
- * - A carry rounds to the limb's grid with the add-and-subtract-a-constant trick (v + K − K, K = 1.5·2^(52+
- *   POS[t+1])): two interpreter operations, and the limbs come out balanced (signed, |limb| ≤ half radix).
+ * - A carry rounds to the limb's grid with the add-and-subtract-a-constant trick (v + K − K, K a one-digit
+ *   decimal in [2^52, 2^53)·2^POS[t+1]: rounding()): two interpreter operations, and the limbs come out
+ *   balanced (signed, |limb| ≤ half radix).
  * - The ladder step has no field additions: they are folded into the dot products.
  *     U = x2·x3 − z2·z3, V = x2·z3 − z2·x3       x3' = U²,  z3' = x1·V²       (the common factor 4 cancels)
  *     S = x2² − z2²,  P = x2·z2,  Q = 4·(x2² + z2² + A·P)   x2' = S²,  z2' = P·Q  (A = 486662)

@@ -23,6 +23,9 @@ export const BANNER = [
   "Espruino is Open Source. Our work is supported", "only by sales of official boards and donations:", "http://espruino.com/Donate", "",
 ];
 
+/** The stock ESP32 board: RNG_DATA_REG, the 4 MB layout's Storage area, the JsVars Espruino gives it. */
+export const DEFAULT_BOARD = { rngRegister: "0x3FF75144", storageBytes: 917504, jsvars: 5000, id: "esp32" };
+
 export interface DeviceOptions {
   board?: { rngRegister: string; storageBytes: number; jsvars: number; id: string };
   world?: RadioWorld;
@@ -91,7 +94,7 @@ export class SimDevice {
   resetAt = 0;
 
   constructor(public opt: DeviceOptions = {}) {
-    this.board = opt.board || { rngRegister: "0x3FF75144", storageBytes: 917504, jsvars: 5000, id: "esp32" };
+    this.board = opt.board || DEFAULT_BOARD;
     this.sched = new Scheduler(opt.slowdown ?? DEFAULT_SLOWDOWN, opt.eventMs ?? DEFAULT_EVENT_MS);
     this.flash = new SimFlash(this.board.storageBytes, opt.flashFile);
     this.flash.onHostIo = (ms) => this.sched.charge(0, ms);
