@@ -4,6 +4,11 @@ declare module "build-config" {
   import { VersionStyle } from "./protocomm/version";
   export interface BuildConfig {
     board: BoardInfo;
+    transport: "ble" | "softap" | "both";
+    /** WPA2 passphrase of the provisioning AP ("" = open). */
+    softapPassword: string;
+    /** MTU assumed for BLE replies (Espruino does not expose the negotiated one). */
+    bleMtu: number;
     secVer: number;
     pop: string;
     namePrefix: string;
@@ -13,7 +18,6 @@ declare module "build-config" {
     versionString: string;
     logLevel: number;
     logColors: boolean;
-    scan: boolean;
     x25519Slice: number;
   }
   const config: BuildConfig;

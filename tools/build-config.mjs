@@ -36,7 +36,13 @@ export function buildConfig({ board = "esp32", config = "sdkconfig" } = {}) {
   const c = readConfig(path.resolve(root, config));
   const secVer = Number(c.PROV_SECURITY_VERSION);
   return {
-    board: { id: b.id, crypto: b.crypto, rngReg: parseInt(b.rngRegister, 16), macSource: b.macSource },
+    board: {
+      id: b.id, crypto: b.crypto, rngReg: parseInt(b.rngRegister, 16), macSource: b.macSource, espruino: b.espruino,
+      apsta: b.apsta, bleWriteAck: b.bleWriteAck,
+    },
+    transport: c.PROV_TRANSPORT,
+    softapPassword: c.PROV_TRANSPORT === "ble" ? "" : c.PROV_SOFTAP_PASSWORD,
+    bleMtu: c.PROV_BLE_MTU,
     secVer,
     pop: secVer === 1 ? c.PROV_POP : "",
     namePrefix: c.PROV_DEVICE_PREFIX,
@@ -46,7 +52,6 @@ export function buildConfig({ board = "esp32", config = "sdkconfig" } = {}) {
     versionString: c.PROV_VERSION_STRING,
     logLevel: LEVELS[c.LOG_LEVEL],
     logColors: c.LOG_COLORS,
-    scan: false,
     x25519Slice: c.PROV_X25519_SLICE,
   };
 }

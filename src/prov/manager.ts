@@ -10,6 +10,7 @@ import { RespGetStatus, Status, WifiConnectFailedReason, WifiStationState } from
 import { ClockPort, WifiConnectedInfo, WifiPort } from "../ports/ports";
 import { Credentials } from "./credentials";
 import { WifiConfig, WifiConfigHandlers } from "./wifi-config";
+import { WifiCtrlHandlers } from "./wifi-ctrl";
 
 /** wifi_err_reason_t codes (esp_wifi_types.h). */
 export const enum Reason {
@@ -42,10 +43,16 @@ export interface ManagerOptions {
   applyDelayMs: number;
   retryDelayMs: number;
   onConnected(c: Credentials, info: WifiConnectedInfo): void;
+  /** The station gave up on the applied credentials (ConnectionFailed). */
+  onFailed?(): void;
+  /** prov-ctrl Reprov: forget what was saved (the caller erases flash and cancels the auto-stop). */
+  onReprov?(): void;
 }
 
 export interface Manager {
   handlers: WifiConfigHandlers;
+  /** prov-ctrl (wifi_prov_mgr_reset_sm_state_on_failure / _for_reprovision). */
+  ctrl: WifiCtrlHandlers;
   /** Connects with stored credentials (normal boot), without the provisioning states. */
   startStation(c: Credentials): void;
   state(): WifiStationState | -1;
@@ -87,6 +94,7 @@ export function createManager(o: ManagerOptions): Manager {
         }
         state = WifiStationState.ConnectionFailed;
         reason = f;
+        if (o.onFailed) o.onFailed();
       },
     });
   }
@@ -152,8 +160,35 @@ export function createManager(o: ManagerOptions): Manager {
     },
   };
 
+  /** Back to "nothing applied": stop any attempt and let go of the station. */
+  function forget() {
+    cancel();
+    pending = active = info = undefined;
+    state = -1;
+    o.wifi.disconnect();
+  }
+
+  var ctrl: WifiCtrlHandlers = {
+    reset: function () {
+      if (state !== WifiStationState.ConnectionFailed) {
+        o.logHandler.e("Reset refused: only a failed attempt can be reset (state " + state + ")");
+        return Status.InternalError;
+      }
+      forget();
+      o.logHandler.i("Provisioning state reset after failure; send new credentials");
+      return Status.Success;
+    },
+    reprov: function () {
+      forget();
+      if (o.onReprov) o.onReprov();
+      o.logHandler.i("Reprovisioning: saved network forgotten; send new credentials");
+      return Status.Success;
+    },
+  };
+
   return {
     handlers: handlers,
+    ctrl: ctrl,
     startStation: function (c) {
       active = c;
       state = WifiStationState.Connecting;

@@ -5,7 +5,7 @@
  */
 import nodeCrypto from "node:crypto";
 import { decode, encode } from "../../src/proto/codec";
-import { D_SessionData, D_WiFiConfigPayload } from "../../src/proto/schema.gen";
+import { D_SessionData, D_WiFiConfigPayload, D_WiFiCtrlPayload, D_WiFiScanPayload } from "../../src/proto/schema.gen";
 import { Transport } from "./transport";
 
 export interface ProvOptions {
@@ -21,9 +21,29 @@ export interface ProvOptions {
   print?: (line: string) => void;
   /** Client private key for reproducible transcripts. */
   clientPriv?: Uint8Array;
+  /** What proto-ver is probed with: esp_prov writes "none", the phone apps "ESP". */
+  probe?: string;
+  /** Before the credentials: list networks with prov-scan (esp_prov does when --ssid is absent). */
+  scan?: ScanOptions;
+  /** esp_prov --custom_data: sent to custom-data after the session; the reply lands in the result. */
+  customData?: string;
 }
 
-export interface ProvResult { ok: boolean; state: string; failReason?: string; ip?: string; transcript: { ep: string; req: string; resp: string }[] }
+export interface ScanOptions { blocking?: boolean; pageSize?: number; groupChannels?: number; periodMs?: number; passive?: boolean }
+export interface ScannedAp { ssid: string; channel: number; rssi: number; bssid: string; auth: number }
+
+export interface ProvResult {
+  ok: boolean; state: string; failReason?: string; ip?: string; transcript: { ep: string; req: string; resp: string }[];
+  networks?: ScannedAp[]; customReply?: string;
+}
+
+/** An established session: the exchange helper and the session cipher (identity for security 0). */
+export interface Session {
+  ex(ep: string, req: Uint8Array): Promise<Uint8Array>;
+  crypt(d: Uint8Array): Uint8Array;
+  secVer: 0 | 1;
+  transcript: ProvResult["transcript"];
+}
 
 function x25519Keys(priv?: Uint8Array) {
   const pkcs8 = (p: Uint8Array) => Buffer.concat([Buffer.from("302e020100300506032b656e04220420", "hex"), Buffer.from(p)]);
@@ -39,7 +59,8 @@ export function x25519Shared(priv: nodeCrypto.KeyObject, peer: Uint8Array): Uint
 
 export class ProvError extends Error {}
 
-export async function provision(t: Transport, o: ProvOptions): Promise<ProvResult> {
+/** proto-ver, capabilities and the security handshake, as esp_prov.py does them before anything else. */
+export async function startSession(t: Transport, o: Omit<ProvOptions, "ssid" | "passphrase" | "sleep">): Promise<Session> {
   const print = o.print || (() => {});
   const transcript: ProvResult["transcript"] = [];
   const ex = async (ep: string, req: Uint8Array) => {
@@ -58,7 +79,7 @@ export async function provision(t: Transport, o: ProvOptions): Promise<ProvResul
     print("==== Verified protocol version successfully ====");
     if (secVer === undefined) secVer = 1;
   } else {
-    const r = Buffer.from(await ex("proto-ver", Buffer.from("none"))).toString("latin1");
+    const r = Buffer.from(await ex("proto-ver", Buffer.from(o.probe || "none"))).toString("latin1");
     let info: any;
     try { info = JSON.parse(r); } catch { info = undefined; }
     if (secVer === undefined) {
@@ -92,6 +113,57 @@ export async function provision(t: Transport, o: ProvOptions): Promise<ProvResul
     if (!dv || Buffer.compare(Buffer.from(crypt(dv)), Buffer.from(k.pub)) !== 0) throw new ProvError("Failed to verify device!");
   }
   print("==== Session Established ====");
+  return { ex, crypt, secVer: secVer as 0 | 1, transcript };
+}
+
+/** prov-scan as esp_prov's wifi_scan: start (blocking), status, then pages of results. */
+export async function scanNetworks(s: Session, o: ScanOptions = {}): Promise<ScannedAp[]> {
+  const scan = async (m: object) => {
+    const r = decode(D_WiFiScanPayload, s.crypt(await s.ex("prov-scan", s.crypt(encode(D_WiFiScanPayload, m)))));
+    if ((r.status || 0) !== 0) throw new ProvError(`prov-scan answered status ${r.status}`);
+    return r;
+  };
+  await scan({ msg: 0, cmd_scan_start: { blocking: o.blocking ?? true, passive: !!o.passive, group_channels: o.groupChannels ?? 0, period_ms: o.periodMs ?? 120 } });
+  const st = (await scan({ msg: 2, cmd_scan_status: {} })).resp_scan_status || {};
+  if (!st.scan_finished) throw new ProvError("scan not finished after a blocking ScanStart");
+  const out: ScannedAp[] = [];
+  const total = st.result_count || 0, page = o.pageSize ?? 4;
+  for (let i = 0; i < total; i += page) {
+    const n = Math.min(page, total - i);
+    const r = await scan({ msg: 4, cmd_scan_result: { start_index: i, count: n } });
+    for (const e of r.resp_scan_result?.entries || []) {
+      out.push({ ssid: Buffer.from(e.ssid || []).toString("latin1"), channel: e.channel || 0, rssi: e.rssi || 0, bssid: Buffer.from(e.bssid || []).toString("hex"), auth: e.auth || 0 });
+    }
+  }
+  return out;
+}
+
+/** prov-ctrl: esp_prov --reset (1) / --reprov (3); returns the status. */
+export async function ctrl(s: Session, cmd: "reset" | "reprov"): Promise<number> {
+  const m = cmd === "reset" ? { msg: 1, cmd_ctrl_reset: {} } : { msg: 3, cmd_ctrl_reprov: {} };
+  const r = decode(D_WiFiCtrlPayload, s.crypt(await s.ex("prov-ctrl", s.crypt(encode(D_WiFiCtrlPayload, m)))));
+  if (r.msg !== m.msg + 1) throw new ProvError(`prov-ctrl answered msg ${r.msg}`);
+  return r.status || 0;
+}
+
+/** esp_prov --custom_data: raw bytes through the session cipher to custom-data. */
+export async function customData(s: Session, text: string, ep = "custom-data"): Promise<string> {
+  return Buffer.from(s.crypt(await s.ex(ep, s.crypt(Buffer.from(text, "latin1"))))).toString("latin1");
+}
+
+export async function provision(t: Transport, o: ProvOptions): Promise<ProvResult> {
+  const print = o.print || (() => {});
+  const sess = await startSession(t, o);
+  const { crypt, ex, transcript } = sess;
+  let networks: ScannedAp[] | undefined, customReply: string | undefined;
+  if (o.scan) {
+    networks = await scanNetworks(sess, o.scan);
+    print(`==== Wi-Fi Scan List: ${networks.length} networks ====`);
+  }
+  if (o.customData !== undefined) {
+    customReply = await customData(sess, o.customData);
+    print(`++++ CustomData response: ${JSON.stringify(customReply)}++++`);
+  }
   const cfg = async (m: object) => decode(D_WiFiConfigPayload, crypt(await ex("prov-config", crypt(encode(D_WiFiConfigPayload, m)))));
   // ---- credentials ----
   print("==== Sending Wi-Fi Credentials to Target ====");
@@ -112,7 +184,7 @@ export async function provision(t: Transport, o: ProvOptions): Promise<ProvResul
     if (s === 0) {
       print("==== WiFi state: Connected ====");
       print("==== Provisioning was successful ====");
-      return { ok: true, state: "connected", ip: st.connected?.ip4_addr, transcript };
+      return { ok: true, state: "connected", ip: st.connected?.ip4_addr, transcript, networks, customReply };
     }
     if (s === 1) { print("++++ WiFi state: Connecting... ++++"); continue; }
     const reason = st.fail_reason === 1 ? "Incorrect SSID" : "Incorrect Password";
@@ -120,6 +192,6 @@ export async function provision(t: Transport, o: ProvOptions): Promise<ProvResul
     if (s === 3) print(`---- Failure reason: ${reason} ----`);
     if (retry-- > 0) { print(`Waiting to poll status again (status failed, ${retry + 1} tries left)...`); continue; }
     print("---- Provisioning failed! ----");
-    return { ok: false, state: s === 3 ? "failed" : "disconnected", failReason: s === 3 ? reason : undefined, transcript };
+    return { ok: false, state: s === 3 ? "failed" : "disconnected", failReason: s === 3 ? reason : undefined, transcript, networks, customReply };
   }
 }

@@ -14,6 +14,7 @@ import { espruinoJSON, espruinoLog } from "./format";
 import { Scheduler, DEFAULT_SLOWDOWN, DEFAULT_EVENT_MS, CONVOLVE_CALL_MS } from "./scheduler";
 import { PowerCut, SimFlash, storageModule } from "./storage";
 import { RadioWorld, SimWifi } from "./wifi";
+import { SimHttp } from "./http";
 
 /** Time from reset until JS runs (ESP-IDF logs "I (550) app: …" at about this point). */
 export const BOOT_MS = 500;
@@ -83,6 +84,7 @@ export class SimDevice {
   log: LogLine[] = [];
   ble!: SimBle;
   wifi!: SimWifi;
+  http!: SimHttp;
   ctx!: vm.Context;
   boots = 0;
   rngReads = 0;
@@ -151,7 +153,9 @@ export class SimDevice {
     };
     const str = (b: Uint8Array) => Buffer.from(b).toString("latin1");
     this.ble = new SimBle(this.sched, this.opt.gatt || "deferred-write", this.nvs.ble, this.opt.connIntervalMs ?? 30, { ab, bytes, str });
-    this.wifi = new SimWifi(this.sched, this.opt.world || { aps: [] }, mac);
+    this.wifi = new SimWifi(this.sched, this.opt.world || { aps: [] }, mac, this.board.id);
+    this.http = new SimHttp(this.sched);
+    this.http.reachable = () => !!this.wifi.ap;
     // Native functions run at C speed on the board: bill their modelled cost, not Node's host time (which
     // the slow-down would multiply as if it were interpreted JS).
     const sch = this.sched;
@@ -166,7 +170,7 @@ export class SimDevice {
       if (typeof S0[k] === "function") (S as any)[k] = native(S0[k] as any, (_n: unknown, d?: unknown) => 1 + (typeof d === "string" ? d.length * 0.004 : 0));
     }
     const C = cryptoModule({ ab });
-    const W = this.wifi.api(), N = this.ble.api(), sched = this.sched, dev = this;
+    const W = this.wifi.api(), N = this.ble.api(), H = this.http.api(), sched = this.sched, dev = this;
     const rand = espruinoRand();
     const cv = { item: -1, end: BigInt(0) }; // last E.convolve call: its JS item and when it ended
     const timers = new Map<number, number>();
@@ -199,6 +203,7 @@ export class SimDevice {
         if (name === "Storage") return S;
         if (name === "Wifi") return W;
         if (name === "crypto" && fw.crypto !== false) return C;
+        if (name === "http") return H;
         throw new Error(`Module ${name} not found`);
       },
       setTimeout: (fn: () => void, ms: number) => addTimer(fn, ms, false),

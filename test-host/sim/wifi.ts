@@ -24,13 +24,25 @@ const REASON_NAMES: Record<number, string> = {
   2: "AUTH_EXPIRE", 15: "4WAY_HANDSHAKE_TIMEOUT", 200: "BEACON_TIMEOUT", 201: "NO_AP_FOUND", 202: "AUTH_FAIL", 203: "ASSOC_FAIL", 204: "HANDSHAKE_TIMEOUT",
 };
 
+/** The board's own access point (Wifi.startAP). */
+export interface SimSoftAp { ssid: string; password: string; authMode: string }
+
 export class SimWifi {
   handlers: Record<string, ((d: unknown) => void)[]> = {};
+  ap: SimSoftAp | undefined;
+  /** Every AP the firmware started, for tests. */
+  apStarts: SimSoftAp[] = [];
   status: { station: string; ap?: SimAp } = { station: "off" };
   hostname = "espressif";
   attempt = 0;
   connects: { ssid: string; password: string }[] = [];
-  constructor(public sched: Scheduler, public world: RadioWorld, public staMac: string) {}
+  /** chip: on the ESP32-C3 Espruino runs the AP or the station, never both (ChangeLog 2v25). */
+  constructor(public sched: Scheduler, public world: RadioWorld, public staMac: string, public chip = "esp32") {}
+
+  /** A phone joins the board's AP: the SSID must be up and the passphrase right (WPA2) or absent (open). */
+  joinAp(ssid: string, password = ""): boolean {
+    return !!this.ap && this.ap.ssid === ssid && (this.ap.authMode === "open" || this.ap.password === password);
+  }
 
   private emit(ev: string, d: unknown) {
     for (const fn of this.handlers[ev] || []) this.sched.at(this.sched.now, true, () => fn(d));
@@ -41,6 +53,8 @@ export class SimWifi {
     return {
       connect(ssid: string, opts: { password?: string } = {}, cb?: (err?: string | null) => void) {
         const id = String(ssid).slice(0, 31), pw = String(opts.password || "").slice(0, 63), my = ++self.attempt;
+        // jswrap_wifi_connect: AP → APSTA, except on the C3 where the mode becomes STA (the AP goes).
+        if (self.chip === "esp32c3" && self.ap) self.ap = undefined;
         self.connects.push({ ssid: id, password: pw });
         self.status = { station: "connecting" };
         const ap = self.world.aps.find((a) => a.ssid === id && a.reachable !== false);
@@ -90,7 +104,28 @@ export class SimWifi {
       getHostname() { return self.hostname; },
       on(ev: string, fn: (d: unknown) => void) { (self.handlers[ev] ||= []).push(fn); },
       save() { throw new Error("Wifi.save() is not used by this firmware (plaintext .wificfg)"); },
-      startAP() { /* not used */ },
+      // jswrap_esp32_network.c jswrap_wifi_startAP: SSID cut to 32 bytes, password ≥ 8 characters,
+      // authMode open|wpa2|wpa|wpa_wpa2 (default: wpa2 with a password, else open), mode |= AP; the callback
+      // runs on the AP_START event, which an AP that is already up does not raise again.
+      startAP(ssid: unknown, opts: { password?: unknown; authMode?: unknown } = {}, cb?: (err: unknown) => void) {
+        if (typeof ssid !== "string") throw new Error("No SSID");
+        if (opts.password !== undefined && (typeof opts.password !== "string" || opts.password.length < 8)) throw new Error("Password must be string of at least 8 characters");
+        const password = opts.password === undefined ? "" : String(opts.password).slice(0, 63);
+        const authMode = opts.authMode === undefined ? (password ? "wpa2" : "open") : String(opts.authMode);
+        if (!["open", "wpa2", "wpa", "wpa_wpa2"].includes(authMode)) throw new Error("Unknown authMode value");
+        if (authMode !== "open" && !password) throw new Error("Password not set but authMode not open");
+        if (authMode === "open" && password) throw new Error("Auth mode set to open but password supplied");
+        const wasUp = !!self.ap;
+        if (self.chip === "esp32c3" && self.status.station !== "off") { self.attempt++; self.status = { station: "off" }; }
+        self.ap = { ssid: ssid.slice(0, 32), password, authMode };
+        self.apStarts.push(self.ap);
+        if (cb && !wasUp) s.at(s.now + 100, true, () => cb(null));
+      },
+      stopAP(cb?: () => void) {
+        self.ap = undefined;
+        if (cb) s.at(s.now, true, cb);
+      },
+      getAPIP() { return { ip: "192.168.4.1", netmask: "255.255.255.0", gw: "192.168.4.1", mac: self.staMac.replace(/..$/, (x) => ((parseInt(x, 16) + 1) & 255).toString(16).padStart(2, "0")) }; },
     };
   }
 }

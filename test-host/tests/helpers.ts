@@ -12,9 +12,12 @@ export const WORLD = DEFAULT_WORLD;
  * Functional scenarios run with a small interpreter slow-down (×100): they test behaviour, not timing.
  * Timing is tested separately with the default factor (espruino-2v29 table test, npm run bench).
  */
+/** The BLE build (test-host/configs/ble.sdkconfig), made by npm test next to the default (SoftAP) one. */
+export const BLE_BUNDLE = "dist/ble/firmware.js";
+
 export function device(o: DeviceOptions & { bundle?: string } = {}): SimDevice {
   const d = new SimDevice({ world: WORLD, slowdown: 100, ...o });
-  d.install(o.bundle ? fs.readFileSync(o.bundle, "latin1") : loadBundle());
+  d.install(loadBundle(o.bundle || BLE_BUNDLE));
   d.boot();
   d.run(5000);
   return d;

@@ -14,9 +14,9 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "prov-"));
 const SEED = path.join(tmp, "seed.js"), SEED_SEC1 = path.join(tmp, "seed-sec1.js"), SEC0 = path.join(tmp, "sec0.js");
 before(async () => {
   const configs: [string, string][] = [
-    [SEED, 'CONFIG_PROV_SECURITY_VERSION=0\nCONFIG_PROV_VERSION_STYLE="fixed"\n'],
-    [SEED_SEC1, 'CONFIG_PROV_SECURITY_VERSION=1\nCONFIG_PROV_VERSION_STYLE="fixed"\n'],
-    [SEC0, "CONFIG_PROV_SECURITY_VERSION=0\n"],
+    [SEED, 'CONFIG_PROV_TRANSPORT="ble"\nCONFIG_PROV_SECURITY_VERSION=0\nCONFIG_PROV_VERSION_STYLE="fixed"\n'],
+    [SEED_SEC1, 'CONFIG_PROV_TRANSPORT="ble"\nCONFIG_PROV_SECURITY_VERSION=1\nCONFIG_PROV_VERSION_STYLE="fixed"\n'],
+    [SEC0, 'CONFIG_PROV_TRANSPORT="ble"\nCONFIG_PROV_SECURITY_VERSION=0\n'],
   ];
   for (const [out, text] of configs) {
     const cfg = out.replace(/\.js$/, ".sdkconfig");

@@ -7,4 +7,10 @@ export interface BoardInfo {
   rngReg: number;
   /** Where the MAC for the device name comes from. */
   macSource: "serial" | "wifi";
+  /** Espruino release the board file names (2v29). */
+  espruino: string;
+  /** Espruino can keep the AP up while the station connects (false on the ESP32-C3, ChangeLog 2v25). */
+  apsta: boolean;
+  /** When the GATT server acknowledges a write: before JS ran (stock ESP32 port) or after the reply is set. */
+  bleWriteAck: "before-js" | "after-reply";
 }

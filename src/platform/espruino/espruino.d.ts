@@ -16,6 +16,23 @@ interface EspruinoWifi {
   getStatus(): { station?: string; authMode?: string; channel?: number };
   getIP(): { ip: string; mac: string };
   on(ev: string, fn: (d: any) => void): void;
+  startAP(ssid: string, options: { password?: string; authMode?: string; channel?: number }, cb?: (err?: any) => void): void;
+  stopAP(cb?: () => void): void;
+}
+/** libs/network/http/jswrap_http.c: the server side of require("http"). */
+interface EspruinoHttpRequest {
+  method: string;
+  url: string;
+  headers: { [name: string]: string };
+  on(ev: "data", fn: (chunk: string) => void): void;
+  on(ev: "end" | "close", fn: () => void): void;
+}
+interface EspruinoHttpResponse {
+  writeHead(status: number, headers?: { [name: string]: string | number }): void;
+  end(data?: string): void;
+}
+interface EspruinoHttp {
+  createServer(fn: (req: EspruinoHttpRequest, res: EspruinoHttpResponse) => void): { listen(port: number): void; close(): void };
 }
 interface EspruinoCrypto {
   SHA256(data: string | Uint8Array): ArrayBuffer;
@@ -24,6 +41,7 @@ interface EspruinoCrypto {
 declare function require(name: "Storage"): EspruinoStorage;
 declare function require(name: "Wifi"): EspruinoWifi;
 declare function require(name: "crypto"): EspruinoCrypto;
+declare function require(name: "http"): EspruinoHttp;
 declare var NRF: {
   setServices(services: any, options?: { uart?: boolean; advertise?: string[] }): void;
   updateServices(services: any): void;
@@ -38,6 +56,7 @@ declare var E: {
   mapInPlace(from: Uint8Array, to: Float64Array, map: Float64Array): void;
   internal?: { [k: string]: any };
   toUint8Array(v: any): Uint8Array;
+  toString(v: Uint8Array): string;
 };
 declare var ESP32: {
   reboot(): void;

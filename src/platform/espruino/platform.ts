@@ -151,3 +151,7 @@ export function print(line: string): void {
   console.log(line);
 }
 
+
+export function rebootNow(): void {
+  ESP32.reboot();
+}

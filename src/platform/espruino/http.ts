@@ -1,0 +1,77 @@
+/**
+ * HttpPort and the SoftAP on Espruino's ESP32 port.
+ * - require("http") server (libs/network/http/jswrap_http.c, libs/network/socketserver.c): the request
+ *   callback runs once the headers are parsed; header names keep the client's spelling; the body comes as
+ *   binary strings through 'data' (≤ 536 bytes each: network_esp32.c chunkSize) and 'end' fires once
+ *   Content-Length bytes arrived; a client that leaves fires 'close' instead. Responses get
+ *   `Connection: close` automatically but no Content-Length, and `res.end(Uint8Array)` would send the text
+ *   "1,2,3" (jsvAsString), so bodies go out as byte strings with their length set here.
+ * - Wifi.startAP (libs/network/esp32/jswrap_esp32_network.c jswrap_wifi_startAP) ORs AP into the mode, so
+ *   a station connect later keeps the AP up (APSTA); the password must be ≥ 8 characters; on the ESP32-C3
+ *   Espruino drops the station when the AP starts and the AP when the station connects (ChangeLog 2v25).
+ */
+import { HttpPort, HttpRequest } from "../../transport/http-protocomm";
+
+export function espruinoHttp(): HttpPort {
+  var server: { close(): void } | undefined;
+  return {
+    listen: function (port, onRequest) {
+      var srv = require("http").createServer(function (req, res) {
+        var r: HttpRequest = {
+          method: req.method,
+          url: req.url,
+          header: function (name) {
+            var want = name.toLowerCase();
+            for (var k in req.headers) if (k.toLowerCase() === want) return req.headers[k];
+            return undefined;
+          },
+          on: function (ev: string, fn: any) {
+            req.on(ev as "data", fn);
+          },
+        };
+        onRequest(r, {
+          send: function (status, headers, body) {
+            headers["Content-Length"] = "" + body.length;
+            try {
+              res.writeHead(status, headers);
+              res.end(body.length ? E.toString(body) : "");
+            } catch (e) {
+              // "This socket is closed": the client left while the reply was being made.
+            }
+          },
+        });
+      });
+      srv.listen(port);
+      server = srv;
+    },
+    close: function () {
+      if (server) server.close();
+      server = undefined;
+    },
+  };
+}
+
+export interface SoftAp {
+  start(ssid: string, password: string, cb: (err?: string) => void): void;
+  stop(): void;
+}
+
+export function espruinoSoftAp(): SoftAp {
+  var W = require("Wifi");
+  return {
+    start: function (ssid, password, cb) {
+      var opt: { password?: string; authMode: string } = { authMode: password ? "wpa2" : "open" };
+      if (password) opt.password = password;
+      try {
+        W.startAP(ssid, opt, function (err) {
+          cb(err ? "" + err : undefined);
+        });
+      } catch (e) {
+        cb("" + e);
+      }
+    },
+    stop: function () {
+      W.stopAP();
+    },
+  };
+}

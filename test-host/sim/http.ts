@@ -1,0 +1,245 @@
+/**
+ * require("http") of Espruino's ESP32 port, server side, and the TCP clients that reach it over the SoftAP.
+ * Modelled on libs/network/socketserver.c and libs/network/http/jswrap_http.c (2v29):
+ * - a connection's bytes are read in chunks of at most 536 bytes (libs/network/esp32/network_esp32.c
+ *   chunkSize); the server callback (req, res) is queued once "\r\n\r\n" ends the headers
+ *   (httpParseHeaders); header names keep the client's spelling; Content-Length is looked up without
+ *   regard to case (jsvObjectGetChildI); `method` and `url` are the request line's first two words;
+ * - body bytes become one 'data' event (a binary string) per chunk once a 'data' listener exists;
+ *   'end' is queued once Content-Length bytes arrived; a request without Content-Length ends at once;
+ * - the response: writeHead builds "HTTP/1.1 <code> OK" + "Server: Espruino 2v29" + the headers, and every
+ *   response carries "Connection: close" (added when the connection is accepted); there is no automatic
+ *   Content-Length; write()/end() append jsvAsString(data), so a Uint8Array goes out as the text "1,2,3";
+ *   write/end without writeHead send a 200 head first; after end() the socket closes once everything is
+ *   sent AND the request body is complete (a client that never sends its body keeps the socket open);
+ * - a client that closes fires 'close' on req and res; writing afterwards throws "This socket is closed";
+ * - at most 10 sockets (CONFIG_LWIP_MAX_SOCKETS in the ESP32 build), the listening one included.
+ */
+import { Scheduler } from "./scheduler";
+
+export const CHUNK = 536;
+export const MAX_SOCKETS = 10;
+/** One-way latency of a frame on the SoftAP link. */
+export const LINK_MS = 3;
+
+type Fn = (...a: any[]) => void;
+
+class Emitter {
+  handlers: Record<string, Fn[]> = {};
+  on(ev: string, fn: Fn) { (this.handlers[ev] ||= []).push(fn); }
+  has(ev: string) { return !!this.handlers[ev]?.length; }
+}
+
+/** The client end of a TCP connection to the board (a phone on the AP, or the sim's TCP bridge). */
+export class HttpClientSocket {
+  received = Buffer.alloc(0);
+  closedByDevice = false;
+  closedByClient = false;
+  onData?: (b: Buffer) => void;
+  onClose?: () => void;
+  constructor(private conn: Conn) {}
+  write(b: Uint8Array | string) {
+    if (this.closedByClient || this.closedByDevice) throw new Error("socket closed");
+    this.conn.fromClient(Buffer.from(typeof b === "string" ? Buffer.from(b, "latin1") : b));
+  }
+  /** The client closes (FIN): the device sees the connection go. */
+  end() {
+    if (this.closedByClient) return;
+    this.closedByClient = true;
+    this.conn.clientClosed();
+  }
+  get closed() { return this.closedByClient || this.closedByDevice; }
+}
+
+class Conn {
+  rx = Buffer.alloc(0);
+  hadHeaders = false;
+  toReceive = 0;
+  ended = false;
+  closeAfterSend = false;
+  closed = false;
+  sent = "";
+  headers: Record<string, string> = { Connection: "close" };
+  req = new Emitter() as Emitter & { method?: string; url?: string; headers?: Record<string, string> };
+  res = new Emitter();
+  client = new HttpClientSocket(this);
+  constructor(private http: SimHttp, private server: SimServer) {}
+
+  fromClient(b: Buffer) {
+    const s = this.http.sched;
+    s.at(s.now + LINK_MS, false, () => {
+      if (this.closed) return;
+      this.rx = Buffer.concat([this.rx, b]);
+      this.poll();
+    });
+  }
+
+  /** One pass of socketserver.c's idle loop for this connection. */
+  poll() {
+    if (this.closed) return;
+    const s = this.http.sched;
+    if (!this.hadHeaders) {
+      const end = this.rx.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      this.parseHeaders(this.rx.subarray(0, end + 2).toString("latin1"));
+      this.rx = this.rx.subarray(end + 4);
+      this.hadHeaders = true;
+      const req = this.http.realmReq(this), res = this.http.realmRes(this);
+      s.at(s.now, true, () => this.server.cb(req, res));
+      return; // the body waits for a 'data' listener (req.on polls again)
+    }
+    while (this.rx.length && this.req.has("data")) {
+      const chunk = this.rx.subarray(0, CHUNK);
+      this.rx = this.rx.subarray(chunk.length);
+      this.toReceive -= chunk.length;
+      const str = chunk.toString("latin1");
+      for (const fn of this.req.handlers.data!) s.at(s.now, true, () => fn(str));
+    }
+    if (!this.rx.length && this.toReceive <= 0 && !this.ended) {
+      this.ended = true;
+      for (const fn of this.req.handlers.end || []) s.at(s.now, true, () => fn());
+    }
+    this.maybeClose();
+  }
+
+  parseHeaders(text: string) {
+    const lines = text.split("\r\n");
+    const [method = "", url = ""] = lines[0]!.split(" ");
+    const headers: Record<string, string> = {};
+    for (const l of lines.slice(1)) {
+      const c = l.indexOf(":");
+      if (c <= 0) continue;
+      const v = l.slice(c + 1).replace(/^[ \t]+/, "");
+      if (v.length) headers[l.slice(0, c)] = v;
+    }
+    this.req.method = method;
+    this.req.url = url;
+    this.req.headers = headers;
+    const cl = Object.keys(headers).find((k) => k.toLowerCase() === "content-length");
+    this.toReceive = cl ? parseInt(headers[cl]!, 10) || 0 : 0; // jsvGetInteger of the string
+  }
+
+  /** Bytes the firmware wrote reach the client when the JS item that wrote them has finished. */
+  send(text: string) {
+    if (this.closed) throw new Error("This socket is closed");
+    this.sent += text;
+    const s = this.http.sched;
+    s.effect(() => {
+      if (this.client.closedByClient) return;
+      const b = Buffer.from(text, "latin1");
+      this.client.received = Buffer.concat([this.client.received, b]);
+      this.client.onData?.(b);
+    });
+  }
+
+  maybeClose() {
+    if (this.closed || !this.closeAfterSend || this.toReceive > 0 || !this.hadHeaders) return;
+    this.http.sched.effect(() => this.drop(false));
+  }
+
+  clientClosed() {
+    const s = this.http.sched;
+    s.at(s.now + LINK_MS, false, () => this.drop(true));
+  }
+
+  drop(byClient: boolean) {
+    if (this.closed) return;
+    this.closed = true;
+    this.http.conns.delete(this);
+    const s = this.http.sched;
+    // socketserver.c closes the same way whoever ended it: 'end' on the response, 'close' on both.
+    for (const fn of this.res.handlers.end || []) s.at(s.now, true, () => fn());
+    for (const fn of [...(this.req.handlers.close || []), ...(this.res.handlers.close || [])]) s.at(s.now, true, () => fn(false));
+    if (!byClient) {
+      this.client.closedByDevice = true;
+      this.client.onClose?.();
+    }
+  }
+}
+
+interface SimServer { port: number; cb: (req: unknown, res: unknown) => void; open: boolean }
+
+export class SimHttp {
+  servers = new Map<number, SimServer>();
+  conns = new Set<Conn>();
+  /** Whether a client can reach the board (its AP is up). */
+  reachable: () => boolean = () => true;
+  constructor(public sched: Scheduler) {}
+
+  /** require("http") as the firmware sees it. */
+  api() {
+    const self = this;
+    return {
+      createServer(cb: (req: unknown, res: unknown) => void) {
+        const srv: SimServer = { port: 0, cb, open: false };
+        return {
+          listen(port: number) {
+            if (self.servers.has(port)) throw new Error("Unable to listen on port " + port);
+            srv.port = port; srv.open = true; self.servers.set(port, srv);
+            return this;
+          },
+          close() { if (srv.open && self.servers.get(srv.port) === srv) self.servers.delete(srv.port); srv.open = false; },
+        };
+      },
+    };
+  }
+
+  realmReq(c: Conn) {
+    const self = this;
+    return {
+      method: c.req.method, url: c.req.url, headers: c.req.headers,
+      on(ev: string, fn: Fn) { c.req.on(ev, fn); self.sched.afterCurrent(() => c.poll()); },
+      read() { const s = c.rx.toString("latin1"); c.rx = Buffer.alloc(0); return s; },
+      available() { return c.rx.length; },
+    };
+  }
+
+  realmRes(c: Conn) {
+    const asString = (d: unknown) => (d === undefined ? "" : String(d)); // jsvAsString: Uint8Array → "1,2,3"
+    let headSent = false;
+    const head = (code: number, extra?: Record<string, unknown>) => {
+      if (headSent) throw new Error("Headers have already been sent");
+      if (extra !== undefined && (typeof extra !== "object" || extra === null)) throw new Error("Headers sent to writeHead should be an object");
+      headSent = true;
+      const h = { ...c.headers, ...(extra || {}) };
+      c.send(`HTTP/1.1 ${code} OK\r\nServer: Espruino 2v29\r\n` + Object.entries(h).map(([k, v]) => `${k}: ${String(v)}\r\n`).join("") + "\r\n");
+    };
+    return {
+      writeHead(code: number, headers?: Record<string, unknown>) { if (c.closed) throw new Error("This socket is closed"); head(code, headers); },
+      setHeader(k: string, v: unknown) { c.headers[String(k)] = String(v); },
+      write(d: unknown) { if (c.closed) throw new Error("This socket is closed"); if (!headSent) head(200); c.send(asString(d)); return true; },
+      end(d?: unknown) {
+        if (c.closed) throw new Error("This socket is closed");
+        if (!headSent) head(200);
+        if (d !== undefined) c.send(asString(d));
+        c.closeAfterSend = true;
+        c.maybeClose();
+      },
+      on(ev: string, fn: Fn) { c.res.on(ev, fn); },
+    };
+  }
+
+  /** A client opens a TCP connection to the board's port (it must have joined the AP). */
+  connect(port = 80): HttpClientSocket {
+    if (!this.reachable()) throw new Error("connect EHOSTUNREACH 192.168.4.1:" + port + " (the board's access point is down)");
+    const srv = this.servers.get(port);
+    if (!srv) throw new Error("connect ECONNREFUSED 192.168.4.1:" + port);
+    if (this.conns.size + 1 >= MAX_SOCKETS) throw new Error("connect ECONNREFUSED 192.168.4.1:" + port + " (lwIP has no free socket)");
+    const c = new Conn(this, srv);
+    this.conns.add(c);
+    return c.client;
+  }
+}
+
+export interface HttpReply { status: number; headers: Record<string, string>; body: Buffer }
+
+/** Splits a raw HTTP response (what the client received). */
+export function parseResponse(raw: Buffer): HttpReply | undefined {
+  const end = raw.indexOf("\r\n\r\n");
+  if (end < 0) return undefined;
+  const lines = raw.subarray(0, end).toString("latin1").split("\r\n");
+  const status = parseInt(lines[0]!.split(" ")[1]!, 10);
+  const headers: Record<string, string> = {};
+  for (const l of lines.slice(1)) { const c = l.indexOf(":"); headers[l.slice(0, c).toLowerCase()] = l.slice(c + 1).trim(); }
+  return { status, headers, body: raw.subarray(end + 4) };
+}
