@@ -123,13 +123,16 @@ class Conn {
   send(text: string) {
     if (this.closed) throw new Error("This socket is closed");
     this.sent += text;
-    const s = this.http.sched;
-    s.effect(() => {
-      if (this.client.closedByClient) return;
-      const b = Buffer.from(text, "latin1");
-      this.client.received = Buffer.concat([this.client.received, b]);
-      this.client.onData?.(b);
-    });
+    this.out += text;
+    this.http.sched.effect(() => this.flush());
+  }
+  private out = "";
+  private flush() {
+    if (!this.out || this.client.closedByClient) return;
+    const b = Buffer.from(this.out, "latin1");
+    this.out = "";
+    this.client.received = Buffer.concat([this.client.received, b]);
+    this.client.onData?.(b);
   }
 
   maybeClose() {
@@ -151,6 +154,7 @@ class Conn {
     for (const fn of this.res.handlers.end || []) s.at(s.now, true, () => fn());
     for (const fn of [...(this.req.handlers.close || []), ...(this.res.handlers.close || [])]) s.at(s.now, true, () => fn(false));
     if (!byClient) {
+      this.flush(); // everything written goes out before the FIN
       this.client.closedByDevice = true;
       this.client.onClose?.();
     }
