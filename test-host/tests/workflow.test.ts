@@ -154,10 +154,11 @@ test("flash over TCP with the real espruino CLI: blank simulated board → uploa
     assert.match(r.out, /verified: \.boot0 on the board is [\d,]+ bytes, CRC32 [0-9a-f]{8}, same as dist\/flash\/esp32\.js/);
     assert.match(r.out, /erased saved Wi-Fi credentials/);
     // The monitor reboots the board on connect (as idf.py monitor resets the chip) and shows the boot.
-    const boot = await run("node", ["tools/monitor.mjs", "--port", s.port], { input: "", thenInput: [/Provisioning started with BLE devname : PROV_261FCC/, "\x1d"], timeoutMs: 60_000 });
+    const boot = await run("node", ["tools/monitor.mjs", "--port", s.port], { input: "", thenInput: [/SoftAP Provisioning started with SSID 'PROV_261FCC'/, "\x1d"], timeoutMs: 60_000 });
     assert.equal(boot.code, 0, boot.err);
     assert.match(boot.err, /--- monitor on tcp:\/\/127\.0\.0\.1:\d+ at 115200 baud --- Quit: Ctrl\+\] ---/);
-    assert.match(boot.out, /rst:0xc \(SW_CPU_RESET\)[\s\S]*I \(\d+\) app: Starting BLE provisioning[\s\S]*Provisioning started with BLE devname : PROV_261FCC/);
+    // The default build provisions over SoftAP: it turns BLE off once (a reboot that keeps .boot0), then starts the AP.
+    assert.match(boot.out, /rst:0xc \(SW_CPU_RESET\)[\s\S]*app: SoftAP-only provisioning: turning BLE off[\s\S]*rst:0xc[\s\S]*I \(\d+\) app: Starting SoftAP provisioning[\s\S]*SoftAP Provisioning started with SSID 'PROV_261FCC'/);
     const stored = JSON.parse(fs.readFileSync(s.flash, "utf8"));
     assert.equal(Buffer.from(stored[".boot0"], "base64").toString("latin1"), fs.readFileSync(path.join(ROOT, "dist/flash/esp32.js"), "latin1"));
     // Typing at the REPL through the monitor, then Ctrl-].
