@@ -17,12 +17,15 @@ const HELP = `usage: npm run sim -- [options]
   --wifi FILE             radio world JSON: {"aps":[{"ssid","password","auth","rssi","channel","bssid","ip",...}]}
   --gatt MODE             deferred-write (default) or espruino-2v29 GATT write semantics
   --gatt-port N           serve the virtual BLE central on 127.0.0.1:N (newline-delimited JSON)
+  --http-port N           serve the board's SoftAP HTTP server (port 80 at 192.168.4.1) on 127.0.0.1:N, as a
+                          phone that joined its access point reaches it (esp_prov --transport softap
+                          --service_name 127.0.0.1:N); refused while the AP is down
   --console-port N        serve the serial console (Espruino REPL) on 127.0.0.1:N; 0 picks a free port
   --slowdown X            interpreter slow-down against host time (default ${DEFAULT_SLOWDOWN})
   --espruino-version V    process.env.VERSION of the simulated Espruino build (default 2v29)
   --without ble,crypto    simulate an Espruino build lacking BLE (no NRF) and/or the crypto module
   --storage-bytes N       size of the Storage area (default ${DEFAULT_BOARD.storageBytes}, the ESP32 4 MB layout)`;
-const VALUE = /^--(flash|wifi|gatt|gatt-port|console-port|slowdown|espruino-version|without|storage-bytes)$/;
+const VALUE = /^--(flash|wifi|gatt|gatt-port|http-port|console-port|slowdown|espruino-version|without|storage-bytes)$/;
 const a = process.argv.slice(2), o: Record<string, string> = {};
 for (let i = 0; i < a.length; i++) {
   if (a[i] === "--help" || a[i] === "-h") { console.log(HELP); process.exit(0); }
@@ -90,4 +93,17 @@ if (o["gatt-port"]) {
       }
     });
   }).listen(Number(o["gatt-port"]), "127.0.0.1", () => console.error(`sim: virtual central on 127.0.0.1:${o["gatt-port"]}`));
+}
+if (o["http-port"]) {
+  // Each TCP connection is one TCP connection to the board's port 80 (test-host/sim/http.ts models Espruino's
+  // server); the bytes go through unchanged, so real HTTP clients (esp_prov's http.client) talk to the firmware.
+  net.createServer((s) => {
+    let board: ReturnType<typeof d.http.connect>;
+    try { board = d.http.connect(80); } catch (e) { console.error(`sim: ${(e as Error).message}`); s.destroy(); return; }
+    board.onData = (b) => s.write(b);
+    board.onClose = () => s.end();
+    s.on("data", (b) => { if (!board.closed) board.write(b); });
+    s.on("close", () => board.end());
+    s.on("error", () => board.end());
+  }).listen(Number(o["http-port"]), "127.0.0.1", () => console.error(`sim: board's HTTP server (192.168.4.1:80) on 127.0.0.1:${o["http-port"]}`));
 }

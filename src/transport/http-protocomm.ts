@@ -8,9 +8,12 @@
  * same session" never applies. A request whose `Cookie: session=<id>` names the current session continues
  * it; any other request to a session endpoint starts a new session that replaces the old one (ESP-IDF's
  * rule, which copes with Android's static cookie store sending stale cookies), and its reply carries
- * `Set-Cookie: session=<id>`. One refinement: proto-ver needs no session, so a request to it from outside
- * the current session is answered without ending that session (a second phone probing the device does not
- * break the client in the middle of its handshake).
+ * `Set-Cookie: session=<id>`. Two refinements:
+ * - proto-ver needs no session, so a request to it from outside the current session is answered without
+ *   ending that session (a second phone probing the device does not break a client mid-handshake);
+ * - a client that never sends cookies (esp_prov v3.2-v4.0 transport_softap.py uses none) relied on ESP-IDF's
+ *   same-socket rule; here a request with no Cookie header continues the current session as long as no
+ *   request of that session has carried its cookie (so it is a cookie-less client's session).
  *
  * Failures: ESP-IDF closes the socket without a reply when a handler fails. Espruino's server cannot close
  * a request without sending a status line (socketserver.c serverResponseEnd writes a default 200 head), so
@@ -71,7 +74,7 @@ export function cookieSession(cookie: string | undefined): number {
 }
 
 export function httpTransport(pc: Protocomm, port: HttpPort, o: HttpOptions): HttpTransport {
-  var log = o.log, current = 0;
+  var log = o.log, current = 0, cookieSeen = false;
 
   function fail(res: HttpResponse, status: number, why: string) {
     log.e(why);
@@ -116,7 +119,11 @@ export function httpTransport(pc: Protocomm, port: HttpPort, o: HttpOptions): Ht
 
   function handle(req: HttpRequest, res: HttpResponse, name: string, kind: Kind, body: string, stillOpen: () => boolean) {
     var sid = cookieSession(req.header("Cookie")), fresh = false;
-    if (!current || sid !== current) {
+    if (current && sid === current) {
+      cookieSeen = true;
+    } else if (current && sid === -1 && !cookieSeen && kind !== Kind.VER) {
+      sid = current; // a cookie-less client continuing its session
+    } else {
       if (kind === Kind.VER) {
         sid = 0;
       } else {
@@ -125,6 +132,7 @@ export function httpTransport(pc: Protocomm, port: HttpPort, o: HttpOptions): Ht
           pc.close(current);
         }
         current = sid = o.newSessionId();
+        cookieSeen = false;
         pc.open(sid);
         fresh = true;
       }

@@ -13,7 +13,8 @@ import { SimDevice } from "../sim/device";
 import { parseResponse } from "../sim/http";
 import { Transport } from "./transport";
 
-export type HttpClientStyle = "esp_prov" | "android" | "ios";
+/** esp_prov_v32: tools/esp_prov of ESP-IDF v3.2-v4.0 (transport_softap.py): no cookies, 30 s timeout. */
+export type HttpClientStyle = "esp_prov" | "esp_prov_v32" | "android" | "ios";
 
 /** Android's CookieManager is static: one jar for the whole app (pass the same object to every transport). */
 export interface CookieJar { cookie?: string }
@@ -23,14 +24,14 @@ export type RawSend = (raw: Buffer, timeoutMs: number) => Promise<Buffer>;
 
 export class HttpError extends Error {}
 
-const TIMEOUT_MS: Record<HttpClientStyle, number> = { esp_prov: 60000, ios: 30000, android: 600000 };
+const TIMEOUT_MS: Record<HttpClientStyle, number> = { esp_prov: 60000, esp_prov_v32: 30000, ios: 30000, android: 600000 };
 
 export function httpTransport(send: RawSend, o: { style?: HttpClientStyle; jar?: CookieJar; host?: string } = {}): Transport {
   const style = o.style || "esp_prov", jar = o.jar || {};
   return {
     async exchange(ep, data) {
       const head = [`POST /${ep} HTTP/1.1`, `Host: ${o.host || "192.168.4.1"}`];
-      if (style === "esp_prov") head.push("Accept-Encoding: identity", "Content-type: application/x-www-form-urlencoded", "Accept: text/plain");
+      if (style === "esp_prov" || style === "esp_prov_v32") head.push("Accept-Encoding: identity", "Content-type: application/x-www-form-urlencoded", "Accept: text/plain");
       else if (style === "android") head.push("User-Agent: Dalvik/2.1.0", "Content-Type: application/x-www-form-urlencoded", "Accept: text/plain");
       else head.push("Content-Type: application/x-www-form-urlencoded", "Accept: text/plain", "User-Agent: ESPProvision");
       head.push(`Content-Length: ${data.length}`);
@@ -40,7 +41,7 @@ export function httpTransport(send: RawSend, o: { style?: HttpClientStyle; jar?:
       const r = parseResponse(got);
       if (!r) throw new HttpError(got.length ? "malformed HTTP response" : `Remote end closed connection without response (/${ep})`);
       const cookie = r.headers["set-cookie"];
-      if (cookie) jar.cookie = cookie.split(";")[0];
+      if (cookie && style !== "esp_prov_v32") jar.cookie = cookie.split(";")[0];
       if (r.status !== 200) throw new HttpError(`Server responded with error code ${r.status} (/${ep})`);
       const len = r.headers["content-length"];
       return new Uint8Array(len === undefined ? r.body : r.body.subarray(0, Number(len)));

@@ -18,13 +18,14 @@ import { WORLD } from "./helpers";
 import { SLOTS } from "../../src/prov/credentials";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "softap-"));
-const B = { sec0: "", both: "", c3: "", pass: "" };
+const B = { sec0: "", both: "", c3: "", pass: "", fixed: "" };
 before(async () => {
   const configs: [keyof typeof B, string, string][] = [
     ["sec0", "esp32", "CONFIG_PROV_SECURITY_VERSION=0\n"],
     ["both", "esp32", 'CONFIG_PROV_TRANSPORT="both"\nCONFIG_PROV_BLE_MTU=517\n'],
     ["c3", "esp32c3", "CONFIG_PROV_SECURITY_VERSION=0\n"],
     ["pass", "esp32", 'CONFIG_PROV_SECURITY_VERSION=0\nCONFIG_PROV_SOFTAP_PASSWORD="provpass1"\n'],
+    ["fixed", "esp32", 'CONFIG_PROV_SECURITY_VERSION=0\nCONFIG_PROV_VERSION_STYLE="fixed"\n'],
   ];
   for (const [k, board, text] of configs) {
     const cfg = path.join(tmp, k + ".sdkconfig");
@@ -229,6 +230,20 @@ test("Android library: a new connection per request, a stale cookie from another
   const r = await prov(d, { style: "android", jar, probe: "ESP" });
   assert.equal(r.ok, true);
   assert.notEqual(jar.cookie, "session=12345");
+});
+
+test("esp_prov v3.2-era over SoftAP (no cookies, version string V0.1): the cookie-less session continues; a cookie client is not hijacked", async () => {
+  const d = apDevice(B.fixed);
+  const r = await prov(d, { style: "esp_prov_v32", era: "seed", secVer: 0 });
+  assert.equal(r.ok, true);
+  // A modern client's session, once it has echoed its cookie, is not continued by a cookie-less request.
+  const jar: CookieJar = {};
+  const s = await startSession(client(d, "esp_prov", jar), { era: "seed", secVer: 0 });
+  assert.ok(jar.cookie);
+  await s.ex("custom-data", Buffer.from("x")); // carries the cookie
+  const { reply } = raw(d, post("custom-data", Buffer.from("y")));
+  assert.equal(reply?.status, 500, "a cookie-less request opened a new session (not established): refused");
+  assert.ok(reply);
 });
 
 test("iOS library at the default slow-down: security 1 completes with every reply inside its 30 s limit", async () => {
