@@ -1,12 +1,154 @@
-/** npm run prov -- [--port N] [--sec_ver 0|1] [--pop POP] --ssid S --passphrase P   (against npm run sim -- --gatt-port N) */
-import { bleTransport, tcpCentral } from "./transport";
-import { provision } from "./esp-prov";
+/**
+ * npm run prov -- [options]: provisions a device like esp_prov.py (same flag names), against the
+ * simulator's virtual BLE central (npm run sim). Exit 0 only when the device reports Wi-Fi Connected;
+ * any failure prints ONE line saying what failed and what to check, and exits non-zero (no stack trace
+ * for the failures a user can meet: nothing listening, no device, wrong PoP, security mismatch, Wi-Fi).
+ * Flags live in FLAGS; transports are made in openTransport only.
+ */
+import { bleTransport, tcpCentral, DEFAULT_GATT_PORT, DeviceNotFound, Transport } from "./transport";
+import { provision, ProvError } from "./esp-prov";
 
-const a = process.argv.slice(2), o: Record<string, string> = {};
-for (let i = 0; i < a.length; i += 2) o[a[i]!.replace(/^--/, "")] = a[i + 1]!;
-if (!o.ssid) { console.error("usage: npm run prov -- [--port 8765] [--sec_ver 0|1] [--pop POP] --ssid SSID --passphrase PASS"); process.exit(2); }
-const t = await bleTransport(tcpCentral(Number(o.port || 8765)));
-const r = await provision(t, { secVer: o.sec_ver === undefined ? undefined : (Number(o.sec_ver) as 0 | 1), pop: o.pop, ssid: o.ssid, passphrase: o.passphrase || "",
-  sleep: (ms) => new Promise((res) => setTimeout(res, ms)), print: console.log });
-await t.close();
-process.exit(r.ok ? 0 : 0); // like esp_prov: 0 even when Wi-Fi fails
+interface Flag { arg?: string; def?: string; help: string; check?: (v: string) => string | undefined }
+const oneOf = (...allowed: string[]) => (v: string) => (allowed.includes(v) ? undefined : `must be ${allowed.join(" or ")}`);
+const tcpPort = (v: string) => (/^\d+$/.test(v) && +v >= 1 && +v <= 65535 ? undefined : "must be a TCP port number (1-65535)");
+const seconds = (v: string) => (/^\d+(\.\d+)?$/.test(v) ? undefined : "must be a number of seconds");
+
+/** Every flag `npm run prov` takes (esp_prov.py's names where it has one). */
+const FLAGS: Record<string, Flag> = {
+  transport: { arg: "MODE", def: "ble", check: oneOf("ble"), help: "ble: the simulator's virtual BLE central (npm run sim)" },
+  port: { arg: "N", def: String(DEFAULT_GATT_PORT), check: tcpPort, help: "the simulator's virtual-central port (npm run sim -- --gatt-port N)" },
+  service_name: { arg: "NAME", help: "device to connect to, e.g. PROV_261FCC (default: the first one advertising)" },
+  sec_ver: { arg: "0|1", check: oneOf("0", "1"), help: "security version (default: the one the device reports in proto-ver)" },
+  pop: { arg: "POP", def: "", help: "proof of possession for Security 1: the firmware's PROV_POP (sdkconfig default abcd1234)" },
+  ssid: { arg: "SSID", help: "Wi-Fi network the device should join (required)" },
+  passphrase: { arg: "PASS", def: "", help: "its password (default: none, an open network)" },
+  poll_interval: { arg: "S", def: "5", check: seconds, help: "seconds between Wi-Fi status polls (esp_prov waits 5)" },
+};
+
+const HELP = `usage: npm run prov -- --ssid SSID [--passphrase PASS] [--sec_ver 0|1] [--pop POP] [options]
+Sends Wi-Fi credentials to a device in provisioning mode, as ESP-IDF's esp_prov.py does, and waits until it
+reports Connected. Exit status: 0 connected, 1 provisioning failed, 2 bad arguments.
+${Object.entries(FLAGS).map(([k, f]) => `  ${`--${k} ${f.arg ?? ""}`.padEnd(22)}${f.help}${f.def ? ` (default ${f.def})` : ""}`).join("\n")}
+  --help                this text
+Example, with the simulator started by \`npm run sim\` (same default port):
+  npm run prov -- --sec_ver 1 --pop abcd1234 --ssid myssid --passphrase mypassword`;
+
+class UsageError extends Error {}
+
+/** Parses `--name value` / `--name=value`; unknown, repeated, missing or malformed flags are refused. */
+function parseFlags(argv: string[]): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([^=]+)(?:=(.*))?$/s.exec(argv[i]!);
+    if (!m) throw new UsageError(`unexpected argument '${argv[i]}' (flags start with --)`);
+    const name = m[1]!, f = FLAGS[name];
+    if (!f) {
+      const near = Object.keys(FLAGS).find((k) => editDistance(k, name) <= 2);
+      throw new UsageError(`unknown flag --${name}${near ? ` (did you mean --${near}?)` : ""}`);
+    }
+    let v = m[2];
+    if (v === undefined) {
+      v = argv[i + 1];
+      if (v === undefined || v.startsWith("--")) throw new UsageError(`--${name} needs a value (${f.arg})`);
+      i++;
+    }
+    if (name in o) throw new UsageError(`--${name} given twice`);
+    const bad = f.check?.(v);
+    if (bad) throw new UsageError(`--${name} ${bad}, not '${v}'`);
+    o[name] = v;
+  }
+  if (o.ssid === undefined) throw new UsageError("--ssid is required");
+  for (const [k, f] of Object.entries(FLAGS)) if (o[k] === undefined && f.def !== undefined) o[k] = f.def;
+  return o;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const t = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = t;
+    }
+  }
+  return d[b.length]!;
+}
+
+/** The one place a transport is made from the flags. */
+function openTransport(o: Record<string, string>): Promise<Transport> {
+  return bleTransport(tcpCentral(Number(o.port)), { name: o.service_name });
+}
+
+/** Where the client was when something failed, to say what to check. */
+interface Progress { protoVer?: string; sessionMsgs: number; configMsgs: number }
+
+/** One line for a failure: what failed and what to check. */
+function explain(e: unknown, o: Record<string, string>, p: Progress): string {
+  const msg = (e as Error)?.message ?? String(e), code = (e as NodeJS.ErrnoException)?.code;
+  if (code === "ECONNREFUSED") return `nothing is listening on 127.0.0.1:${o.port}: start the simulator (npm run sim) or pass --port with its --gatt-port`;
+  if (code) return `cannot reach 127.0.0.1:${o.port}: ${code}`;
+  if (e instanceof DeviceNotFound) {
+    return o.service_name
+      ? `no device named ${o.service_name} is advertising: check --service_name (the board's log says "devname : PROV_…")`
+      : "no device is advertising: is it in provisioning mode (already provisioned? erase with reprovision() at its REPL) and not connected to another client?";
+  }
+  let devSec: number | undefined;
+  try { devSec = JSON.parse(p.protoVer ?? "").prov.sec_ver; } catch { /* seed-era or unreadable proto-ver */ }
+  const asked = o.sec_ver === undefined ? undefined : Number(o.sec_ver);
+  if (asked !== undefined && devSec !== undefined && asked !== devSec && p.sessionMsgs > 0) {
+    return `security-version mismatch: the device uses Security ${devSec}, you asked for --sec_ver ${asked} (omit --sec_ver to use the device's)`;
+  }
+  const sec = asked ?? devSec;
+  if (sec === 1 && p.sessionMsgs === 2 && p.configMsgs === 0) {
+    if (/timed out/.test(msg)) return "the device did not answer SessionCmd1 within the 30 s BLE transaction limit: Security 1's key exchange is too slow at this interpreter speed (simulator: a smaller --slowdown)";
+    return `wrong proof of possession: the device rejected the session (${msg}); check --pop against the firmware's PROV_POP (npm run menuconfig)`;
+  }
+  if (/timed out/.test(msg)) return `the device did not answer within the 30 s BLE transaction limit (${msg})`;
+  if (e instanceof ProvError) return msg;
+  return `provisioning failed: ${msg}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) { console.log(HELP); return 0; }
+  let o: Record<string, string>;
+  try { o = parseFlags(argv); } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`prov: ${e.message}; npm run prov -- --help lists the flags`);
+    return 2;
+  }
+  const p: Progress = { sessionMsgs: 0, configMsgs: 0 };
+  let t: Transport | undefined;
+  try {
+    const raw = await openTransport(o);
+    t = {
+      async exchange(ep, data) {
+        if (ep === "prov-session") p.sessionMsgs++;
+        if (ep === "prov-config") p.configMsgs++;
+        const r = await raw.exchange(ep, data);
+        if (ep === "proto-ver") p.protoVer = Buffer.from(r).toString("latin1");
+        return r;
+      },
+      close: () => raw.close(),
+    };
+    const interval = Number(o.poll_interval) * 1000;
+    const r = await provision(t, {
+      secVer: o.sec_ver === undefined ? undefined : (Number(o.sec_ver) as 0 | 1), pop: o.pop, ssid: o.ssid!, passphrase: o.passphrase!,
+      sleep: (ms) => new Promise((res) => setTimeout(res, (ms * interval) / 5000)), print: console.log,
+    });
+    if (r.ok) return 0;
+    const why = r.failReason === "Incorrect Password" ? `wrong password (AuthError): check --passphrase for ${o.ssid}`
+      : r.failReason === "Incorrect SSID" ? `network not found (NetworkNotFound): check --ssid '${o.ssid}' and that the access point is in range`
+      : "the device lost the connection: check the access point";
+    console.error(`prov: the device could not join Wi-Fi ${o.ssid}: ${why}`);
+    return 1;
+  } catch (e) {
+    console.error(`prov: ${explain(e, o, p)}`);
+    return 1;
+  } finally {
+    await t?.close().catch(() => {});
+  }
+}
+
+main(process.argv.slice(2)).then((c) => process.exit(c));

@@ -41,7 +41,7 @@ function run(cmd: string, args: string[], o: { input?: string; thenInput?: [RegE
 /** npm run sim with a serial console on a free TCP port; resolves once it listens. */
 function sim(args: string[]): Promise<{ port: string; log: () => string; flash: string; stop: () => void }> {
   const flash = path.join(tmp, `flash-${Math.random().toString(36).slice(2)}.json`);
-  const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--flash", flash, "--console-port", "0", ...args], { cwd: ROOT });
+  const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--flash", flash, "--console-port", "0", "--gatt-port", "0", ...args], { cwd: ROOT });
   procs.add(p);
   let out = "", err = "";
   p.stdout.on("data", (d) => { out += d; });
