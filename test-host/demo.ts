@@ -7,12 +7,16 @@ import { SimDevice, loadBundle } from "./sim/device";
 import { bleTransport, simCentral } from "./client/transport";
 import { provision } from "./client/esp-prov";
 import { DEFAULT_WORLD } from "./sim/wifi";
+import { qrBlock } from "../tools/qr.mjs";
 
 // The default slow-down (×3000) puts Security 1's SessionCmd1 at the 30 s ATT limit with the current
 // X25519; the demo uses ×1000 and says so. `npm run bench` and the README table give the honest figures.
 const SLOWDOWN = 1000;
 console.log(`--- simulated ESP32, Espruino 2v29, GATT mode deferred-write, interpreter slow-down x${SLOWDOWN} ---`);
-const d = new SimDevice({ slowdown: SLOWDOWN, world: DEFAULT_WORLD, echo: (l) => console.log(l) });
+// The payload line is followed by its QR code, as ESP-IDF's example prints it (tools/qr.mjs).
+const color = !!process.stdout.isTTY && process.env.NO_COLOR === undefined;
+const echo = (l: string) => { console.log(l); const qr = qrBlock(l, { color }); if (qr) console.log(qr.join("\n")); };
+const d = new SimDevice({ slowdown: SLOWDOWN, world: DEFAULT_WORLD, echo });
 d.install(loadBundle());
 d.boot();
 d.run(30000);

@@ -11,6 +11,7 @@ import { GattMode } from "./sim/ble";
 import { DEFAULT_SLOWDOWN } from "./sim/scheduler";
 import { DEFAULT_WORLD, RadioWorld } from "./sim/wifi";
 import { DEFAULT_GATT_PORT } from "./client/transport";
+import { qrBlock } from "../tools/qr.mjs";
 
 const HELP = `usage: npm run sim -- [options]
   --flash FILE            simulated flash (Storage) file, kept between runs (default .sim/flash.json)
@@ -93,10 +94,17 @@ const gattServer = net.createServer(serveCentral);
 const consolePort = consoleServer && (await listen(consoleServer, Number(o["console-port"]), "serial console", "--console-port"));
 const centralPort = await listen(gattServer, gattPort, "virtual BLE central", "--gatt-port");
 
+/** The board's serial log on stdout; the provisioning payload line is followed by its QR code. */
+function logLine(line: string) {
+  console.log(line);
+  const qr = qrBlock(line, { color: !!process.stdout.isTTY && process.env.NO_COLOR === undefined });
+  if (qr) console.log(qr.join("\n"));
+}
+
 fs.mkdirSync(path.dirname(o.flash || ".sim/flash.json"), { recursive: true });
 d = new SimDevice({
   world, gatt: (o.gatt as GattMode) || "deferred-write", flashFile: o.flash || ".sim/flash.json",
-  slowdown: o.slowdown ? Number(o.slowdown) : DEFAULT_SLOWDOWN, echo: (l) => console.log(l),
+  slowdown: o.slowdown ? Number(o.slowdown) : DEFAULT_SLOWDOWN, echo: logLine,
   board: { ...DEFAULT_BOARD, storageBytes },
   firmware: { version: o["espruino-version"], ble: !without.includes("ble"), crypto: !without.includes("crypto") },
 });

@@ -1,0 +1,265 @@
+// The user-facing commands as a user runs them, as subprocesses: npm run prov against a running simulator
+// (exit code and one-line message for each failure), npm run sim's arguments, ports, TCP servers and
+// signals, npm start's output, npm run bench without an interpreter, and the QR code drawn from the
+// firmware's payload line (decoded back with a QR decoder).
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import jsQR from "jsqr";
+import { QR_PREFIX, qrLines, qrModules, qrBlock } from "../../tools/qr.mjs";
+import { colorizer } from "../../tools/monitor.mjs";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-"));
+const procs = new Set<ChildProcess>();
+after(() => { for (const p of procs) p.kill("SIGKILL"); });
+
+interface Run { code: number | null; out: string; err: string }
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { cwd: ROOT, env });
+    procs.add(p);
+    let out = "", err = "";
+    p.stdout.on("data", (d) => { out += d; });
+    p.stderr.on("data", (d) => { err += d; });
+    const t = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+    p.on("close", (code) => { clearTimeout(t); procs.delete(p); resolve({ code, out, err }); });
+  });
+}
+const node = (...args: string[]) => run(process.execPath, ["--import", "tsx", ...args]);
+const prov = (port: number | string, ...args: string[]) => node("test-host/client/prov-cli.ts", "--port", String(port), "--poll_interval", "0.2", ...args);
+
+/** A one-line message on stderr, no stack trace. */
+function oneLine(r: Run, re: RegExp) {
+  assert.match(r.err, re);
+  assert.equal(r.err.trim().split("\n").length, 1, `one line expected:\n${r.err}`);
+  assert.doesNotMatch(r.err, /^\s+at /m, "no stack trace");
+}
+
+interface Sim { proc: ChildProcess; port: number; out: () => string; err: () => string; flash: string }
+/** `npm run sim` (or sim-cli directly) with a virtual central on a free port; resolves once it listens. */
+function sim(args: string[] = [], viaNpm = false): Promise<Sim> {
+  const flash = path.join(tmp, `flash-${Math.random().toString(36).slice(2)}.json`);
+  const cli = ["--gatt-port", "0", "--flash", flash, "--slowdown", "100", ...args];
+  const p = viaNpm ? spawn("npm", ["run", "-s", "sim", "--", ...cli], { cwd: ROOT }) : spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", ...cli], { cwd: ROOT });
+  procs.add(p);
+  let out = "", err = "";
+  p.stdout!.on("data", (d) => { out += d; });
+  return new Promise((resolve, reject) => {
+    p.stderr!.on("data", (d) => {
+      err += d;
+      const m = /virtual central on 127\.0\.0\.1:(\d+)/.exec(err);
+      if (m) resolve({ proc: p, port: Number(m[1]), out: () => out, err: () => err, flash });
+    });
+    p.on("close", (c) => reject(new Error(`sim exited ${c}: ${err}`)));
+  });
+}
+const stopSim = (s: Sim) => { s.proc.kill("SIGKILL"); procs.delete(s.proc); };
+
+/** A raw client of the simulator's --gatt-port protocol. */
+async function rawCentral(port: number) {
+  const s = net.connect(port, "127.0.0.1");
+  await new Promise((res, rej) => { s.once("connect", res); s.once("error", rej); });
+  let buf = "";
+  const waiting: ((v: any) => void)[] = [];
+  s.on("data", (d) => { buf += d; let i; while ((i = buf.indexOf("\n")) >= 0) { waiting.shift()?.(JSON.parse(buf.slice(0, i))); buf = buf.slice(i + 1); } });
+  return {
+    call: (m: object) => new Promise<any>((res) => { waiting.push(res); s.write(JSON.stringify(m) + "\n"); }),
+    destroy: () => s.destroy(),
+  };
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => s.once("listening", r));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+async function until(cond: () => boolean, what: string, ms = 10_000) {
+  for (let t = 0; t < ms && !cond(); t += 50) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(cond(), what);
+}
+
+/** Decodes the QR code drawn after the payload line in a log; returns [payload JSON, decoded text]. */
+function decodeDrawnQr(log: string, color = false): [string, string | undefined] {
+  const lines = log.replace(/\r/g, "").split("\n");
+  const i = lines.findIndex((l) => l.includes(QR_PREFIX));
+  assert.ok(i >= 0, "payload line logged");
+  const json = lines[i]!.slice(lines[i]!.indexOf(QR_PREFIX) + QR_PREFIX.length).replace(/\x1b\[[0-9;]*m/g, "").trim();
+  const end = lines.findIndex((l, k) => k > i && /^Scan this QR code/.test(l));
+  assert.ok(end > i + 10, "a QR code drawn under the payload line");
+  const rows = qrModules(lines.slice(i + 1, end), { color });
+  const S = 3, h = rows.length * S, w = rows[0]!.length * S, px = new Uint8ClampedArray(w * h * 4);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) { const v = rows[(y / S) | 0]![(x / S) | 0] ? 0 : 255; px.set([v, v, v, 255], (y * w + x) * 4); }
+  return [json, jsQR(px, w, h, { inversionAttempts: "dontInvert" })?.data];
+}
+
+test("QR code: both terminal drawings decode back to the payload; the monitor draws it under the payload line", () => {
+  const json = '{"ver":"v1","name":"PROV_261FCC","pop":"abcd1234","transport":"ble"}';
+  for (const color of [true, false]) {
+    const [got, decoded] = decodeDrawnQr(`I (500) app: ${QR_PREFIX}${json}\n${qrBlock(QR_PREFIX + json, { color })!.slice(0, -1).join("\n")}\nScan this QR code\n`, color);
+    assert.equal(got, json);
+    assert.equal(decoded, json, `color=${color}`);
+  }
+  assert.equal(qrBlock("I (500) app: Starting BLE provisioning"), undefined);
+  assert.ok(qrLines("x").every((l) => l.startsWith("\x1b[30;107m")), "colour drawing forces dark-on-white");
+  let out = "";
+  const c = colorizer((t: string) => { out += t; }, false);
+  c(`I (500) app: QR pay`); c(`load for the provisioning app: ${json}\r\n>`);
+  assert.deepEqual(decodeDrawnQr(out), [json, json]);
+});
+
+test("prov: --help, unknown and malformed flags are refused in one line with exit 2", async () => {
+  const [help, typo, sec, port, nossid, novalue] = await Promise.all([
+    prov(1, "--help"),
+    prov(1, "--ssid", "myssid", "--passphase", "mypassword"),
+    prov(1, "--ssid", "myssid", "--sec_ver", "2"),
+    node("test-host/client/prov-cli.ts", "--port", "abc", "--ssid", "x"),
+    prov(1, "--passphrase", "x"),
+    prov(1, "--ssid", "x", "--pop"),
+  ]);
+  assert.equal(help.code, 0);
+  for (const f of ["--transport", "--port", "--service_name", "--sec_ver", "--pop", "--ssid", "--passphrase", "--poll_interval"]) assert.match(help.out, new RegExp(`^  ${f} `, "m"));
+  assert.match(help.out, /--port N .*\(default 8765\)/);
+  for (const r of [typo, sec, port, nossid, novalue]) assert.equal(r.code, 2, r.err);
+  oneLine(typo, /^prov: unknown flag --passphase \(did you mean --passphrase\?\)/);
+  oneLine(sec, /^prov: --sec_ver must be 0 or 1, not '2'/);
+  oneLine(port, /^prov: --port must be a TCP port number/);
+  oneLine(nossid, /^prov: --ssid is required/);
+  oneLine(novalue, /^prov: --pop needs a value/);
+});
+
+test("prov: nothing listening on the port", async () => {
+  const p = await freePort();
+  const r = await prov(p, "--ssid", "myssid");
+  assert.equal(r.code, 1);
+  oneLine(r, new RegExp(`^prov: nothing is listening on 127\\.0\\.0\\.1:${p}: start the simulator \\(npm run sim\\)`));
+});
+
+test("prov against npm run sim: no device, wrong PoP, security mismatch, Wi-Fi errors, then success; a closed client socket is a disconnect", { timeout: 120_000 }, async () => {
+  const s = await sim();
+  try {
+    // A client that connects and then dies without a disconnect op (crash, Ctrl-C).
+    const c = await rawCentral(s.port);
+    assert.equal((await c.call({ op: "scan" })).devices.length, 1);
+    assert.equal((await c.call({ op: "connect", mtu: 517 })).ok, true);
+    let r = await prov(s.port, "--ssid", "myssid");
+    assert.equal(r.code, 1);
+    oneLine(r, /^prov: no device is advertising: is it in provisioning mode/);
+    c.destroy();
+    await until(() => /client closed its connection: BLE link dropped/.test(s.err()), "socket close drops the link");
+    const c2 = await rawCentral(s.port);
+    assert.equal((await c2.call({ op: "scan" })).devices.length, 1, "advertising again after the socket closed");
+    c2.destroy();
+
+    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", "wrong");
+    assert.equal(r.code, 1);
+    oneLine(r, /^prov: wrong proof of possession: .*check --pop against the firmware's PROV_POP/);
+    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword", "--sec_ver", "0");
+    assert.equal(r.code, 1);
+    oneLine(r, /^prov: security-version mismatch: the device uses Security 1, you asked for --sec_ver 0/);
+    r = await prov(s.port, "--ssid", "otherssid", "--passphrase", "mypassword", "--pop", "abcd1234");
+    assert.equal(r.code, 1);
+    oneLine(r, /^prov: the device could not join Wi-Fi otherssid: network not found \(NetworkNotFound\): check --ssid/);
+    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "wrongpass", "--pop", "abcd1234");
+    assert.equal(r.code, 1);
+    oneLine(r, /^prov: the device could not join Wi-Fi myssid: wrong password \(AuthError\): check --passphrase/);
+    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", "abcd1234");
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /==== Provisioning was successful ====/);
+    assert.equal(r.err, "");
+    // The simulator's log draws the payload as a QR code (stdout is a pipe here: the no-colour form).
+    const [json, decoded] = decodeDrawnQr(s.out());
+    assert.equal(decoded, json);
+    assert.equal(JSON.parse(json).transport, "ble");
+  } finally {
+    stopSim(s);
+  }
+});
+
+test("sim: every argument checked, in one line, before anything boots", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--slowdown", "abc"], /^sim: --slowdown must be a number \(0 or more\), e\.g\. 100, not 'abc'/],
+    [["--gatt-port", "70000"], /^sim: --gatt-port must be a TCP port number \(0-65535\), not '70000'/],
+    [["--console-port", "x1"], /^sim: --console-port must be a TCP port number/],
+    [["--storage-bytes", "12"], /^sim: --storage-bytes must be a whole number of bytes, at least 4096/],
+    [["--slowdown"], /^sim: --slowdown needs a value/],
+    [["--bogus", "1"], /^sim: unknown option '--bogus'/],
+    [["--gatt", "fast"], /^sim: --gatt must be espruino-2v29 or deferred-write/],
+  ];
+  const runs = await Promise.all(cases.map(([a]) => node("test-host/sim-cli.ts", "--flash", path.join(tmp, "never.json"), ...a)));
+  runs.forEach((r, i) => {
+    assert.equal(r.code, 2, cases[i]![0].join(" "));
+    oneLine(r, cases[i]![1]);
+    assert.equal(r.out, "", "nothing booted");
+  });
+  assert.ok(!fs.existsSync(path.join(tmp, "never.json")));
+});
+
+test("sim: a port in use is refused before the firmware boots", async () => {
+  const busy = net.createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => busy.once("listening", r));
+  const port = (busy.address() as net.AddressInfo).port;
+  try {
+    for (const flag of ["--gatt-port", "--console-port"]) {
+      const flash = path.join(tmp, `busy${flag}.json`);
+      const other = flag === "--gatt-port" ? [] : ["--gatt-port", "0"];
+      const r = await node("test-host/sim-cli.ts", "--flash", flash, ...other, flag, String(port));
+      assert.equal(r.code, 1, r.err);
+      oneLine(r, new RegExp(`^sim: port ${port} \\(.*\\) is already in use, perhaps by another npm run sim: stop that or pass ${flag} N`));
+      assert.doesNotMatch(r.out, /Starting BLE provisioning/, "the firmware did not boot");
+      assert.ok(!fs.existsSync(flash));
+    }
+  } finally {
+    busy.close();
+  }
+});
+
+test("sim: SIGTERM to npm run sim and SIGINT to the simulator free its ports", { timeout: 60_000 }, async () => {
+  for (const [viaNpm, sig] of [[true, "SIGTERM"], [false, "SIGINT"]] as const) {
+    const s = await sim(["--console-port", "0"], viaNpm);
+    const consolePort = Number(/serial console on tcp:\/\/127\.0\.0\.1:(\d+)/.exec(s.err())![1]);
+    const closed = new Promise((r) => s.proc.on("close", r));
+    s.proc.kill(sig);
+    await closed;
+    const refused = async (p: number) => new Promise<boolean>((res) => {
+      const c = net.connect(p, "127.0.0.1");
+      c.once("connect", () => { c.destroy(); res(false); });
+      c.once("error", () => res(true));
+    });
+    // npm's forwarded signal must reach the node process that holds the ports (no orphan keeps them).
+    let free = false;
+    for (let i = 0; i < 40 && !(free = (await refused(s.port)) && (await refused(consolePort))); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(free, `${viaNpm ? "npm run sim" : "sim-cli"} ${sig}: ports ${s.port}/${consolePort} released`);
+  }
+});
+
+test("npm start: boots, provisions over simulated BLE, draws the QR code, reboots into station mode", { timeout: 60_000 }, async () => {
+  assert.match(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start, /node --import tsx test-host\/demo\.ts$/);
+  const r = await node("test-host/demo.ts");
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Provisioning started with BLE devname : PROV_[0-9A-F]{6}/);
+  assert.match(r.out, /\[esp_prov\] ==== Provisioning was successful ====/);
+  assert.match(r.out, /Rebooting with BLE off[\s\S]*I \(\d+\) app: got ip:192\.168\.43\.220\n--- provisioned; rebooted into station mode with BLE off ---/);
+  const [json, decoded] = decodeDrawnQr(r.out);
+  assert.equal(decoded, json);
+  assert.deepEqual(JSON.parse(json), { ver: "v1", name: /devname : (PROV_\w+)/.exec(r.out)![1], pop: "abcd1234", transport: "ble" });
+});
+
+test("npm run bench without an interpreter: sizes, host X25519, the Security 1 session, and what it skipped", { timeout: 60_000 }, async () => {
+  const env = { ...process.env };
+  delete env.ESPRUINO;
+  const r = await run(process.execPath, ["--import", "tsx", "test-host/bench.ts"], env);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /minified \(dist\/firmware\)\s+[\d,]+ B\s+goal ≤ 24,576 B\s+ok/);
+  assert.match(r.out, /RFC 7748 §5\.2 1,000 iterations\s+match/);
+  assert.match(r.out, /result\s+Connected 192\.168\.43\.220/);
+  assert.match(r.out, /simulated device time\s+[\d.]+ s from connect to that result/);
+  assert.match(r.out, /ESPRUINO not set: no interpreter instruction counts/);
+});
