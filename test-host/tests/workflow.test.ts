@@ -39,17 +39,17 @@ function run(cmd: string, args: string[], o: { input?: string; thenInput?: [RegE
 }
 
 /** npm run sim with a serial console on a free TCP port; resolves once it listens. */
-function sim(args: string[]): Promise<{ port: string; log: () => string; flash: string; stop: () => void }> {
+function sim(args: string[]): Promise<{ port: string; gattPort: number; log: () => string; flash: string; stop: () => void }> {
   const flash = path.join(tmp, `flash-${Math.random().toString(36).slice(2)}.json`);
-  const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--flash", flash, "--console-port", "0", "--gatt-port", "0", ...args], { cwd: ROOT });
+  const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--flash", flash, "--console-port", "0", "--gatt-port", "0", "--slowdown", "100", ...args], { cwd: ROOT });
   procs.add(p);
   let out = "", err = "";
   p.stdout.on("data", (d) => { out += d; });
   return new Promise((resolve, reject) => {
     p.stderr.on("data", (d) => {
       err += d;
-      const m = /serial console on (tcp:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) resolve({ port: m[1]!, log: () => out, flash, stop: () => { p.kill(); procs.delete(p); } });
+      const m = /serial console on (tcp:\/\/127\.0\.0\.1:\d+)/.exec(err), g = /virtual central on 127\.0\.0\.1:(\d+)/.exec(err);
+      if (m && g) resolve({ port: m[1]!, gattPort: Number(g[1]), log: () => out, flash, stop: () => { p.kill(); procs.delete(p); } });
     });
     p.on("close", (c) => reject(new Error(`sim exited ${c}: ${err}`)));
   });
@@ -144,18 +144,21 @@ test("menuconfig --set / --list for scripts, with clear errors", async () => {
   assert.match(fs.readFileSync(cfg, "utf8"), /CONFIG_PROV_POP="s3cret pop"/, "failed --set changed nothing");
 });
 
-test("flash over TCP with the real espruino CLI: blank simulated board → upload → verify → reboot → monitor shows the boot", { timeout: 180_000 }, async () => {
+test("flash over TCP with the real espruino CLI: blank simulated board → upload → verify → reboot → monitor shows the boot → provision → flash --erase wipes the saved credentials", { timeout: 180_000 }, async () => {
   const s = await sim(["--blank"]);
+  const saved = () => Object.keys(JSON.parse(fs.readFileSync(s.flash, "utf8"))).filter((k) => k.startsWith("prov.cred")).sort();
   try {
-    const r = await run("bash", ["flash.sh", "--port", s.port, "--erase"]);
+    const r = await run("bash", ["flash.sh", "--port", s.port]);
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /board: ESP32, Espruino 2v29, BLE and crypto present; bundle [\d,]+ B fits/);
-    assert.match(r.out, /\+ node_modules\/\.bin\/espruino --no-ble -q -p tcp:\/\/127\.0\.0\.1:\d+ -b 115200 --storage \.boot0:dist\/flash\/esp32\.js/);
+    assert.match(r.out, /\+ node_modules\/\.bin\/espruino --no-ble -q --board dist\/flash\/esp32\.board\.json -p tcp:\/\/127\.0\.0\.1:\d+ -b 115200 --storage \.boot0:dist\/flash\/esp32\.js/);
     assert.match(r.out, /verified: \.boot0 on the board is [\d,]+ bytes, CRC32 [0-9a-f]{8}, same as dist\/flash\/esp32\.js/);
-    assert.match(r.out, /erased saved Wi-Fi credentials/);
+    // Offline (as CI is) the CLI must not look the board up on www.espruino.com: no network error, no warning box.
+    assert.doesNotMatch(r.out + r.err, /ENOTFOUND|getURL|No list of built-in modules/);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(ROOT, "dist/flash/esp32.board.json"), "utf8")).info.builtin_modules.includes("crypto"), true);
     // The monitor reboots the board on connect (as idf.py monitor resets the chip) and shows the boot.
     const boot = await run("node", ["tools/monitor.mjs", "--port", s.port], { input: "", thenInput: [/Provisioning started with BLE devname : PROV_261FCC/, "\x1d"], timeoutMs: 60_000 });
-    assert.equal(boot.code, 0, boot.err);
+    assert.equal(boot.code, 0, boot.out + boot.err);
     assert.match(boot.err, /--- monitor on tcp:\/\/127\.0\.0\.1:\d+ at 115200 baud --- Quit: Ctrl\+\] ---/);
     assert.match(boot.out, /rst:0xc \(SW_CPU_RESET\)[\s\S]*I \(\d+\) app: Starting BLE provisioning[\s\S]*Provisioning started with BLE devname : PROV_261FCC/);
     const stored = JSON.parse(fs.readFileSync(s.flash, "utf8"));
@@ -166,6 +169,19 @@ test("flash over TCP with the real espruino CLI: blank simulated board → uploa
     assert.match(live.out, /hello from the REPL/);
     assert.doesNotMatch(live.out, /rst:0xc/, "--no-reset leaves the board running");
     assert.match(live.err, /--- exit ---/);
+
+    // Provision it (credentials land in Storage), then flash --erase must wipe them and restart provisioning.
+    const p = await run(process.execPath, ["--import", "tsx", "test-host/client/prov-cli.ts", "--port", String(s.gattPort), "--pop", "abcd1234", "--ssid", "myssid", "--passphrase", "mypassword", "--poll_interval", "0.5"]);
+    assert.equal(p.code, 0, p.out + p.err);
+    assert.deepEqual(CREDENTIAL_FILES, SLOTS, "flash --erase names the firmware's credential files");
+    assert.ok(saved().length > 0, "credentials saved to flash");
+    const booted = s.log().length;
+    const e = await run("bash", ["flash.sh", "--port", s.port, "--erase"]);
+    assert.equal(e.code, 0, e.out + e.err);
+    assert.match(e.out, /erased saved Wi-Fi credentials \(prov\.cred\.a, prov\.cred\.b\)/);
+    assert.deepEqual(saved(), [], "no credential file left in the board's Storage");
+    for (let i = 0; i < 100 && !/Provisioning started with BLE devname/.test(s.log().slice(booted)); i++) await new Promise((res) => setTimeout(res, 100));
+    assert.match(s.log().slice(booted), /Provisioning started with BLE devname : PROV_261FCC/, "reboots into provisioning");
   } finally {
     s.stop();
   }
@@ -244,8 +260,4 @@ test("monitor: missing port and unknown arguments", async () => {
   r = await run("node", ["tools/monitor.mjs", "--port", "/dev/ttyNOPE0"]);
   assert.equal(r.code, 1);
   assert.match(r.err, /monitor: port \/dev\/ttyNOPE0 does not exist/);
-});
-
-test("flash --erase wipes exactly the firmware's credential files", () => {
-  assert.deepEqual(CREDENTIAL_FILES, SLOTS);
 });
