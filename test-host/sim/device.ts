@@ -67,7 +67,7 @@ export function espruinoRand() {
 /**
  * Math.pow as src/jswrap_math.c jswrap_math_pow computes it: integer exponents 0..9 by repeated
  * multiplication, anything else as exp(log(x)·y), which is not exact even for powers of two
- * (shared/probes/language.js: Math.pow(2,32) printed 4294967295.99999666213).
+ * (test-host/fixtures/probes/language.js: Math.pow(2,32) printed 4294967295.99999666213).
  */
 export function espruinoPow(x: number, y: number): number {
   const yi = Math.trunc(y);

@@ -10,7 +10,7 @@
 
 /**
  * Derivation: tweetnacl's X25519 takes 21 ms under `node --jitless` and 1.75 s in Espruino built for x86
- * (espruino-interpreter-measured.md §6, 83×), and an ESP32 runs Espruino ≥37× slower than that x86 host
+ * (docs/interpreter-measurements.md §6, 83×), and an ESP32 runs Espruino ≥37× slower than that x86 host
  * (same file) → ~3000× an interpreting host. The simulator measures JIT-compiled Node time, so hot numeric
  * loops (crypto) come out OPTIMISTIC by several times; ordinary handler code is roughly right.
  */

@@ -1,4 +1,4 @@
-// Security1 byte-for-byte transcript (protocol.md §2.2 deterministic vector) and negative cases, at unit
+// Security1 byte-for-byte transcript (docs/protocol.md §2.2 deterministic vector) and negative cases, at unit
 // level with fake ports.
 import { test } from "node:test";
 import assert from "node:assert/strict";
