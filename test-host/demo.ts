@@ -9,6 +9,17 @@ import { provision } from "./client/esp-prov";
 import { DEFAULT_WORLD } from "./sim/wifi";
 import { qrBlock } from "../tools/qr.mjs";
 
+const HELP = `usage: npm start   (builds first)
+Boots dist/firmware.js on a simulated ESP32, provisions it over simulated BLE with the esp_prov-like client
+(Security 1, PoP abcd1234, network myssid / mypassword), and prints the board's serial log, its QR code and
+the client's milestones. Exit 0 when the board ends up connected in station mode. Takes no arguments; for a
+long-running simulator see npm run sim -- --help.`;
+{
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) { console.log(HELP); process.exit(0); }
+  if (args.length) { console.error(`start: unknown argument '${args[0]}' (npm start -- --help)`); process.exit(2); }
+}
+
 // At the default slow-down (×3000) Security 1's SessionCmd1 takes about 22.5 s of the client's 30 s ATT
 // limit (README, first table); the demo uses ×1000 to finish sooner and says so. `npm run bench` gives the
 // session time at the default.

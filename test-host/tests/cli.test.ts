@@ -242,7 +242,13 @@ test("sim: SIGTERM to npm run sim and SIGINT to the simulator free its ports", {
 
 test("npm start: boots, provisions over simulated BLE, draws the QR code, reboots into station mode", { timeout: 60_000 }, async () => {
   assert.match(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start, /node --import tsx test-host\/demo\.ts$/);
+  const [help, bad] = await Promise.all([node("test-host/demo.ts", "--help"), node("test-host/demo.ts", "--fast")]);
+  // Alone: the simulator charges host time × slow-down, so a busy host slows the simulated board.
   const r = await node("test-host/demo.ts");
+  assert.equal(help.code, 0);
+  assert.match(help.out, /^usage: npm start/);
+  assert.equal(bad.code, 2);
+  oneLine(bad, /^start: unknown argument '--fast'/);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Provisioning started with BLE devname : PROV_[0-9A-F]{6}/);
   assert.match(r.out, /\[esp_prov\] ==== Provisioning was successful ====/);
@@ -255,7 +261,12 @@ test("npm start: boots, provisions over simulated BLE, draws the QR code, reboot
 test("npm run bench without an interpreter: sizes, host X25519, the Security 1 session, and what it skipped", { timeout: 60_000 }, async () => {
   const env = { ...process.env };
   delete env.ESPRUINO;
+  const [help, bad] = await Promise.all([node("test-host/bench.ts", "--help"), node("test-host/bench.ts", "--espruino=/x")]);
   const r = await run(process.execPath, ["--import", "tsx", "test-host/bench.ts"], env);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /^usage: npm run bench[\s\S]*ESPRUINO=\/path\/to\/espruino npm run bench/);
+  assert.equal(bad.code, 2);
+  oneLine(bad, /^bench: unknown argument '--espruino=\/x'/);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /minified \(dist\/firmware\)\s+[\d,]+ B\s+goal ≤ 24,576 B\s+ok/);
   assert.match(r.out, /RFC 7748 §5\.2 1,000 iterations\s+match/);
