@@ -108,7 +108,9 @@ d = new SimDevice({
   board: { ...DEFAULT_BOARD, storageBytes },
   firmware: { version: o["espruino-version"], ble: !without.includes("ble"), crypto: !without.includes("crypto") },
 });
-if (!o.blank && !d.flash.files.has(".boot0")) d.install(loadBundle());
+if (!o.blank && !d.flash.files.has(".boot0")) {
+  try { d.install(loadBundle()); } catch (e) { fail(`${(e as Error).message} (or start a blank board with --blank)`, 1); }
+}
 // The console must exist before boot so the boot output reaches a client that is already connected.
 if (consoleServer) repl = new SimConsole(d, (raw) => { for (const s of sockets) s.write(raw, "latin1"); });
 if (consolePort !== undefined) console.error(`sim: serial console on tcp://127.0.0.1:${consolePort}`);

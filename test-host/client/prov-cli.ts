@@ -92,7 +92,7 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
   if (e instanceof DeviceNotFound) {
     return o.service_name
       ? `no device named ${o.service_name} is advertising: check --service_name (the board's log says "devname : PROV_…")`
-      : "no device is advertising: is it in provisioning mode (already provisioned? erase with reprovision() at its REPL) and not connected to another client?";
+      : "no device is advertising: is it in provisioning mode and free? (a provisioned board stops advertising: npm run flash -- --erase, or reprovision() at its REPL; another client may hold the link)";
   }
   let devSec: number | undefined;
   try { devSec = JSON.parse(p.protoVer ?? "").prov.sec_ver; } catch { /* seed-era or unreadable proto-ver */ }

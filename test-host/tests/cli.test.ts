@@ -151,7 +151,7 @@ test("prov against npm run sim: no device, wrong PoP, security mismatch, Wi-Fi e
     assert.equal((await c.call({ op: "connect", mtu: 517 })).ok, true);
     let r = await prov(s.port, "--ssid", "myssid");
     assert.equal(r.code, 1);
-    oneLine(r, /^prov: no device is advertising: is it in provisioning mode/);
+    oneLine(r, /^prov: no device is advertising: is it in provisioning mode and free\?/);
     c.destroy();
     await until(() => /client closed its connection: BLE link dropped/.test(s.err()), "socket close drops the link");
     const c2 = await rawCentral(s.port);
