@@ -33,7 +33,16 @@ d.install(loadBundle());
 d.boot();
 d.run(30000);
 const t = await bleTransport(simCentral(d));
-const r = await provision(t, { pop: "abcd1234", ssid: "myssid", passphrase: "mypassword", sleep: async (ms) => d.run(ms), print: (l) => console.log("        [esp_prov] " + l) });
+let r;
+try {
+  r = await provision(t, { pop: "abcd1234", ssid: "myssid", passphrase: "mypassword", sleep: async (ms) => d.run(ms), print: (l) => console.log("        [esp_prov] " + l) });
+} catch (e) {
+  // The simulated board runs host time × slow-down per JS event, so a host busy with other work makes
+  // it slower; a timed-out exchange then says so instead of ending in a stack trace.
+  const timedOut = /timed out/.test((e as Error).message);
+  console.error(`start: provisioning failed: ${(e as Error).message}` + (timedOut ? " (the simulated board's speed follows this host's: on a busy machine run npm start again)" : ""));
+  process.exit(1);
+}
 await t.close();
 d.run(40000);
 console.log(r.ok ? "--- provisioned; rebooted into station mode with BLE off ---" : "--- provisioning failed ---");
