@@ -8,6 +8,7 @@
  * Backed by a JSON file so a reboot (or a new simulator process) keeps it.
  */
 import fs from "node:fs";
+import { hostCpuMs } from "./scheduler";
 
 export const NAME_MAX = 28;
 /** jsfFileHeader on ESP32: 4-byte size+flags and the 28-byte name. */
@@ -30,11 +31,11 @@ export class SimFlash {
   onHostIo?: (hostMs: number) => void;
   persist() {
     if (!this.file) return;
-    const t0 = performance.now();
+    const t0 = hostCpuMs();
     const o: Record<string, string> = {};
     for (const [k, v] of this.files) o[k] = Buffer.from(v).toString("base64");
     fs.writeFileSync(this.file, JSON.stringify(o));
-    this.onHostIo?.(performance.now() - t0);
+    this.onHostIo?.(hostCpuMs() - t0);
   }
   used() {
     let n = 0;
