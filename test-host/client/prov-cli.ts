@@ -82,7 +82,7 @@ function openTransport(o: Record<string, string>): Promise<Transport> {
 }
 
 /** Where the client was when something failed, to say what to check. */
-interface Progress { protoVer?: string; sessionMsgs: number; configMsgs: number }
+interface Progress { protoVer?: string; sessionMsgs: number; configMsgs: number; last?: string }
 
 /** One line for a failure: what failed and what to check. */
 function explain(e: unknown, o: Record<string, string>, p: Progress): string {
@@ -105,7 +105,10 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
     if (/timed out/.test(msg)) return "the device did not answer SessionCmd1 within the 30 s BLE transaction limit: Security 1's key exchange is too slow at this interpreter speed (simulator: a smaller --slowdown)";
     return `wrong proof of possession: the device rejected the session (${msg}); check --pop against the firmware's PROV_POP (npm run menuconfig)`;
   }
-  if (/timed out/.test(msg)) return `the device did not answer within the 30 s BLE transaction limit (${msg})`;
+  if (/timed out/.test(msg)) {
+    return `the device did not answer ${p.last ?? "the request"} within the 30 s BLE transaction limit: it may still be busy ` +
+      "(after boot and after each session it computes its next Security 1 key pair, about 25 s at the simulator's default slow-down): retry, or run the simulator with --slowdown 100";
+  }
   if (e instanceof ProvError) return msg;
   return `provisioning failed: ${msg}`;
 }
@@ -124,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
     const raw = await openTransport(o);
     t = {
       async exchange(ep, data) {
+        p.last = ep === "prov-session" ? `SessionCmd${p.sessionMsgs}` : ep;
         if (ep === "prov-session") p.sessionMsgs++;
         if (ep === "prov-config") p.configMsgs++;
         const r = await raw.exchange(ep, data);
