@@ -42,9 +42,9 @@ function oneLine(r: Run, re: RegExp) {
 
 interface Sim { proc: ChildProcess; port: number; out: () => string; err: () => string; flash: string }
 /** `npm run sim` (or sim-cli directly) with a virtual central on a free port; resolves once it listens. */
-function sim(args: string[] = [], viaNpm = false): Promise<Sim> {
+function sim(args: string[] = [], viaNpm = false, slowdown = ["--slowdown", "100"]): Promise<Sim> {
   const flash = path.join(tmp, `flash-${Math.random().toString(36).slice(2)}.json`);
-  const cli = ["--gatt-port", "0", "--flash", flash, "--slowdown", "100", ...args];
+  const cli = ["--gatt-port", "0", "--flash", flash, ...slowdown, ...args];
   const p = viaNpm ? spawn("npm", ["run", "-s", "sim", "--", ...cli], { cwd: ROOT }) : spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", ...cli], { cwd: ROOT });
   procs.add(p);
   let out = "", err = "";
@@ -178,6 +178,17 @@ test("prov against npm run sim: no device, wrong PoP, security mismatch, Wi-Fi e
     const [json, decoded] = decodeDrawnQr(s.out());
     assert.equal(decoded, json);
     assert.equal(JSON.parse(json).transport, "ble");
+  } finally {
+    stopSim(s);
+  }
+});
+
+test("npm run sim at its default timing, then npm run prov at once: provisioned (Security 1, PoP abcd1234)", { timeout: 90_000 }, async () => {
+  const s = await sim([], false, []);
+  try {
+    const r = await prov(s.port, "--pop", "abcd1234", "--ssid", "myssid", "--passphrase", "mypassword");
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /==== Provisioning was successful ====/);
   } finally {
     stopSim(s);
   }

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { SimConsole } from "../sim/console";
 import { SimDevice } from "../sim/device";
+import { hostCpuMs } from "../sim/scheduler";
 import { SimFlash, PowerCut, HEADER_BYTES } from "../sim/storage";
 import { credentialStore } from "../../src/prov/credentials";
 import { advertData, deviceName } from "../../src/transport/ble-gatt";
@@ -160,4 +161,14 @@ test("console REPL as jsinteractive.c: echo, =result, DLE lines silent, continua
   out = "";
   c.input("nope()\n"); await settle();
   assert.equal(out, "nope()\r\nUncaught ReferenceError: nope is not defined\r\n>");
+});
+
+test("host work on a printed line (stdout, drawing the QR code) is not billed as interpreter time", () => {
+  const burn = () => { const t = hostCpuMs(); while (hostCpuMs() - t < 20) { /* 20 ms of host CPU per line */ } };
+  const d = new SimDevice({ slowdown: 3000, echo: burn });
+  d.install(`print("a");setTimeout(function(){print("b")},10);`);
+  d.boot();
+  d.run(3000);
+  // Billed, each 20 ms line would cost 60 s of device time and "b" would not be printed yet.
+  assert.deepEqual(d.lines().filter((l) => l === "a" || l === "b"), ["a", "b"]);
 });
