@@ -109,6 +109,9 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
     return `the device did not answer ${p.last ?? "the request"} within the 30 s BLE transaction limit: it may still be busy ` +
       "(after boot and after each session it computes its next Security 1 key pair, about 25 s at the simulator's default slow-down): retry, or run the simulator with --slowdown 100";
   }
+  // SetConfig statuses (wifi_constants.proto Status): 4 InvalidArgument, 5 InternalError.
+  if (/^SetConfig failed with status 4/.test(msg)) return "the device refused the credentials as invalid (SetConfig InvalidArgument): the SSID must be at most 31 bytes and the passphrase at most 63 (what Espruino's Wifi.connect keeps)";
+  if (/^SetConfig failed with status 5/.test(msg)) return "the device refused new credentials (SetConfig InternalError): it is already connected with the ones it has; to provision it again erase them (npm run flash -- --erase, or reprovision() at its REPL)";
   if (e instanceof ProvError) return msg;
   return `provisioning failed: ${msg}`;
 }

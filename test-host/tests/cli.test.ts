@@ -158,6 +158,12 @@ test("prov against npm run sim: no device, wrong PoP, security mismatch, Wi-Fi e
     assert.equal((await c2.call({ op: "scan" })).devices.length, 1, "advertising again after the socket closed");
     c2.destroy();
 
+    r = await prov(s.port, "--ssid", "myssid", "--service_name", "PROV_000000");
+    assert.equal(r.code, 1);
+    oneLine(r, /^prov: no device named PROV_000000 is advertising: check --service_name/);
+    r = await prov(s.port, "--ssid", "x".repeat(32), "--passphrase", "mypassword", "--pop", "abcd1234", "--service_name", "PROV_261FCC");
+    assert.equal(r.code, 1);
+    oneLine(r, /^prov: the device refused the credentials as invalid \(SetConfig InvalidArgument\)/);
     r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", "wrong");
     assert.equal(r.code, 1);
     oneLine(r, /^prov: wrong proof of possession: .*check --pop against the firmware's PROV_POP/);
@@ -174,6 +180,10 @@ test("prov against npm run sim: no device, wrong PoP, security mismatch, Wi-Fi e
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /==== Provisioning was successful ====/);
     assert.equal(r.err, "");
+    // Again while still connected (before the 30 s auto-stop): the device keeps the credentials it has.
+    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", "abcd1234");
+    assert.equal(r.code, 1);
+    oneLine(r, /^prov: the device refused new credentials \(SetConfig InternalError\): it is already connected/);
     // The simulator's log draws the payload as a QR code (stdout is a pipe here: the no-colour form).
     const [json, decoded] = decodeDrawnQr(s.out());
     assert.equal(decoded, json);
