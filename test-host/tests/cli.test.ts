@@ -43,8 +43,9 @@ function oneLine(r: Run, re: RegExp) {
 interface Sim { proc: ChildProcess; port: number; out: () => string; err: () => string; flash: string }
 /** `npm run sim` (or sim-cli directly) with a virtual central on a free port; resolves once it listens. */
 function sim(args: string[] = [], viaNpm = false, slowdown = ["--slowdown", "100"]): Promise<Sim> {
-  const flash = path.join(tmp, `flash-${Math.random().toString(36).slice(2)}.json`);
-  const cli = ["--gatt-port", "0", "--flash", flash, ...slowdown, ...args];
+  const given = args.indexOf("--flash");
+  const flash = given >= 0 ? args[given + 1]! : path.join(tmp, `flash-${Math.random().toString(36).slice(2)}.json`);
+  const cli = ["--gatt-port", "0", ...(given >= 0 ? [] : ["--flash", flash]), ...slowdown, ...args];
   const p = viaNpm ? spawn("npm", ["run", "-s", "sim", "--", ...cli], { cwd: ROOT }) : spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", ...cli], { cwd: ROOT });
   procs.add(p);
   let out = "", err = "";
@@ -199,6 +200,28 @@ test("npm run sim at its default timing, then npm run prov at once: provisioned 
     const r = await prov(s.port, "--pop", "abcd1234", "--ssid", "myssid", "--passphrase", "mypassword");
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /==== Provisioning was successful ====/);
+  } finally {
+    stopSim(s);
+  }
+});
+
+test("a Security 0 build (menuconfig --set PROV_SECURITY_VERSION=0): prov without --sec_ver provisions it; --sec_ver 1 is a named mismatch", { timeout: 90_000 }, async () => {
+  const cfg = path.join(tmp, "sdkconfig.sec0"), bundle = path.join(tmp, "sec0.js"), flash = path.join(tmp, "sec0-flash.json");
+  fs.copyFileSync(path.join(ROOT, "sdkconfig"), cfg);
+  let r = await run("node", ["tools/menuconfig.mjs", "--config", cfg, "--set", "PROV_SECURITY_VERSION=0"]);
+  assert.equal(r.code, 0, r.err);
+  r = await run("node", ["tools/build.mjs", "--config", cfg, "--out", bundle]);
+  assert.equal(r.code, 0, r.err);
+  // The simulated board's Storage with that bundle as .boot0 (what npm run flash would have written).
+  fs.writeFileSync(flash, JSON.stringify({ ".boot0": fs.readFileSync(bundle).toString("base64") }));
+  const s = await sim(["--flash", flash]);
+  try {
+    r = await prov(s.port, "--sec_ver", "1", "--pop", "abcd1234", "--ssid", "myssid", "--passphrase", "mypassword");
+    assert.equal(r.code, 1);
+    oneLine(r, /^prov: security-version mismatch: the device uses Security 0, you asked for --sec_ver 1/);
+    r = await prov(s.port, "--pop", "abcd1234", "--ssid", "myssid", "--passphrase", "mypassword");
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /==== Security Scheme: 0 ====[\s\S]*==== Provisioning was successful ====/);
   } finally {
     stopSim(s);
   }

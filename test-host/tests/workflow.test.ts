@@ -81,6 +81,7 @@ test("menuconfig in a pseudo-terminal: move, help, choose, hidden options, range
   const DOWN = "\x1b[B", UP = "\x1b[A", ENTER = "\r", BACKSPACE = "\x7f";
 
   await until(/Proof of possession \(PoP\)\s+"abcd1234"/, "menu shows the options and values");
+  assert.match(text(), /S save and quit/, "the footer says what S does (it saves and quits at once)");
   assert.match(selected(), /^Provisioning transport/);
   await keys(DOWN);
   assert.match(selected(), /^Security version\s+1/);
