@@ -103,6 +103,7 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
   const sec = asked ?? devSec;
   if (sec === 1 && p.sessionMsgs === 2 && p.configMsgs === 0) {
     if (/timed out/.test(msg)) return "the device did not answer SessionCmd1 within the 30 s BLE transaction limit: Security 1's key exchange is too slow at this interpreter speed (simulator: a smaller --slowdown)";
+    if (!o.pop) return `the device needs a proof of possession: pass --pop (the firmware's PROV_POP, abcd1234 unless changed with npm run menuconfig); it rejected the session (${msg})`;
     return `wrong proof of possession: the device rejected the session (${msg}); check --pop against the firmware's PROV_POP (npm run menuconfig)`;
   }
   if (/timed out/.test(msg)) {

@@ -165,6 +165,9 @@ test("prov against npm run sim: no device, wrong PoP, security mismatch, Wi-Fi e
     r = await prov(s.port, "--ssid", "x".repeat(32), "--passphrase", "mypassword", "--pop", "abcd1234", "--service_name", "PROV_261FCC");
     assert.equal(r.code, 1);
     oneLine(r, /^prov: the device refused the credentials as invalid \(SetConfig InvalidArgument\)/);
+    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword");
+    assert.equal(r.code, 1);
+    oneLine(r, /^prov: the device needs a proof of possession: pass --pop/);
     r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", "wrong");
     assert.equal(r.code, 1);
     oneLine(r, /^prov: wrong proof of possession: .*check --pop against the firmware's PROV_POP/);
