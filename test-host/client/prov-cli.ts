@@ -107,8 +107,8 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
     return `wrong proof of possession: the device rejected the session (${msg}); check --pop against the firmware's PROV_POP (npm run menuconfig)`;
   }
   if (/timed out/.test(msg)) {
-    return `the device did not answer ${p.last ?? "the request"} within the 30 s BLE transaction limit: it may still be busy ` +
-      "(after boot and after each session it computes its next Security 1 key pair, about 25 s at the simulator's default slow-down): retry, or run the simulator with --slowdown 100";
+    return `the device did not answer ${p.last ?? "the request"} within the 30 s BLE transaction limit: its interpreter stayed busy that long ` +
+      "(an X25519 costs about 22 s at the simulator's default slow-down); retry, or run the simulator with a smaller --slowdown (e.g. 100)";
   }
   // SetConfig statuses (wifi_constants.proto Status): 4 InvalidArgument, 5 InternalError.
   if (/^SetConfig failed with status 4/.test(msg)) return "the device refused the credentials as invalid (SetConfig InvalidArgument): the SSID must be at most 31 bytes and the passphrase at most 63 (what Espruino's Wifi.connect keeps)";
