@@ -47,12 +47,16 @@ esac
 run() { echo "+ $*"; [ "$dry" = 1 ] || "$@"; }
 erase_flag=(); [ "$erase" = 1 ] && erase_flag=(--erase)
 bundle="dist/flash/$board.js"
+# What the board reported (process.env) as an EspruinoTools board JSON, given to the espruino CLI's --board
+# so it does not look the board up on www.espruino.com (offline: an ENOTFOUND error and a "No list of
+# built-in modules" box although the upload works). See tools/board.mjs.
+board_env="dist/flash/$board.board.json"
 run node tools/build.mjs --board "$board" --config "$config" --out "$bundle"
-run node tools/board.mjs check --port "$port" --baud "$baud" --board "$board" --bundle "$bundle"
+run node tools/board.mjs check --port "$port" --baud "$baud" --board "$board" --bundle "$bundle" --env-out "$board_env"
 if [ "$dry" = 0 ] && [ ! -x node_modules/.bin/espruino ]; then
   echo "flash: the espruino CLI is missing: run npm install" >&2; exit 1
 fi
 # --no-ble: the CLI would otherwise start its own Bluetooth scanning (noble), which we never want here.
-run node_modules/.bin/espruino --no-ble -q -p "$port" -b "$baud" --storage ".boot0:$bundle" -e "print(\"upload sent\")"
+run node_modules/.bin/espruino --no-ble -q --board "$board_env" -p "$port" -b "$baud" --storage ".boot0:$bundle" -e "print(\"upload sent\")"
 run node tools/board.mjs finish --port "$port" --baud "$baud" --bundle "$bundle" "${erase_flag[@]}"
 [ "$dry" = 1 ] || echo "flash: done. Watch it boot: npm run monitor -- --port $port"

@@ -19,6 +19,18 @@ import { httpTransport, simHttpSend } from "./client/http-transport";
 import { provision } from "./client/esp-prov";
 import { readConfig } from "../tools/config.mjs";
 
+const HELP = `usage: npm run bench            (builds first)
+       ESPRUINO=/path/to/espruino npm run bench
+Prints the bundle size, X25519 in Node for the firmware and tweetnacl (with the RFC 7748 1,000-iteration
+check), and a Security 1 session through the simulator at its default slow-down. With ESPRUINO set (an
+Espruino interpreter built for Linux, outside this repository) and valgrind on PATH, also both X25519s'
+instruction counts inside it and process.memory() figures (about 3 minutes). Takes no other arguments.`;
+{
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) { console.log(HELP); process.exit(0); }
+  if (args.length) { console.error(`bench: unknown argument '${args[0]}' (npm run bench -- --help)`); process.exit(2); }
+}
+
 const ROOT = path.resolve(import.meta.dirname, "..");
 // The configured ladder slice (sdkconfig / config/schema.json default), as the firmware uses it.
 const SLICE: number = readConfig(path.join(ROOT, "sdkconfig")).PROV_X25519_SLICE;

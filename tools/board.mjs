@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // The board-side steps of flash.sh, over the Espruino REPL (serial or tcp://):
-//   node tools/board.mjs check  --port P [--baud B] [--board ID] --bundle FILE
+//   node tools/board.mjs check  --port P [--baud B] [--board ID] --bundle FILE [--env-out FILE]
 //       reads process.env first, then refuses a port that is not an Espruino REPL, a different board, an
 //       Espruino older than the board file's, a build without BLE or crypto, or a bundle larger than the
-//       board's budget or its free Storage.
+//       board's budget or its free Storage. --env-out writes what the board reported as an EspruinoTools
+//       board JSON (BOARD, VERSION, info.builtin_modules), which flash.sh hands to the espruino CLI's
+//       --board: the CLI then knows the built-in modules without fetching www.espruino.com/json/BOARD.json
+//       (EspruinoTools bin/espruino-cli.js: --board FILE sets ENV_ON_CONNECT=false and loads the file;
+//       without it, it prints a "No list of built-in modules" box and an ENOTFOUND error offline).
 //   node tools/board.mjs finish --port P [--baud B] --bundle FILE [--file .boot0] [--erase]
 //       verifies the uploaded Storage file (length + CRC32), optionally erases the saved Wi-Fi
 //       credentials, and reboots the board.
@@ -16,7 +20,7 @@ import { readBoard, BoardError } from "./build-config.mjs";
 /** src/prov/credentials.ts SLOTS (test-host/tests/workflow.test.ts pins that they agree). */
 export const CREDENTIAL_FILES = ["prov.cred.a", "prov.cred.b"];
 
-const HELP = `usage: node tools/board.mjs check  --port PORT [--baud 115200] [--board esp32] --bundle FILE
+const HELP = `usage: node tools/board.mjs check  --port PORT [--baud 115200] [--board esp32] --bundle FILE [--env-out FILE]
        node tools/board.mjs finish --port PORT [--baud 115200] --bundle FILE [--file .boot0] [--erase]`;
 
 /** "2v29" / "2v29.14" → comparable number. */
@@ -90,6 +94,7 @@ async function check(o) {
     const room = facts.free + facts.old;
     if (bundle.length > board.bundleBudget) throw new BoardError(`the bundle is ${n(bundle.length)} bytes, larger than the ${board.id} budget of ${n(board.bundleBudget)} bytes (boards/${board.id}.json bundleBudget)`);
     if (bundle.length > room) throw new BoardError(`the bundle is ${n(bundle.length)} bytes but the board's Storage has ${n(room)} bytes free: erase unused files (require("Storage").list()) or require("Storage").eraseAll()`);
+    if (o["env-out"]) fs.writeFileSync(o["env-out"], JSON.stringify({ BOARD: env.BOARD, VERSION: env.VERSION, info: { builtin_modules: modules } }) + "\n");
     console.log(`board: ${env.BOARD}, Espruino ${env.VERSION}, BLE and crypto present; bundle ${n(bundle.length)} B fits (Storage room ${n(room)} B, budget ${n(board.bundleBudget)} B)`);
   } finally {
     r.close();
@@ -126,7 +131,7 @@ async function main(argv) {
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--erase") o.erase = true;
-    else if (/^--(port|baud|board|bundle|file)$/.test(a) && argv[i + 1] !== undefined) o[a.slice(2)] = argv[++i];
+    else if (/^--(port|baud|board|bundle|file|env-out)$/.test(a) && argv[i + 1] !== undefined) o[a.slice(2)] = argv[++i];
     else { console.error(`board: unknown argument '${a}'\n${HELP}`); return 2; }
   }
   if (cmd !== "check" && cmd !== "finish") { console.error(HELP); return 2; }

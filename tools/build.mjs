@@ -41,7 +41,7 @@ export async function build(opts) {
   const min = await minify(debug, {
     ecma: 5,
     toplevel: true,
-    // Function declarations first in each scope: Espruino does not hoist (espruino-interpreter-measured.md §5).
+    // Function declarations first in each scope: Espruino does not hoist (docs/interpreter-measurements.md §5).
     compress: { hoist_funs: true, passes: 2, unsafe_arrows: false },
     mangle: { reserved: ["onInit"] },
     format: { ascii_only: true, comments: false },

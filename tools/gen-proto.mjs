@@ -2,7 +2,7 @@
 // Compiles proto/*.proto into src/proto/schema.gen.ts: const enums, TypeScript interfaces and the
 // descriptor tables that src/proto/codec.ts encodes/decodes with. protobufjs parses the schemas on the
 // host only; none of its runtime reaches the device. Tables are emitted in dependency order because
-// Espruino does not hoist `var` (espruino-esp32.md §6).
+// Espruino does not hoist `var` (docs/espruino-esp32.md §6).
 //   node tools/gen-proto.mjs           write the file
 //   node tools/gen-proto.mjs --check   exit 1 if the committed file is stale
 import fs from "node:fs";

@@ -10,7 +10,7 @@ const HELP = `usage: npm run menuconfig -- [--config FILE] [--set KEY=VALUE ...]
   --config FILE     configuration file (default sdkconfig; created with defaults if missing)
   --set KEY=VALUE   set an option and save (KEY with or without CONFIG_; strings may omit quotes)
   --list            print every option, its value, what is allowed, and whether it applies
-Without --set/--list: the interactive menu. Keys: Up/Down move, Enter edit, ? help, S save, Q quit.`;
+Without --set/--list: the interactive menu. Keys: Up/Down move, Enter edit, ? help, S save and quit, Q quit.`;
 
 function allowedText(o) {
   if (o.type === "bool") return "y/n";
@@ -81,7 +81,7 @@ function menu(file) {
       out.slice(0, 3).forEach((t, i) => term.moveTo(1, h - 4 + i)(t));
     } else term.moveTo(1, h - 4).dim(" ? shows this option's help");
     if (message) term.moveTo(1, h - 1).bold(` ${message}`.slice(0, w - 1));
-    term.moveTo(1, h)(" ↑↓ move  Enter edit  ? help  S save  Q quit");
+    term.moveTo(1, h)(" ↑↓ move  Enter edit  ? help  S save and quit  Q quit");
   }
 
   return new Promise((resolve) => {

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // npm run monitor -- --port PORT [--baud 115200] [--no-reset] [--no-color]
 // The board's serial console, like `idf.py monitor`: ESP-IDF log lines (`I (550) app: …`) coloured by
-// level (E red, W yellow, I green, D/V plain), keystrokes go to the Espruino REPL, Ctrl-] exits.
+// level (E red, W yellow, I green, D/V plain), keystrokes go to the Espruino REPL, Ctrl-] exits. The
+// firmware's "QR payload for the provisioning app: {...}" line is followed by that payload drawn as a
+// QR code (tools/qr.mjs), as ESP-IDF's example prints one to scan with the phone app.
 import { openPort, PortError } from "./port.mjs";
+import { qrBlock } from "./qr.mjs";
 
 const HELP = `usage: npm run monitor -- --port PORT [--baud 115200] [--no-reset] [--no-color]
   --port PORT   serial device (/dev/ttyUSB0) or tcp://127.0.0.1:N (npm run sim -- --console-port N)
@@ -18,7 +21,10 @@ const LOG_LINE = /^([EWIDV]) \(\d+\) [^:]*:/;
 const bare = (line) => line.replace(/^[\r>]*(\x1b\[J)?/, "");
 const LOG_START = /^[EWIDV](?: (?:\(\d*(?:\)(?: [^:]*:?)?)?)?)?$|^[EWIDV] \(\d+\) [^:]*:/;
 
-/** Colours complete lines; a partial line (the `>` prompt, typing) is passed through at once, uncoloured. */
+/**
+ * Colours complete lines; a partial line (the `>` prompt, typing) is passed through at once, uncoloured.
+ * A line carrying the QR payload is followed by the QR code.
+ */
 export function colorizer(write, color = true) {
   let partial = "", shown = 0, timer; // shown: characters of the current line already written plainly
   const flush = () => { if (partial.length > shown) { write(partial.slice(shown)); shown = partial.length; } };
@@ -31,6 +37,8 @@ export function colorizer(write, color = true) {
       const m = color && !shown && !text.includes("\x1b[") && LOG_LINE.exec(text);
       write(m && COLOR[m[1]] ? COLOR[m[1]] + p.replace(/\r$/, "") + "\x1b[0m\r\n" : p.slice(shown) + "\n");
       shown = 0;
+      const qr = qrBlock(text, { color });
+      if (qr) write(qr.join("\r\n") + "\r\n");
     }
     // The start of what may be a log line waits briefly for the rest (to be coloured whole).
     if (color && !shown && LOG_START.test(bare(partial))) timer = setTimeout(flush, 100);

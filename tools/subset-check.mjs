@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Espruino-subset check: fails with file:line:col and a reason for what Espruino 2v29 cannot run.
-// Each rule cites where the behaviour is documented (shared/reference/...).
+// Each rule cites where the behaviour is documented (docs/espruino-esp32.md, docs/interpreter-measurements.md).
 //   node tools/subset-check.mjs dist/firmware.js
 import fs from "node:fs";
 import * as acorn from "acorn";
 
-const REF_ESP = "espruino-esp32.md §6";
-const REF_MEAS = "espruino-interpreter-measured.md §5";
+const REF_ESP = "docs/espruino-esp32.md §6";
+const REF_MEAS = "docs/interpreter-measurements.md §5";
 
 const HELPERS = new Set(["__extends", "__spreadArray", "__spread", "__generator", "__awaiter", "__read", "__values", "__rest", "__asyncValues"]);
 const MISSING_GLOBALS = new Set(["Map", "Set", "WeakMap", "WeakSet", "Symbol", "Proxy", "Reflect", "TextEncoder", "TextDecoder", "RangeError", "URIError", "EvalError", "BigInt"]);

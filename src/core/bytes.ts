@@ -31,7 +31,7 @@ export function strToBytes(s: string): Uint8Array {
   return out;
 }
 
-/** One char per byte. Char by char: Function.apply is limited to 256 args in Espruino (espruino-esp32.md §5). */
+/** One char per byte. Char by char: Function.apply is limited to 256 args in Espruino (docs/espruino-esp32.md §5). */
 export function bytesToStr(b: Uint8Array): string {
   var s = "";
   for (var i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);

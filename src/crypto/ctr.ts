@@ -2,7 +2,7 @@
  * AES-256-CTR keystream with state kept across calls, as protocomm Security1 needs: one stream per
  * session, shared by both directions, continuing byte-exactly across message boundaries (mbedtls keeps
  * nc_off/stream_block; esp_prov keeps one Cipher object). Espruino's AES "CTR" mode ignores the IV and
- * restarts at counter 0 on every call (espruino-esp32.md §4, shared/probes/crypto.expected), so the
+ * restarts at counter 0 on every call (docs/espruino-esp32.md §4, test-host/fixtures/probes/crypto.expected), so the
  * counter lives here and the platform only encrypts whole 16-byte blocks (native ECB).
  */
 

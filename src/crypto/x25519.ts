@@ -1,7 +1,7 @@
 /**
  * X25519 (RFC 7748) shaped for the Espruino interpreter, which executes source text: every statement and
  * name look-up costs thousands of machine instructions while native helpers run at C speed
- * (espruino-interpreter-measured.md; figures from `npm run bench`).
+ * (docs/interpreter-measurements.md §6; figures from `npm run bench`).
  *
  * - A field element is 12 limbs in radix 2^21.25 held as *scaled doubles* (Bernstein's floating-point
  *   Curve25519 layout): limb t is an integer multiple of 2^POS[t], POS[t] = ceil(255·t/12), so a product of

@@ -1,5 +1,5 @@
 /**
- * The proto-ver endpoint in its three eras (protocol.md §3.1):
+ * The proto-ver endpoint in its three eras (docs/protocol.md §3.1):
  * - "json":  wifi_prov_mgr's cJSON_Print output, byte for byte (TAB indentation, `"key":\tvalue`);
  * - "fixed": the old examples' fixed version string (`V0.1`), whatever is written;
  * - "seed":  v3.2-beta1 protocomm, which compared the request with its version: `SUCCESS` / `FAIL`.

@@ -2,7 +2,7 @@
  * Wi-Fi credentials in flash, safe against a power cut at any byte of a write.
  *
  * Espruino's Storage.write marks the old file deleted, then writes the new header and data
- * (espruino-esp32.md §3: jsfWriteFile is not atomic). So records alternate between two files (A/B):
+ * (docs/espruino-esp32.md §3: jsfWriteFile is not atomic). So records alternate between two files (A/B):
  * a save writes sequence n+1 into the slot not holding n, and a load takes the highest sequence whose
  * CRC checks. A torn write leaves the other slot, i.e. the previous credentials.
  * Record: "<seq>,<ssid hex>,<pass hex>,<crc32 hex of the part before>". Not Wifi.save(): that stores

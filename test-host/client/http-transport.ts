@@ -24,6 +24,9 @@ export type RawSend = (raw: Buffer, timeoutMs: number) => Promise<Buffer>;
 
 export class HttpError extends Error {}
 
+/** Where npm run sim serves the board's HTTP server by default, and npm run prov looks for it. */
+export const DEFAULT_HTTP_PORT = 8080;
+
 const TIMEOUT_MS: Record<HttpClientStyle, number> = { esp_prov: 60000, esp_prov_v32: 30000, ios: 30000, android: 600000 };
 
 export function httpTransport(send: RawSend, o: { style?: HttpClientStyle; jar?: CookieJar; host?: string } = {}): Transport {

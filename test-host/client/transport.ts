@@ -42,22 +42,34 @@ export function simCentral(dev: SimDevice): Central {
   };
 }
 
+/** The simulator's virtual-central port when neither `npm run sim` nor `npm run prov` is given one. */
+export const DEFAULT_GATT_PORT = 8765;
+
+/** No device answered the scan (none advertising, or the wanted name is absent). */
+export class DeviceNotFound extends Error {}
+
 /** Speaks the simulator's newline-delimited JSON GATT protocol (npm run sim -- --gatt-port N). */
 export function tcpCentral(port: number, host = "127.0.0.1"): Central {
   let sock: net.Socket | undefined, buf = "";
-  const waiting: ((v: any) => void)[] = [];
+  const waiting: { res: (v: any) => void; rej: (e: Error) => void }[] = [];
   const call = async (msg: object): Promise<any> => {
     if (!sock) {
-      sock = net.connect(port, host);
-      await new Promise<void>((res, rej) => { sock!.once("connect", () => res()); sock!.once("error", rej); });
-      sock.on("data", (d) => {
+      const s = (sock = net.connect(port, host));
+      await new Promise<void>((res, rej) => { s.once("connect", () => res()); s.once("error", rej); });
+      s.on("data", (d) => {
         buf += d.toString();
         let i;
-        while ((i = buf.indexOf("\n")) >= 0) { const line = buf.slice(0, i); buf = buf.slice(i + 1); waiting.shift()?.(JSON.parse(line)); }
+        while ((i = buf.indexOf("\n")) >= 0) { const line = buf.slice(0, i); buf = buf.slice(i + 1); waiting.shift()?.res(JSON.parse(line)); }
+      });
+      // A simulator that stops mid-call fails the call instead of leaving it waiting for ever.
+      s.on("error", () => {});
+      s.on("close", () => {
+        if (sock === s) sock = undefined;
+        for (const w of waiting.splice(0)) w.rej(new Error(`the simulator on ${host}:${port} closed the connection`));
       });
     }
     sock.write(JSON.stringify(msg) + "\n");
-    const r = await new Promise<any>((res) => waiting.push(res));
+    const r = await new Promise<any>((res, rej) => waiting.push({ res, rej }));
     if (!r.ok) throw new Error(r.error);
     return r;
   };
@@ -75,7 +87,7 @@ export function tcpCentral(port: number, host = "127.0.0.1"): Central {
 export async function bleTransport(c: Central, opts: { name?: string; era?: Era; mtu?: number } = {}): Promise<Transport> {
   const devs = await c.scan();
   const d = opts.name ? devs.find((x) => x.name === opts.name) : devs[0];
-  if (!d) throw new Error(`device ${opts.name || "(any)"} not found in scan`);
+  if (!d) throw new DeviceNotFound(`device ${opts.name || "(any)"} not found in scan`);
   await c.connect(opts.mtu ?? 517);
   let map: Record<string, string> = SEED_UUIDS;
   if ((opts.era || "modern") === "modern") {

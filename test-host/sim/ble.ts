@@ -46,7 +46,7 @@ export class SimBle {
   handlers: Record<string, ((a?: unknown) => void)[]> = {};
   internal: Record<string, unknown> = {};
   /** A write waiting for its reply in deferred-write mode. */
-  private pending: { uuid16: number; done?: "ok" | "error"; arrived?: number } | undefined;
+  private pending: { uuid16: number; done?: "ok" | "error"; arrived?: number; handled?: boolean; dispatchedItem?: number } | undefined;
   log: string[] = [];
 
   constructor(public sched: Scheduler, public mode: GattMode, public enabled: boolean, public connIntervalMs: number,
@@ -92,12 +92,16 @@ export class SimBle {
             if (c.value === undefined) continue;
             const v = self.realm.bytes(c.value);
             if (!v.length) continue; // gatts_update_service ignores zero-length values
-            const startedAt = self.sched.jsStartedAt;
+            const startedAt = self.sched.jsStartedAt, item = self.sched.item;
             self.sched.effect(() => {
               ch.value = v;
               self.internal["BLE_CHAR_V" + ch.idx.toString(16)] = self.realm.str(v);
-              // Only a reply computed by JS that started after the write arrived acknowledges it.
-              if (self.pending && self.pending.uuid16 === ch.uuid16 && self.pending.arrived !== undefined && startedAt >= self.pending.arrived) self.pending.done = "ok";
+              // Only a reply computed by JS after the write's onWrite event was dispatched acknowledges it:
+              // JS queued earlier (e.g. the previous client's disconnect handler clearing the values) is not
+              // the reply, even when it runs after the write arrived.
+              const p = self.pending;
+              if (p && p.uuid16 === ch.uuid16 && p.arrived !== undefined &&
+                (p.handled ? p.dispatchedItem !== undefined && item >= p.dispatchedItem : startedAt >= p.arrived)) p.done = "ok";
             });
           }
         }
@@ -190,14 +194,14 @@ export class SimBle {
     if (data.length > this.mtu - 3) throw new Error(`write of ${data.length} bytes exceeds one ATT PDU (MTU ${this.mtu}); Espruino ESP32 has no prepare/execute write support`);
     if (!data.length) throw new Error("zero-length write rejected (INVALID_ATTR_LEN)");
     const s = this.sched, arrive = s.now + this.connIntervalMs;
-    const my = (this.pending = { uuid16: c.uuid16 } as { uuid16: number; done?: "ok" | "error"; arrived?: number });
+    const my = (this.pending = { uuid16: c.uuid16, handled: !!c.onWrite } as { uuid16: number; done?: "ok" | "error"; arrived?: number; handled?: boolean; dispatchedItem?: number });
     s.at(arrive, false, () => {
       if (!this.connected) { my.done = "error"; return; }
       my.arrived = s.now;
       c.value = new Uint8Array(data);
       this.internal["BLE_CHAR_V" + c.idx.toString(16)] = this.realm.str(c.value);
       const cut = data.subarray(0, ONWRITE_MAX);
-      if (c.onWrite) s.at(s.now, true, () => c.onWrite!({ data: this.realm.ab(cut) }));
+      if (c.onWrite) s.at(s.now, true, () => { my.dispatchedItem = s.item; c.onWrite!({ data: this.realm.ab(cut) }); });
       if (this.mode === "espruino-2v29") my.done = "ok"; // Write Response before any JS ran
     });
     if (!s.runWhile(() => my.done !== undefined, ATT_TIMEOUT_MS + this.connIntervalMs)) {

@@ -1,6 +1,6 @@
 /**
  * require("crypto") as on ESP32 (libs/crypto/jswrap_crypto.c, mbedtls), with the quirks the firmware
- * must live with, pinned by shared/probes/crypto.expected:
+ * must live with, pinned by test-host/fixtures/probes/crypto.expected:
  * - AES CTR ignores `iv` and restarts at counter 0 on every call (CM_CTR zeroes nonce_counter);
  * - ECB/CBC take whole blocks only: ECB leaves a partial trailing block as zeros, CBC throws;
  * - OFB is accepted by name but fails ("Feature unavailable"); CFB is CFB-8;

@@ -1,7 +1,7 @@
 /**
  * Espruino's console.log and JSON.stringify output (src/jswrap_json.c jsfGetJSONWithCallback):
  * strings print raw at top level; non-ASCII bytes are escaped \u00XX with upper-case hex; numbers print
- * with ~12 significant digits; undefined stringifies as "null" at top level. Pinned by shared/probes.
+ * with ~12 significant digits; undefined stringifies as "null" at top level. Pinned by test-host/fixtures/probes.
  */
 function num(n: number): string {
   if (Number.isInteger(n)) return String(n);

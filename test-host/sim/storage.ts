@@ -1,6 +1,6 @@
 /**
  * require("Storage") as on ESP32 (src/jswrap_storage.c, src/jsflash.c):
- * - names are cut to 28 characters (so a 29-char name overwrites the 28-char one: shared/probes/storage);
+ * - names are cut to 28 characters (so a 29-char name overwrites the 28-char one: test-host/fixtures/probes/storage);
  * - a zero-length file cannot be created; objects are written as JSON; read returns a string;
  * - a full write is NOT atomic (jsfWriteFile): the old file is marked deleted, then the new header, then
  *   the data. `cutAfter(n)` injects a power cut after n steps of the next write (1 = old file deleted,
@@ -8,6 +8,7 @@
  * Backed by a JSON file so a reboot (or a new simulator process) keeps it.
  */
 import fs from "node:fs";
+import { hostCpuMs } from "./scheduler";
 
 export const NAME_MAX = 28;
 /** jsfFileHeader on ESP32: 4-byte size+flags and the 28-byte name. */
@@ -30,11 +31,11 @@ export class SimFlash {
   onHostIo?: (hostMs: number) => void;
   persist() {
     if (!this.file) return;
-    const t0 = performance.now();
+    const t0 = hostCpuMs();
     const o: Record<string, string> = {};
     for (const [k, v] of this.files) o[k] = Buffer.from(v).toString("base64");
     fs.writeFileSync(this.file, JSON.stringify(o));
-    this.onHostIo?.(performance.now() - t0);
+    this.onHostIo?.(hostCpuMs() - t0);
   }
   used() {
     let n = 0;
@@ -85,7 +86,7 @@ export function storageModule(flash: SimFlash, mk: { u8(b: Uint8Array): Uint8Arr
   return {
     write(name: string, data: unknown, offset?: number, size?: number) {
       const n = nm(name), b = bytes(data);
-      if (!n) return true; // accepted but never listed or readable (shared/probes/storage: name0 ok)
+      if (!n) return true; // accepted but never listed or readable (fixtures/probes/storage: name0 ok)
       if (offset === undefined || (offset === 0 && size === undefined)) {
         if (!b.length) throw new Error("Can't create zero length file");
         flash.writeFile(n, b);

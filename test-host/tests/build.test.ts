@@ -58,3 +58,28 @@ test("config errors name the line, option, value and what is allowed", () => {
   assert.throws(() => readConfig(path.join(dir, "missing")), /cannot read the configuration/);
   assert.equal(readConfig("sdkconfig").PROV_POP, "abcd1234");
 });
+
+test("the repository stands on its own: nothing cites files beside the clone, every docs/ file cited exists, probe fixtures present", () => {
+  const root = path.resolve(import.meta.dirname, "../..");
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (["node_modules", "dist", ".git", ".sim", ".scratch"].includes(e.name)) continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|mjs|js|json|md|sh|proto)$|^sdkconfig$/.test(e.name) && e.name !== "package-lock.json") files.push(p);
+    }
+  };
+  walk(root);
+  const missing = new Set<string>();
+  const OUTSIDE = new RegExp("shared" + "/(reference|probes)|\\.\\./" + "shared\\b"); // split so this file does not match itself
+  for (const f of files) {
+    const text = fs.readFileSync(f, "utf8");
+    assert.doesNotMatch(text, OUTSIDE, `${path.relative(root, f)} cites a path outside the repository`);
+    for (const m of text.matchAll(/docs\/([\w.-]+\.md)/g)) if (!fs.existsSync(path.join(root, "docs", m[1]!))) missing.add(`${path.relative(root, f)} → docs/${m[1]}`);
+  }
+  assert.deepEqual([...missing], []);
+  for (const p of ["crypto", "language", "storage", "timers"]) {
+    for (const ext of ["js", "expected"]) assert.ok(fs.existsSync(path.join(root, "test-host/fixtures/probes", `${p}.${ext}`)), `${p}.${ext}`);
+  }
+});

@@ -1,4 +1,4 @@
-// proto3 codec: wire vectors from shared/reference/protocol.md, cross-check with protobufjs in both
+// proto3 codec: wire vectors from docs/protocol.md §1, cross-check with protobufjs in both
 // directions on seeded random messages, and every malformed-frame class.
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { build } from "../../tools/build.mjs";
 import { device, provisionSim } from "./helpers";
+import { bleTransport, simCentral } from "../client/transport";
 import { SimDevice } from "../sim/device";
 import { DEFAULT_SLOWDOWN } from "../sim/scheduler";
 
@@ -129,4 +130,15 @@ test("espruino-2v29 GATT mode with the default interpreter slow-down: the first 
   const d = device({ gatt: "espruino-2v29", slowdown: DEFAULT_SLOWDOWN });
   d.run(120000); // key pair ready
   await assert.rejects(provisionSim(d), /Security capabilities could not be determined/);
+});
+
+test("a client connecting right after another left reads its own reply, not the values the old disconnect cleared", async () => {
+  // Default timing: the firmware's disconnect handler for client N is still queued when client N+1 writes.
+  const d = device({ slowdown: DEFAULT_SLOWDOWN });
+  for (let i = 1; i <= 3; i++) {
+    const t = await bleTransport(simCentral(d));
+    const r = Buffer.from(await t.exchange("proto-ver", Buffer.from("none"))).toString("latin1");
+    assert.match(r, /^\{\n\t"prov":\t\{\n\t\t"ver":\t"v1\.1"/, `client ${i}`);
+    await t.close();
+  }
 });

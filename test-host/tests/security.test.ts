@@ -1,4 +1,4 @@
-// Security1 byte-for-byte transcript (protocol.md §2.2 deterministic vector) and negative cases, at unit
+// Security1 byte-for-byte transcript (docs/protocol.md §2.2 deterministic vector) and negative cases, at unit
 // level with fake ports.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,6 +10,7 @@ import { versionJson } from "../../src/protocomm/version";
 import { convolveJs, gatherJs } from "../../src/crypto/x25519";
 import { CryptoPort, KvPort } from "../../src/ports/ports";
 import { hex, toHex } from "./helpers";
+import { x25519Shared } from "../client/esp-prov";
 
 const quiet = { e() {}, w() {}, i() {}, d() {} };
 function kv(): KvPort & { m: Map<string, string> } {
@@ -36,9 +37,11 @@ const V = {
   setCfg: "0bc6c65d49623f81d60a6b909704cf5fdae0755c1a87b011", respSet: "b1352496", apply: "7b22",
 };
 
-function setup(pop = "abcd1234", store = kv()) {
+function setup(pop = "abcd1234", store = kv(), sessions = 1) {
   const clock = { now: () => 0, after: () => 0, cancel: () => {} };
-  const sec = security1({ pop: Buffer.from(pop), crypto: fakeCrypto([hex(V.devicePriv), hex(V.random)]), clock, log: quiet, throttle: createThrottle(store, quiet, 0) });
+  const randoms: Uint8Array[] = [];
+  for (let i = 0; i < sessions; i++) randoms.push(hex(V.devicePriv), hex(V.random));
+  const sec = security1({ pop: Buffer.from(pop), crypto: fakeCrypto(randoms), clock, log: quiet, throttle: createThrottle(store, quiet, 0) });
   const pc = createProtocomm(sec, quiet);
   pc.add("prov-session", Kind.SEC);
   pc.add("prov-config", Kind.REQ, (req) => {
@@ -60,8 +63,18 @@ test("Security1 transcript with fixed keys, byte for byte", () => {
   assert.equal(call("prov-session", V.cmd0), V.resp0);
   assert.equal(call("prov-session", V.cmd1), V.resp1);
   assert.equal(call("prov-config", V.setCfg), V.respSet);
-  // RespSetConfig is 4 bytes; ApplyConfig continues the stream at 92 — its reply then at 94.
-  assert.equal(call("prov-config", V.apply).length, 8);
+  // ApplyConfig continues the one AES-CTR stream: request at offset 92, reply at 94. The expected reply is
+  // computed here with node:crypto (X25519 of the vector's keys, SHA-256(PoP), CTR from device_random),
+  // independently of the firmware: RespApplyConfig {msg: 5, status 0} = 08 05 7a 00, encrypted.
+  const clientPub = hex(V.cmd0).subarray(-32);
+  const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b656e04220420", "hex"), hex(V.devicePriv)]);
+  const shared = x25519Shared(nodeCrypto.createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }), clientPub);
+  const popHash = nodeCrypto.createHash("sha256").update("abcd1234").digest();
+  const ctr = nodeCrypto.createCipheriv("aes-256-ctr", Buffer.from(shared.map((b, i) => b ^ popHash[i]!)), hex(V.random));
+  const stream = ctr.update(Buffer.alloc(98));
+  const want = Buffer.from(hex("08057a00").map((b, i) => b ^ stream[94 + i]!));
+  assert.equal(Buffer.from(hex(V.respSet)).toString("hex"), Buffer.from(hex("08036a00").map((b, i) => b ^ stream[88 + i]!)).toString("hex"), "the independent key stream reproduces RespSetConfig");
+  assert.equal(call("prov-config", V.apply), want.toString("hex"));
 });
 
 test("wrong PoP: session refused, counted, and a new session still works", () => {
@@ -87,13 +100,27 @@ test("out-of-order and malformed session messages", () => {
 });
 
 test("a second session replaces the first; SessionCmd0 in a later state restarts", () => {
-  const s = setup();
+  const s = setup("abcd1234", kv(), 3);
   s.call("prov-session", V.cmd0);
   s.call("prov-session", V.cmd1);
-  s.pc.open(2); // new connection
+  assert.equal(s.call("prov-config", V.setCfg), V.respSet, "session 1 established");
+  s.pc.open(2); // a new connection: the old session's keys are gone
   let err: Error | null = null;
   s.pc.handle("prov-config", 1, hex(V.setCfg), (e) => (err = e));
-  assert.ok(err, "old session is gone");
+  assert.match(String(err), /Secure session not established/, "old session is gone");
+  // SessionCmd0 on the established session 2 restarts the handshake from scratch: the same device key and
+  // random give the very same SessionResp0/SessionResp1 and a fresh stream (RespSetConfig at offset 88 again).
+  const call2 = (h: string) => { let out: Uint8Array | undefined, e2: Error | null = null; s.pc.handle("prov-session", 2, hex(h), (e, r) => { e2 = e; out = r; }); if (e2) throw e2; return toHex(out!); };
+  assert.equal(call2(V.cmd0), V.resp0);
+  assert.equal(call2(V.cmd1), V.resp1);
+  assert.equal(call2(V.cmd0), V.resp0, "SessionCmd0 after the handshake restarts it");
+  let cfgErr: Error | null = null;
+  s.pc.handle("prov-config", 2, hex(V.setCfg), (e) => (cfgErr = e));
+  assert.match(String(cfgErr), /Secure session not established/, "no encrypted traffic until SessionCmd1 completes again");
+  assert.equal(call2(V.cmd1), V.resp1);
+  let out: Uint8Array | undefined;
+  s.pc.handle("prov-config", 2, hex(V.setCfg), (e, r) => { assert.equal(e, null); out = r; });
+  assert.equal(toHex(out!), V.respSet, "the restarted session's stream starts over");
 });
 
 test("PoP throttle: exponential, capped, persisted across reboot", () => {

@@ -2,13 +2,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import path from "node:path";
 import { SimConsole } from "../sim/console";
 import { SimDevice } from "../sim/device";
+import { hostCpuMs } from "../sim/scheduler";
 import { SimFlash, PowerCut, HEADER_BYTES } from "../sim/storage";
 import { credentialStore } from "../../src/prov/credentials";
 import { advertData, deviceName } from "../../src/transport/ble-gatt";
 
-const PROBES = "../shared/probes";
+// Recorded in the real interpreter: test-host/fixtures/probes/README.md, docs/interpreter-measurements.md §3.
+const PROBES = path.join(import.meta.dirname, "../fixtures/probes");
 
 function runProbe(name: string): string[] {
   const d = new SimDevice({ slowdown: 0, eventMs: 0 });
@@ -19,7 +22,7 @@ function runProbe(name: string): string[] {
 }
 
 for (const p of ["crypto", "storage", "timers"]) {
-  test(`probe ${p}.js prints what Espruino printed`, { skip: !fs.existsSync(`${PROBES}/${p}.js`) && "shared/probes not beside the repo" }, () => {
+  test(`probe ${p}.js prints what Espruino printed`, () => {
     const want = fs.readFileSync(`${PROBES}/${p}.expected`, "utf8").trimEnd().split("\n");
     assert.deepEqual(runProbe(p), want);
   });
@@ -80,7 +83,7 @@ test("Math.pow is exp(log(x)·y) beyond small integer exponents, as jswrap_math.
   d.run(10);
   const [p9, p32, one] = d.ctx.r as number[];
   assert.equal(p9, 512, "exponents 0..9 are multiplied out exactly");
-  assert.equal(p32!.toFixed(11), "4294967295.99999666214", "shared/probes/language.expected: pow32 4294967295.99999666213");
+  assert.equal(p32!.toFixed(11), "4294967295.99999666214", "fixtures/probes/language.expected: pow32 4294967295.99999666213");
   assert.notEqual(one, 1, "so firmware must build powers of two by doubling (src/crypto/x25519.ts)");
 });
 
@@ -158,4 +161,14 @@ test("console REPL as jsinteractive.c: echo, =result, DLE lines silent, continua
   out = "";
   c.input("nope()\n"); await settle();
   assert.equal(out, "nope()\r\nUncaught ReferenceError: nope is not defined\r\n>");
+});
+
+test("host work on a printed line (stdout, drawing the QR code) is not billed as interpreter time", () => {
+  const burn = () => { const t = hostCpuMs(); while (hostCpuMs() - t < 20) { /* 20 ms of host CPU per line */ } };
+  const d = new SimDevice({ slowdown: 3000, echo: burn });
+  d.install(`print("a");setTimeout(function(){print("b")},10);`);
+  d.boot();
+  d.run(3000);
+  // Billed, each 20 ms line would cost 60 s of device time and "b" would not be printed yet.
+  assert.deepEqual(d.lines().filter((l) => l === "a" || l === "b"), ["a", "b"]);
 });

@@ -1,6 +1,6 @@
 /**
  * The Espruino APIs this firmware uses, declared from Espruino's own docs/sources (only what the ESP32
- * port provides; see shared/reference/espruino-esp32.md). Nothing outside src/platform/espruino and
+ * port provides; see docs/espruino-esp32.md). Nothing outside src/platform/espruino and
  * src/main.ts may use them.
  */
 interface EspruinoStorage {
