@@ -61,5 +61,5 @@ export function qrModules(lines, { color = true } = {}) {
 export function qrBlock(line, opts) {
   const json = qrPayload(line);
   if (!json) return undefined;
-  return [...qrLines(json, opts), "Scan this QR code from the ESP BLE Provisioning app (ESP-IDF wifi_prov_mgr format)."];
+  return [...qrLines(json, opts), `Scan this QR code from the ESP ${/"transport":"softap"/.test(json) ? "SoftAP" : "BLE"} Provisioning app (ESP-IDF wifi_prov_mgr format).`];
 }

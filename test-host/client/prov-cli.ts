@@ -15,7 +15,7 @@ const tcpPort = (v: string) => (/^\d+$/.test(v) && +v >= 1 && +v <= 65535 ? unde
 const seconds = (v: string) => (/^\d+(\.\d+)?$/.test(v) ? undefined : "must be a number of seconds");
 
 /** Every flag `npm run prov` takes (esp_prov.py's names where it has one). */
-const hostPort = (v: string) => (/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(v) ? undefined : "must be HOST or HOST:PORT for softap, a device name for ble");
+const hostPort = (v: string) => (/^[A-Za-z0-9._-]+(:\d{1,5})?$/.test(v) ? undefined : "must be HOST or HOST:PORT for softap, a device name for ble");
 const FLAGS: Record<string, Flag> = {
   transport: { arg: "MODE", def: "softap", check: oneOf("softap", "ble"), help: "softap: HTTP to the board's access point (the default build); ble: the simulator's virtual BLE central" },
   service_name: { arg: "NAME", check: hostPort, help: `softap: HOST:PORT of the board (192.168.4.1:80 once joined to its PROV_ network; default 127.0.0.1:${DEFAULT_HTTP_PORT}, npm run sim's --http-port); ble: the device name, e.g. PROV_261FCC (default: the first one advertising)` },
