@@ -188,6 +188,23 @@ test("a client that closes mid-request or never sends its body: the device stays
   noUncaught(d);
 });
 
+test("HTTP floods and garbage: request lines that are not HTTP, a socket flood up to lwIP's limit, silent clients", async () => {
+  const d = apDevice(B.sec0);
+  for (const junk of ["HELLO\r\n\r\n", "\x00\x01\x02\r\n\r\n", "POST\r\n\r\n", "POST /prov-session\r\nContent-Length: 2\r\n\r\nab"]) {
+    const { reply } = raw(d, junk);
+    assert.ok(reply && reply.status >= 400, `${JSON.stringify(junk)} → ${reply?.status}`);
+  }
+  // Espruino's server sees a connection only once its headers end: clients that never send them hold their
+  // sockets until they leave (nothing in Espruino's http module can close them). The 10th socket is refused.
+  const silent = Array.from({ length: 9 }, () => d.http.connect(80)); // + the listening socket = 10
+  assert.throws(() => d.http.connect(80), /lwIP has no free socket/);
+  d.run(60000);
+  for (const s of silent) s.end();
+  d.run(100);
+  assert.equal((await prov(d)).ok, true, "provisionable once they left");
+  noUncaught(d);
+});
+
 test("a second client mid-handshake: its proto-ver is answered and the session in progress completes", async () => {
   const d = apDevice(); // security 1: SessionCmd1's reply waits for the sliced X25519
   const jar: CookieJar = {};
