@@ -89,13 +89,13 @@ function start() {
   }
   if (!useBle && bleEnabled()) {
     // BLE holds about 1,800-2,000 JsVars that a Security 1 session needs (jswrap_esp32.c enableBLE doc).
-    logApp.i("SoftAP-only provisioning: turning BLE off to free its memory (ESP32.enableBLE(false) reboots once)");
+    logApp.i("SoftAP provisioning: turning BLE off to free its memory (one reboot)");
     disableBleAndReboot();
     return;
   }
   if (useBle && CONFIG.board.bleWriteAck === "before-js") {
-    logApp.w("BLE protocomm cannot work on Espruino " + CONFIG.board.espruino + ": it acknowledges a GATT write before " +
-      "JS runs, so the client reads its own request back. Build with CONFIG_PROV_TRANSPORT=\"softap\" (README)");
+    logApp.w("BLE protocomm cannot work on Espruino " + CONFIG.board.espruino + ": it acks a GATT write before JS runs " +
+      "(the client reads its own request). Use CONFIG_PROV_TRANSPORT=softap");
   }
 
   logApp.i("Starting " + (useBle && useAp ? "BLE and SoftAP" : useBle ? "BLE" : "SoftAP") + " provisioning");
@@ -140,8 +140,7 @@ function start() {
   if (useAp) {
     var logAp = createLogger(sink, "wifi_prov_softap");
     if (!CONFIG.board.apsta) {
-      logAp.w("This chip cannot run the AP and the station together in Espruino: the AP goes down while the station " +
-        "connects after ApplyConfig and comes back if the connection fails");
+      logAp.w("No AP+STA on this chip: the AP goes down while the station connects, and comes back if that fails");
     }
     startAp = function () {
       ap.start(name, pass, function (err) {

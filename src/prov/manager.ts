@@ -171,17 +171,17 @@ export function createManager(o: ManagerOptions): Manager {
   var ctrl: WifiCtrlHandlers = {
     reset: function () {
       if (state !== WifiStationState.ConnectionFailed) {
-        o.logHandler.e("Reset refused: only a failed attempt can be reset (state " + state + ")");
+        o.logHandler.e("Reset refused: no failed attempt (state " + state + ")");
         return Status.InternalError;
       }
       forget();
-      o.logHandler.i("Provisioning state reset after failure; send new credentials");
+      o.logHandler.i("State reset after failure");
       return Status.Success;
     },
     reprov: function () {
       forget();
       if (o.onReprov) o.onReprov();
-      o.logHandler.i("Reprovisioning: saved network forgotten; send new credentials");
+      o.logHandler.i("Reprovisioning: saved network forgotten");
       return Status.Success;
     },
   };

@@ -71,8 +71,7 @@ export function wifiScanHandler(o: ScanOptions): Handler {
     if (msg === WiFiScanMsgType.TypeCmdScanStart) {
       var s = m.cmd_scan_start || {};
       if (s.passive || s.group_channels || s.period_ms) {
-        o.log.d("Scan options passive=" + !!s.passive + " group_channels=" + (s.group_channels || 0) + " period_ms=" +
-          (s.period_ms || 0) + " not applied: Espruino's Wifi.scan scans every channel actively");
+        o.log.d("Scan options not applied: Wifi.scan scans every channel actively");
       }
       out.resp_scan_start = {};
       start();

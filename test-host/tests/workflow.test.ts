@@ -164,7 +164,7 @@ test("flash over TCP with the real espruino CLI: blank simulated board → uploa
     assert.match(boot.err, /--- monitor on tcp:\/\/127\.0\.0\.1:\d+ at 115200 baud --- Quit: Ctrl\+\] ---/);
     // The default build provisions over SoftAP: after the flash its first boot turned BLE off (a reboot that
     // keeps .boot0); from then on it boots with BLE off straight into the AP.
-    assert.match(s.log(), /app: SoftAP-only provisioning: turning BLE off[\s\S]*Erasing saved code\.[\s\S]*rst:0xc/);
+    assert.match(s.log(), /app: SoftAP provisioning: turning BLE off[\s\S]*Erasing saved code\.[\s\S]*rst:0xc/);
     assert.match(boot.out, /rst:0xc \(SW_CPU_RESET\)[\s\S]*WARNING: Bluetooth is disabled per ESP32\.enableBLE\(false\)[\s\S]*I \(\d+\) app: Starting SoftAP provisioning[\s\S]*SoftAP Provisioning started with SSID 'PROV_261FCC'/);
     const stored = JSON.parse(fs.readFileSync(s.flash, "utf8"));
     assert.equal(Buffer.from(stored[".boot0"], "base64").toString("latin1"), fs.readFileSync(path.join(ROOT, "dist/flash/esp32.js"), "latin1"));
