@@ -47,7 +47,7 @@ export function security1(o: Sec1Options): Security1 {
   var popHash = o.pop.length ? cr.sha256(o.pop) : undefined;
   var keys: KeyPair | undefined, making = false, waiters: (() => void)[] = [];
   var sid = -1, state = St.CMD0, clientPub: Uint8Array | undefined, stream: CtrStream | undefined;
-  var shared: Uint8Array | undefined, sharedWaiters: ((s: Uint8Array) => void)[] = [];
+  var shared: Uint8Array | undefined, sharedWaiters: ((s?: Uint8Array) => void)[] = [];
   var xopt = { cv: cr.convolve, gather: cr.mapInPlace, defer: cr.defer, slice: o.slice };
 
   function prepare(cb?: () => void) {
@@ -74,7 +74,11 @@ export function security1(o: Sec1Options): Security1 {
     clientPub = undefined;
     stream = undefined;
     shared = undefined;
+    // A Cmd1 still waiting for the secret of this session gets its answer (an error) rather than none:
+    // the transport serialises exchanges and would wait for it for ever.
+    var w = sharedWaiters;
     sharedWaiters = [];
+    for (var i = 0; i < w.length; i++) w[i]!();
   }
 
   /** The key pair is used for one session only; the next one is made in the background. */
@@ -127,8 +131,8 @@ export function security1(o: Sec1Options): Security1 {
     if (state !== St.CMD1) return fail(done, "sec1", "Invalid state of session " + state + " (expected 1)");
     if (!sc1 || !sc1.client_verify_data || sc1.client_verify_data.length !== 32) return fail(done, "sec1", "Invalid client verify data length");
     var verify = sc1.client_verify_data, forSid = sid;
-    function withShared(s: Uint8Array) {
-      if (forSid !== sid) return done(protocolError("session", "session closed"));
+    function withShared(s?: Uint8Array) {
+      if (!s || forSid !== sid) return done(protocolError("session", "session closed"));
       // An all-zero secret means a low-order client point: refuse (RFC 7748 §6.1).
       if (isZero(s)) return fail(done, "sec1", "Shared secret is zero: invalid client public key");
       var key = popHash ? xor(s, popHash) : s;
