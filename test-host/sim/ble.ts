@@ -132,6 +132,8 @@ export class SimBle {
   dropLink(by: string) {
     if (!this.connected) return;
     this.connected = false;
+    this.silent = false;
+    this.linkNo++;
     if (this.pending) this.pending.done = "error";
     this.log.push("disconnect by " + by);
     this.advertising = true; // restarted on disconnect even after NRF.sleep() (gatts_disconnect_handler)
@@ -236,6 +238,29 @@ export class SimBle {
     this.dropLink("central");
     return my.done === "ok";
   }
+
+  /**
+   * A central that goes silent without disconnecting (out of range, app killed): the device notices only when
+   * the link supervision timeout expires (at most 32 s in the Core spec; the central picks it), then gets
+   * the disconnect event (HCI reason 0x08, connection timeout) and advertises again.
+   */
+  vanish(supervisionMs: number) {
+    if (!this.connected) return;
+    const link = ++this.linkNo;
+    this.silent = true;
+    this.sched.at(this.sched.now + supervisionMs, false, () => {
+      if (!this.connected || this.linkNo !== link) return;
+      this.silent = false;
+      this.connected = false;
+      if (this.pending) this.pending.done = "error";
+      this.log.push("disconnect by supervision timeout");
+      this.advertising = true;
+      this.emit("disconnect", 8);
+    });
+  }
+  private linkNo = 0;
+  /** The connected central has vanished: the device is still linked but nobody talks. */
+  silent = false;
 
   /** Read; the request reaches the device one connection interval after it is issued. */
   read(uuid: string): Uint8Array {
