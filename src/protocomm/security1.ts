@@ -49,6 +49,10 @@ export function security1(o: Sec1Options): Security1 {
   var sid = -1, state = St.CMD0, clientPub: Uint8Array | undefined, stream: CtrStream | undefined;
   var shared: Uint8Array | undefined, sharedWaiters: ((s?: Uint8Array) => void)[] = [];
   var xopt = { cv: cr.convolve, gather: cr.mapInPlace, defer: cr.defer, slice: o.slice };
+  // The shared-secret computation of the current session; a session that ends abandons it, so that its
+  // slices do not halve the speed of the next session's X25519s (two at once took a Cmd0 or Cmd1 past the
+  // client's 30 s ATT timeout).
+  var job: {} | undefined;
 
   function prepare(cb?: () => void) {
     if (keys) {
@@ -78,6 +82,7 @@ export function security1(o: Sec1Options): Security1 {
     // the transport serialises exchanges and would wait for it for ever.
     var w = sharedWaiters;
     sharedWaiters = [];
+    job = undefined;
     for (var i = 0; i < w.length; i++) w[i]!();
   }
 
@@ -112,8 +117,17 @@ export function security1(o: Sec1Options): Security1 {
       var k = keys!;
       clientPub = cpub;
       state = St.CMD1;
-      x25519(k.priv, cpub, xopt, function (s) {
-        if (forSid !== sid || clientPub !== cpub) return;
+      var my = (job = {});
+      var mine = {
+        cv: xopt.cv, gather: xopt.gather, slice: xopt.slice,
+        defer: function (fn: () => void) {
+          cr.defer(function () {
+            if (job === my) fn();
+          });
+        },
+      };
+      x25519(k.priv, cpub, mine, function (s) {
+        if (forSid !== sid || clientPub !== cpub || job !== my) return;
         shared = s;
         var w = sharedWaiters;
         sharedWaiters = [];
