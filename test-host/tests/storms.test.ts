@@ -13,6 +13,7 @@ import { clientKey } from "../fuzz/model";
 import { rightProof, POP } from "../fuzz/fuzz";
 import { x25519Shared } from "../client/esp-prov";
 import { device, provisionSim } from "./helpers";
+import { CAP_MS } from "../../src/protocomm/throttle";
 
 const U = { session: "ff51", config: "ff52", ver: "ff53" };
 
@@ -137,4 +138,30 @@ test("a client that vanishes mid-session holds the link until the supervision ti
   assert.ok(d.lines().some((l) => /BLE client disconnected/.test(l)));
   healthy(d);
   await provisionsAfter(d);
+});
+
+test("a storm of wrong-PoP sessions: refused while locked, the right PoP works within CAP_MS of the last failure, and at once after a power cycle", async () => {
+  const d = device({ slowdown: 100 });
+  d.run(20000);
+  for (let i = 0; i < 10; i++) {
+    await assert.rejects(provisionSim(d, { pop: "guess" + i }));
+    d.run(2000);
+  }
+  assert.ok(d.lines().some((l) => /Failed PoP sessions: \d+; new sessions refused/.test(l)));
+  const lastFailure = d.log.filter((l) => /Failed PoP sessions/.test(l.line)).pop()!.t;
+  await assert.rejects(provisionSim(d), "the owner is refused during the lock-out too");
+  // The bound: CAP_MS after the last failure (plus the time to make a fresh key pair).
+  d.run(Math.max(0, lastFailure + CAP_MS - d.sched.now) + 10000);
+  const ok = await provisionSim(d, { ssid: "nosuchnet" }); // the session is what counts; Wi-Fi may fail
+  assert.equal(ok.failReason, "Incorrect SSID");
+  assert.ok(d.lines().some((l) => /Secure session established/.test(l)));
+
+  // Power-cycle escape while an attacker keeps failing.
+  const d2 = device({ slowdown: 100 });
+  d2.run(20000);
+  for (let i = 0; i < 6; i++) { await assert.rejects(provisionSim(d2, { pop: "guess" + i })); d2.run(2000); }
+  d2.boot(); // the owner power-cycles the board
+  d2.run(20000);
+  const r = await provisionSim(d2);
+  assert.equal(r.ok, true, "first session after boot is not refused");
 });
