@@ -226,7 +226,7 @@ export class Fuzzer {
       if (e.drop === false) this.fail(`link dropped (${r.why}) where ESP-IDF answers (${e.why})`);
       if (this.link.connected()) this.fail("exchange failed but the link is still up");
       this.st.linked = false;
-      e.onDrop?.();
+      e.onDrop?.(this.d.sched.now - this.d.resetAt);
       return undefined;
     }
     if (e.drop === true) this.fail(`device answered ${hex(r.bytes)} where ESP-IDF drops the link (${e.why})`);

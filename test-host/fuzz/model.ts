@@ -81,7 +81,8 @@ export interface Expect {
   /** Checks a reply; returns a complaint or undefined. */
   check?: (reply: Uint8Array) => string | undefined;
   onReply?: (reply: Uint8Array) => void;
-  onDrop?: () => void;
+  /** `now`: device time when the drop was seen (a failure is stamped when it happens, after X25519). */
+  onDrop?: (now: number) => void;
 }
 
 /**
@@ -156,10 +157,11 @@ function sec1Session(s: ModelState, req: Uint8Array, now: number): Expect {
     const v: Uint8Array | undefined = m.sec1.sc1.client_verify_data;
     if (!v || v.length !== 32) return { drop: true, why: "verify data length" };
     if (lowOrder(c.cpub!)) return { drop: true, why: "zero shared secret" };
-    const fail = () => {
+    // The device stamps the lock-out when Cmd1 fails, i.e. once the shared secret is ready: at the drop.
+    const fail = (at: number) => {
       s.throttle.n++;
       const ms = lockoutMs(s.throttle.n);
-      if (ms) s.throttle.until = now + ms;
+      if (ms) s.throttle.until = at + ms;
     };
     if (!c.key) return { drop: true, why: "wrong key (client key unknown): PoP failure", onDrop: fail };
     let key = Buffer.from(x25519Shared(c.key.priv, c.devPub!));
