@@ -23,8 +23,8 @@ export const BANNER = [
   "Espruino is Open Source. Our work is supported", "only by sales of official boards and donations:", "http://espruino.com/Donate", "",
 ];
 
-/** The stock ESP32 board: RNG_DATA_REG, the 4 MB layout's Storage area, the JsVars Espruino gives it. */
-export const DEFAULT_BOARD = { rngRegister: "0x3FF75144", storageBytes: 917504, jsvars: 5000, id: "esp32" };
+/** The stock ESP32 board: RNG_DATA_REG, the 4 MB layout's Storage area, the JsVars Espruino gives it with BLE and Wi-Fi (boards/esp32.json jsvarsBudget.bleWifi). */
+export const DEFAULT_BOARD = { rngRegister: "0x3FF75144", storageBytes: 917504, jsvars: 2500, id: "esp32" };
 
 export interface DeviceOptions {
   board?: { rngRegister: string; storageBytes: number; jsvars: number; id: string };
