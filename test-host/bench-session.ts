@@ -65,7 +65,7 @@ NRF.updateServices=function(u){var s=u['0xFFFF'];for(var k in s){var v=E.toUint8
 function __hex(s){var b=new Uint8Array(s.length/2);for(var i=0;i<b.length;i++)b[i]=parseInt(s.substr(2*i,2),16);return b;}
 function __next(){if(__step>=__steps.length){__st(function(){__sample('end');clearInterval(__iv);print('SESSION '+__peak+' '+__at+' '+process.memory().usage+' '+process.memory().total);},3000);return;}
   var s=__steps[__step];__waitFor=s[0];__svc[s[0]].onWrite({data:__hex(s[1]).buffer});}
-function __start(){__sample('boot');print('BOOTED '+process.memory().usage+' '+__peak+' '+__at);__peak=0;__on.connect('aa:bb:cc:dd:ee:ff');__st(__next,50);}
+function __start(){__sample('boot');print('BOOTED '+process.memory().usage+' '+__peak);__peak=0;__on.connect('aa:bb:cc:dd:ee:ff');__st(__next,50);}
 `;
   return {
     driver,

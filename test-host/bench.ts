@@ -159,7 +159,7 @@ if (!E) {
   const plan = sessionPlan(readConfig(path.join(ROOT, "sdkconfig")).PROV_POP);
   const sessOut = runE(script("session.js", shims + plan.driver + "\nvar S=require('Storage');S.erase('.bench');S.write('.bench'," + JSON.stringify(bundle) + ");\n" +
     "__st(function(){print('BASE '+process.memory().usage);__st(eval,0,S.read('.bench'));__st(__start,20000);},10);"));
-  const bad = plan.check(sessOut), bm = /BOOTED (\d+) (\d+)/.exec(sessOut), sm = /SESSION (\d+) (\S+(?: \d+)?) (\d+) (\d+)/.exec(sessOut);
+  const bad = plan.check(sessOut), bm = /BOOTED (\d+) (\d+)/.exec(sessOut), sm = /SESSION (\d+) (.+?) (\d+) (\d+)\r?$/m.exec(sessOut);
   const base = /BASE (\d+)/.exec(sessOut), empty = Number(/U (\d+)/.exec(runE(script("u.js", "print('U '+process.memory().usage)")))![1]);
   if (bad || !bm || !sm || !base) { say(`session in Espruino          FAILED: ${bad || sessOut.slice(-400)}`); process.exitCode = 1; }
   else {
