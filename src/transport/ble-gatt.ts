@@ -99,6 +99,9 @@ export function bleTransport(pc: Protocomm, port: BlePort, names: string[], adve
         if (forSid !== sid || !linked) return; // that link is already gone: leave the new one alone
         log.e("Invalid content received, killing connection");
         port.disconnect();
+        // Stock 2v29 cannot drop a phone (NRF.disconnect closes the GATT client only): the link stays and
+        // its next writes start a new exchange, as before the failure.
+        dead = 0;
       });
     });
   }
