@@ -153,7 +153,12 @@ if (!E) {
   const peakScript = script("peak.js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{cv:E.convolve,gather:E.mapInPlace,defer:function(f){pk=Math.max(pk,process.memory().usage);f();},slice:" + SLICE + "},function(o){R=o;});print('PEAK '+(pk-m0));");
   const peak = /PEAK (\d+)/.exec(runE(peakScript));
   say(`JsVars after boot            ${boot ? boot[1] + " (firmware from flash Storage, shims for NRF/Wifi/ESP32 on the Linux build)" : "n/a: " + memOut.slice(-300)}`);
-  say(`JsVars X25519 working set    ${peak ? peak[1] : "n/a"} extra at its peak (X25519 alone)`);
+  say(`JsVars X25519 working set    ${peak ? peak[1] : "n/a"} extra at its peak (X25519 alone, its code loaded into RAM here)`);
+  // What the ladder holds: the most that trading the generated field code for loops (or for code kept in
+  // flash) could give back is the "generated code" figure.
+  const parts = /PARTS (\d+) (\d+) (\d+)/.exec(runE(script("parts.js", ourSrc + "var m=function(){return process.memory().usage;};var a=m();tables();var b=m();" +
+    "var F=ops(E.convolve,E.mapInPlace);var c=m();var L=[];for(var i=0;i<15;i++)L.push(el());var d=m();print('PARTS '+(b-a)+' '+(c-b)+' '+(d-c));")));
+  if (parts) say(`  of which: tables ${parts[1]}, generated field code ${parts[2]} (pretokenised "ram" functions), 15 elements ${parts[3]}`);
   // A whole session (boot, key pair, Cmd0/Cmd1, SetConfig, Apply, Connected, GetStatus) sampled after every
   // timer, event and stored reply, against the board's budgets (boards/*.json jsvarsBudget).
   const plan = sessionPlan(readConfig(path.join(ROOT, "sdkconfig")).PROV_POP);
