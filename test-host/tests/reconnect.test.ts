@@ -69,3 +69,16 @@ test("a session dropped mid-X25519 neither drops the next link nor stops the dev
   const p = await provisionSim(d);
   assert.equal(p.ok, true);
 });
+
+test("a client that leaves right after Resp0: its shared-secret X25519 is abandoned, so the next client's handshake fits the ATT timeout", async () => {
+  const d = device({ slowdown: DEFAULT_SLOWDOWN });
+  d.run(120000); // key pair ready
+  d.ble.connect(185);
+  d.ble.write(SESSION, cmd0(new Uint8Array(32).fill(9)));
+  d.ble.read(SESSION);
+  d.ble.disconnect(); // its ladder (~18 s of device time) would otherwise run beside the next key pair's
+  const t0 = d.sched.now;
+  const p = await provisionSim(d); // Cmd0 waits for the new key pair, Cmd1 for the shared secret: 30 s each at most
+  assert.equal(p.ok, true);
+  assert.ok(d.sched.now - t0 < 120000);
+});
