@@ -129,7 +129,7 @@ test("two clients racing for the one link, switching at random points; then eith
 });
 
 test("a client that vanishes mid-session holds the link until the supervision timeout, then the device is provisionable", async () => {
-  const d = device({ slowdown: DEFAULT_SLOWDOWN });
+  const d = device({ slowdown: 100 }); // the link's life is the point here, not the board's X25519 timing
   d.run(60000);
   attempt(d, rng(5), 7, 3, "vanish"); // after a verified session, before SetConfig
   assert.equal(d.ble.scan().length, 0, "still linked to the silent central: not advertising");
