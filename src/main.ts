@@ -106,7 +106,7 @@ function start() {
     var logSec = createLogger(sink, "security1");
     var s1 = security1({
       pop: pop, crypto: cr, clock: clock, log: logSec, slice: CONFIG.x25519Slice,
-      throttle: createThrottle(kv, logSec, clock.now()),
+      throttle: createThrottle(kv, logSec),
     });
     s1.prepare();
     sec = s1;

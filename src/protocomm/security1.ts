@@ -47,8 +47,12 @@ export function security1(o: Sec1Options): Security1 {
   var popHash = o.pop.length ? cr.sha256(o.pop) : undefined;
   var keys: KeyPair | undefined, making = false, waiters: (() => void)[] = [];
   var sid = -1, state = St.CMD0, clientPub: Uint8Array | undefined, stream: CtrStream | undefined;
-  var shared: Uint8Array | undefined, sharedWaiters: ((s: Uint8Array) => void)[] = [];
+  var shared: Uint8Array | undefined, sharedWaiters: ((s?: Uint8Array) => void)[] = [];
   var xopt = { cv: cr.convolve, gather: cr.mapInPlace, defer: cr.defer, slice: o.slice };
+  // The shared-secret computation of the current session; a session that ends abandons it, so that its
+  // slices do not halve the speed of the next session's X25519s (two at once took a Cmd0 or Cmd1 past the
+  // client's 30 s ATT timeout).
+  var job: {} | undefined;
 
   function prepare(cb?: () => void) {
     if (keys) {
@@ -74,7 +78,12 @@ export function security1(o: Sec1Options): Security1 {
     clientPub = undefined;
     stream = undefined;
     shared = undefined;
+    // A Cmd1 still waiting for the secret of this session gets its answer (an error) rather than none:
+    // the transport serialises exchanges and would wait for it for ever.
+    var w = sharedWaiters;
     sharedWaiters = [];
+    job = undefined;
+    for (var i = 0; i < w.length; i++) w[i]!();
   }
 
   /** The key pair is used for one session only; the next one is made in the background. */
@@ -108,17 +117,36 @@ export function security1(o: Sec1Options): Security1 {
       var k = keys!;
       clientPub = cpub;
       state = St.CMD1;
-      x25519(k.priv, cpub, xopt, function (s) {
-        if (forSid !== sid || clientPub !== cpub) return;
+      var my = (job = {});
+      var mine = {
+        cv: xopt.cv, gather: xopt.gather, slice: xopt.slice,
+        defer: function (fn: () => void) {
+          cr.defer(function () {
+            if (job === my) fn();
+          });
+        },
+      };
+      var onShared = function (s: Uint8Array) {
+        if (forSid !== sid || clientPub !== cpub || job !== my) return;
         shared = s;
-        var w = sharedWaiters;
-        sharedWaiters = [];
-        for (var i = 0; i < w.length; i++) w[i]!(s);
-      });
+        // Cmd1's work (AES, verify, encode, reply) runs in the next JS item, once the ladder's elements and
+        // generated code are garbage: their JsVars and the reply's are not needed at the same time.
+        cr.defer(function () {
+          if (job !== my) return;
+          var w = sharedWaiters;
+          sharedWaiters = [];
+          for (var i = 0; i < w.length; i++) w[i]!(s);
+        });
+      };
+      // Resp0 first; the ladder starts in the next JS item, so the reply's encoding and the ladder's
+      // elements are not alive together (the session's JsVar peak, npm run bench).
       done(null, encode(D_SessionData, {
         sec_ver: 1,
         sec1: { msg: Sec1MsgType.Session_Response0, sr0: { status: 0, device_pubkey: k.pub, device_random: k.random } },
       }));
+      mine.defer(function () {
+        x25519(k.priv, cpub, mine, onShared);
+      });
     });
   }
 
@@ -127,8 +155,8 @@ export function security1(o: Sec1Options): Security1 {
     if (state !== St.CMD1) return fail(done, "sec1", "Invalid state of session " + state + " (expected 1)");
     if (!sc1 || !sc1.client_verify_data || sc1.client_verify_data.length !== 32) return fail(done, "sec1", "Invalid client verify data length");
     var verify = sc1.client_verify_data, forSid = sid;
-    function withShared(s: Uint8Array) {
-      if (forSid !== sid) return done(protocolError("session", "session closed"));
+    function withShared(s?: Uint8Array) {
+      if (!s || forSid !== sid) return done(protocolError("session", "session closed"));
       // An all-zero secret means a low-order client point: refuse (RFC 7748 §6.1).
       if (isZero(s)) return fail(done, "sec1", "Shared secret is zero: invalid client public key");
       var key = popHash ? xor(s, popHash) : s;

@@ -8,14 +8,9 @@
  * Record: "<seq>,<ssid hex>,<pass hex>,<crc32 hex of the part before>". Not Wifi.save(): that stores
  * plaintext JSON in .wificfg with erase-then-write and restores only after boot code ran.
  */
-import { crc32, fromHex, strToBytes, toHex } from "../core/bytes";
+import { fromHex, toHex } from "../core/bytes";
+import { crcHex } from "../core/record";
 import { KvPort } from "../ports/ports";
-
-/** 8 hex digits; built from 16-bit halves so no number above 2^31 is printed (Espruino ints are int32). */
-function crcHex(s: string): string {
-  var c = crc32(strToBytes(s));
-  return ("0000" + (c >>> 16).toString(16)).slice(-4) + ("0000" + (c & 0xffff).toString(16)).slice(-4);
-}
 
 export var SLOTS = ["prov.cred.a", "prov.cred.b"];
 

@@ -35,8 +35,10 @@ export interface BlePort {
   start(chars: GattChar[], advert: Uint8Array, ev: BleEvents): void;
   /** The value the client reads next from this characteristic. */
   setValue(uuid16: number, data: Uint8Array): void;
-  /** Drops the current link. */
+  /** Drops the current link (whichever it is: the radio may have moved on to a new central). */
   disconnect(): void;
+  /** Runs fn after the Bluetooth events already queued to JS (connect, disconnect, writes). */
+  afterQueuedEvents(fn: () => void): void;
 }
 
 /** "PROV_" + last three MAC bytes in upper-case hex (ESP-IDF examples' service name). */
@@ -66,9 +68,6 @@ export interface BleTransport {
   connected(): boolean;
 }
 
-/** Values a client could read after a disconnect are replaced by this (zero-length values are ignored by NRF.updateServices). */
-var CLEARED = new Uint8Array(1);
-
 export function bleTransport(pc: Protocomm, port: BlePort, names: string[], advert: Uint8Array, log: Logger): BleTransport {
   var chars: GattChar[] = [], byUuid: { [u: number]: string } = {};
   var custom = 0xff54;
@@ -77,31 +76,62 @@ export function bleTransport(pc: Protocomm, port: BlePort, names: string[], adve
     chars.push({ uuid16: u, name: name });
     byUuid[u] = name;
   }
-  var sid = 0, linked = false, queue: { u: number; d: Uint8Array }[] = [], busy = false;
+  // sid numbers connections; `req` numbers exchanges, so that a reply or a failure that comes back after its
+  // connection ended (X25519 is sliced) is recognised as stale and neither answers nor drops the next link.
+  var sid = 0, linked = false, queue: { u: number; d: Uint8Array }[] = [], busy = false, req = 0, dead = 0;
+
+  /**
+   * Drops the link of session forSid after the Bluetooth events already queued have run. NRF.disconnect()
+   * acts on whatever link is up *now* (libs/bluetooth/jswrap_bluetooth.c jswrap_ble_disconnect uses the one
+   * m_peripheral_conn_handle), while this JS may still be working for a connection whose disconnect event
+   * is waiting in the queue behind it, with the next central already connected. Events are queued in order
+   * (esp32_gatts_func.c emitNRFEvent → jsiQueueEvents), so by the time the second hop runs the session id
+   * is current, unless a central dropped AND reconnected within one event dispatch (a few ms; a reconnect
+   * needs an advertising event and a connection setup first).
+   */
+  function kill(forSid: number) {
+    dead = forSid;
+    queue = [];
+    // Two hops: events the Bluetooth task queues while this JS item still runs (a central that dropped and
+    // reconnected meanwhile) land behind the first hop, and ahead of the second.
+    port.afterQueuedEvents(function () {
+      port.afterQueuedEvents(function () {
+        if (forSid !== sid || !linked) return; // that link is already gone: leave the new one alone
+        log.e("Invalid content received, killing connection");
+        port.disconnect();
+        // Stock 2v29 cannot drop a phone (NRF.disconnect closes the GATT client only): the link stays and
+        // its next writes start a new exchange, as before the failure.
+        dead = 0;
+      });
+    });
+  }
 
   function pump() {
     if (busy || !queue.length) return;
-    var w = queue.shift()!, forSid = sid;
+    var w = queue.shift()!, forSid = sid, my = ++req;
     busy = true;
     pc.handle(byUuid[w.u]!, forSid, w.d, function (err, resp) {
+      if (my !== req) return; // the connection ended meanwhile; its exchange was abandoned
       busy = false;
       if (forSid !== sid) return pump();
-      if (err) {
-        log.e("Invalid content received, killing connection");
-        queue = [];
-        port.disconnect();
-        return;
-      }
+      if (err) return kill(forSid);
       port.setValue(w.u, resp!);
       pump();
     });
+  }
+
+  /** Abandons the exchange in progress (its late reply is ignored) and the queued writes. */
+  function abandon() {
+    req++;
+    busy = false;
+    queue = [];
   }
 
   port.start(chars, advert, {
     connect: function () {
       sid++;
       linked = true;
-      queue = [];
+      abandon();
       pc.open(sid);
       log.i("BLE client connected (session " + sid + ")");
     },
@@ -110,12 +140,16 @@ export function bleTransport(pc: Protocomm, port: BlePort, names: string[], adve
       linked = false;
       pc.close(sid);
       sid++;
-      queue = [];
-      for (var k = 0; k < chars.length; k++) port.setValue(chars[k]!.uuid16, CLEARED);
+      abandon();
+      // Values are NOT cleared here: this event can run after the next central has connected and written
+      // (the JS queue lags the radio), and a value stored now would answer that write in its place. A value
+      // is only ever stored as the reply to the write it answers; a client reading without writing sees the
+      // last reply of an ended session: ciphertext under its key (security 1) or what any client may ask
+      // for itself (security 0).
       log.i("BLE client disconnected");
     },
     write: function (u, d) {
-      if (!byUuid[u] || !linked) return;
+      if (!byUuid[u] || !linked || dead === sid) return; // nothing more is taken from a link being dropped
       queue.push({ u: u, d: d });
       pump();
     },

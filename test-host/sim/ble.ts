@@ -126,6 +126,9 @@ export class SimBle {
       sleep() { self.advertising = false; },
       wake() { self.advertising = true; },
       on(ev: string, fn: (a?: unknown) => void) { (self.handlers[ev] ||= []).push(fn); },
+      // Object.prototype.emit (src/jswrap_object.c jswrap_object_emit): the listeners are queued with
+      // jsiQueueEvents, i.e. behind the NRF events the Bluetooth task queued before, not run at once.
+      emit(ev: string, arg?: unknown) { self.emit(ev, arg); },
       getAddress() { return "c0:00:00:00:00:00"; },
     };
   }
@@ -133,6 +136,8 @@ export class SimBle {
   dropLink(by: string) {
     if (!this.connected) return;
     this.connected = false;
+    this.silent = false;
+    this.linkNo++;
     if (this.pending) this.pending.done = "error";
     this.log.push("disconnect by " + by);
     this.advertising = true; // restarted on disconnect even after NRF.sleep() (gatts_disconnect_handler)
@@ -214,6 +219,52 @@ export class SimBle {
     s.runUntil(s.now + this.connIntervalMs);
     if (my.done === "error") throw new Error("GATT write failed: link dropped by the device");
   }
+
+  /**
+   * A central that sends a write and is gone `afterMs` later without waiting for the response (an app
+   * that gives up, a phone out of range). Returns whether the write was acknowledged before that.
+   */
+  writeThenVanish(uuid: string, data: Uint8Array, afterMs: number): boolean {
+    if (!this.connected) throw new Error("not connected");
+    const c = this.find(uuid), s = this.sched, end = s.now + afterMs;
+    const my = (this.pending = { uuid16: c.uuid16 } as { uuid16: number; done?: "ok" | "error"; arrived?: number });
+    s.at(s.now + this.connIntervalMs, false, () => {
+      if (!this.connected || this.pending !== my) { my.done = "error"; return; }
+      my.arrived = s.now;
+      c.value = new Uint8Array(data);
+      this.internal["BLE_CHAR_V" + c.idx.toString(16)] = this.realm.str(c.value);
+      if (c.onWrite) s.at(s.now, true, () => c.onWrite!({ data: this.realm.ab(data.subarray(0, ONWRITE_MAX)) }));
+      if (this.mode === "espruino-2v29") my.done = "ok";
+    });
+    s.runWhile(() => my.done !== undefined, afterMs);
+    s.runUntil(end);
+    this.pending = undefined;
+    this.dropLink("central");
+    return my.done === "ok";
+  }
+
+  /**
+   * A central that goes silent without disconnecting (out of range, app killed): the device notices only when
+   * the link supervision timeout expires (at most 32 s in the Core spec; the central picks it), then gets
+   * the disconnect event (HCI reason 0x08, connection timeout) and advertises again.
+   */
+  vanish(supervisionMs: number) {
+    if (!this.connected) return;
+    const link = ++this.linkNo;
+    this.silent = true;
+    this.sched.at(this.sched.now + supervisionMs, false, () => {
+      if (!this.connected || this.linkNo !== link) return;
+      this.silent = false;
+      this.connected = false;
+      if (this.pending) this.pending.done = "error";
+      this.log.push("disconnect by supervision timeout");
+      this.advertising = true;
+      this.emit("disconnect", 8);
+    });
+  }
+  private linkNo = 0;
+  /** The connected central has vanished: the device is still linked but nobody talks. */
+  silent = false;
 
   /** Read; the request reaches the device one connection interval after it is issued. */
   read(uuid: string): Uint8Array {

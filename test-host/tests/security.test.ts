@@ -41,7 +41,7 @@ function setup(pop = "abcd1234", store = kv(), sessions = 1) {
   const clock = { now: () => 0, after: () => 0, cancel: () => {} };
   const randoms: Uint8Array[] = [];
   for (let i = 0; i < sessions; i++) randoms.push(hex(V.devicePriv), hex(V.random));
-  const sec = security1({ pop: Buffer.from(pop), crypto: fakeCrypto(randoms), clock, log: quiet, throttle: createThrottle(store, quiet, 0) });
+  const sec = security1({ pop: Buffer.from(pop), crypto: fakeCrypto(randoms), clock, log: quiet, throttle: createThrottle(store, quiet) });
   const pc = createProtocomm(sec, quiet);
   pc.add("prov-session", Kind.SEC);
   pc.add("prov-config", Kind.REQ, (req) => {
@@ -81,7 +81,7 @@ test("wrong PoP: session refused, counted, and a new session still works", () =>
   const s = setup("wrongpop");
   assert.equal(s.call("prov-session", V.cmd0), V.resp0);
   assert.throws(() => s.call("prov-session", V.cmd1), /Key mismatch/);
-  assert.equal(s.store.m.get("prov.popfail"), "1");
+  assert.equal(createThrottle(s.store, quiet).failures(), 1);
   assert.throws(() => s.call("prov-config", V.setCfg), /not established/);
 });
 
@@ -123,17 +123,19 @@ test("a second session replaces the first; SessionCmd0 in a later state restarts
   assert.equal(toHex(out!), V.respSet, "the restarted session's stream starts over");
 });
 
-test("PoP throttle: exponential, capped, persisted across reboot", () => {
+test("PoP throttle: exponential, capped, persisted across reboot; the first session after boot is allowed", () => {
   assert.deepEqual([0, 1, 2, 3, 4, 5, 20].map(lockoutMs), [0, 0, 0, 10000, 20000, 40000, 300000]);
   const store = kv();
-  const t = createThrottle(store, quiet, 0);
+  const t = createThrottle(store, quiet);
   for (let i = 0; i < 3; i++) t.failed(1000);
   assert.equal(t.wait(1000), 10000);
-  const after = createThrottle(store, quiet, 0); // reboot
+  const after = createThrottle(store, quiet); // reboot
   assert.equal(after.failures(), 3);
-  assert.ok(after.wait(0) > 0);
+  assert.equal(after.wait(0), 0, "the owner's power-cycle escape");
+  after.failed(500);
+  assert.equal(after.wait(500), 20000, "a wrong first session locks for the next step");
   after.succeeded();
-  assert.equal(store.m.has("prov.popfail"), false);
+  assert.equal(createThrottle(store, quiet).failures(), 0, "cleared in flash");
 });
 
 test("proto-ver JSON is byte-identical to cJSON_Print (95 bytes for sec1 + PoP)", () => {

@@ -27,7 +27,7 @@ function fullValue(idx: number, evt: Uint8Array): Uint8Array | undefined {
 }
 
 export function espruinoBle(): BlePort {
-  var svc = key(SERVICE_UUID16);
+  var svc = key(SERVICE_UUID16), laterFns: (() => void)[] = [];
   return {
     start: function (chars: GattChar[], advert: Uint8Array, ev: BleEvents) {
       var services: any = {}, s: any = (services[svc] = {});
@@ -49,6 +49,11 @@ export function espruinoBle(): BlePort {
       NRF.on("disconnect", function () {
         ev.disconnect();
       });
+      NRF.on("provLater", function () {
+        var fns = laterFns;
+        laterFns = [];
+        for (var k = 0; k < fns.length; k++) fns[k]!();
+      });
       NRF.setServices(services, { uart: false });
       // Raw bytes: the 2v29 ESP32 advert builder cannot list service UUIDs from an object.
       var raw: number[] = [];
@@ -59,6 +64,13 @@ export function espruinoBle(): BlePort {
       var upd: any = {}, s: any = (upd[svc] = {});
       s[key(u)] = { value: data };
       NRF.updateServices(upd);
+    },
+    afterQueuedEvents: function (fn) {
+      // Object.emit queues its listeners at the end of the JS event list (src/jswrap_object.c
+      // jswrap_object_emit → jsiQueueEvents), behind NRF connect/disconnect events already queued by the
+      // Bluetooth task. setTimeout would not do: jsiIdle runs due timers before that list (jsinteractive.c).
+      if (!laterFns.length) NRF.emit("provLater");
+      laterFns.push(fn);
     },
     disconnect: function () {
       // On stock ESP32 this closes the GATT *client* only (jsble_disconnect → gattc); a patched firmware

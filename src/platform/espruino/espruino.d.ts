@@ -47,7 +47,9 @@ declare var NRF: {
   updateServices(services: any): void;
   setAdvertising(data: any, options?: any): void;
   disconnect(): void;
-  on(ev: "connect" | "disconnect", fn: (arg?: any) => void): void;
+  on(ev: string, fn: (arg?: any) => void): void;
+  /** Object.prototype.emit: listeners run later, queued behind the events already waiting. */
+  emit(ev: string, arg?: any): void;
 };
 declare var E: {
   /** Σ a[i]·b[(i+offset) % b.length] over any iterables, in doubles (jswrap_espruino.c jswrap_espruino_convolve). */

@@ -1,0 +1,359 @@
+/**
+ * Property-based fuzzing (fast-check) of every protocomm endpoint through the shipped bundle in the
+ * simulator. A case = a fresh link (new session) and a few frames: raw bytes, or valid protobuf messages
+ * (SessionData sec0/sec1, WiFiConfigPayload Get/Set/Apply) built from generated fields and then mutated
+ * byte-wise, or Security 1 steps (Cmd0 from a key the fuzzer holds, Cmd1 with the right or a wrong proof).
+ * Properties after every frame (model.ts says what ESP-IDF would do):
+ *   - no "Uncaught …" line from the firmware, no reboot;
+ *   - the link dropped exactly when ESP-IDF drops it (a handler error), answered otherwise, and the answer
+ *     is the right message (session state as the protocol says: prov-config answers only in an
+ *     established session, through the session's CTR stream under security 1);
+ * and at the end of a run a correct client (esp_prov's steps) provisions the same boot.
+ * One booted device serves a whole run; sessions are reset by reconnecting. The interpreter slow-down is 0
+ * (device time = event dispatch only), which makes runs reproducible from the seed.
+ */
+import fs from "node:fs";
+import nodeCrypto from "node:crypto";
+import os from "node:os";
+import path from "node:path";
+import fc from "fast-check";
+import { encode } from "../../src/proto/codec";
+import { D_SessionData, D_WiFiConfigPayload } from "../../src/proto/schema.gen";
+import { SimDevice } from "../sim/device";
+import { DEFAULT_WORLD } from "../sim/wifi";
+import { bleTransport, simCentral } from "../client/transport";
+import { provision, x25519Shared } from "../client/esp-prov";
+import { FuzzLink, bleLink } from "./link";
+import { clientKey, established, expectFrame, initialState, ModelState, newSession } from "./model";
+
+export const POP = "abcd1234";
+export type Endpoint = "proto-ver" | "prov-session" | "prov-config";
+export interface Target { endpoint: Endpoint; sec: 0 | 1 }
+export const TARGETS: Target[] = [
+  { endpoint: "proto-ver", sec: 0 }, { endpoint: "prov-session", sec: 0 }, { endpoint: "prov-config", sec: 0 },
+  { endpoint: "prov-session", sec: 1 }, { endpoint: "prov-config", sec: 1 },
+];
+export const targetName = (t: Target) => `${t.endpoint}/sec${t.sec}`;
+
+/** One step of a case, as plain data (printed on failure, stored in the corpus). Bytes as hex. */
+export type Step =
+  | { t: "raw"; ep: Endpoint; hex: string }
+  | { t: "msg"; ep: Endpoint; obj: unknown; mut: Mut[] }
+  | { t: "cmd0"; seed: string; low?: number; mut: Mut[] }
+  | { t: "cmd1"; good: boolean; alt: string; mut: Mut[] }
+  | { t: "reconnect" };
+/** [op, position, value, count]: 0 flip a bit, 1 set a byte, 2 insert, 3 delete, 4 truncate, 5 duplicate a slice. */
+export type Mut = [number, number, number, number];
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const unhex = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
+
+export function mutate(b: Uint8Array, muts: Mut[], max: number): Uint8Array {
+  let a = Array.from(b);
+  for (const [op, at, v, n] of muts) {
+    const p = a.length ? at % (a.length + (op === 2 ? 1 : 0)) : 0;
+    if (op === 0 && a.length) a[p] = a[p]! ^ (1 << (v & 7));
+    else if (op === 1 && a.length) a[p] = v;
+    else if (op === 2) a.splice(p, 0, ...Array.from({ length: n }, (_, i) => (v + i * 37) & 255));
+    else if (op === 3) a.splice(p, n);
+    else if (op === 4) a = a.slice(0, p);
+    else if (op === 5) a.splice(p, 0, ...a.slice(p, p + n));
+  }
+  if (!a.length) a = [muts.length ? muts[0]![2] : 0]; // a zero-length write is refused by the GATT layer itself
+  return Uint8Array.from(a.slice(0, max));
+}
+
+// Low-order points (RFC 7748 §6.1 / libsodium's blocklist): 0, 1 and an order-8 point.
+const LOW = ["00".repeat(32), "01" + "00".repeat(31), "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"];
+
+// ---------------- generators ----------------
+
+const mutArb = fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.nat({ max: 65535 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 1, max: 8 })), { maxLength: 3 });
+const someMut = fc.oneof({ weight: 1, arbitrary: fc.constant([] as Mut[]) }, { weight: 3, arbitrary: mutArb });
+const bytesArb = (max: number) => fc.uint8Array({ maxLength: max });
+const rawArb = (ep: Endpoint, max: number): fc.Arbitrary<Step> =>
+  fc.oneof({ weight: 5, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 24 }) }, { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: max }) })
+    .map((b) => ({ t: "raw", ep, hex: hex(b) }));
+const smallInt = fc.oneof(fc.integer({ min: 0, max: 4 }), fc.integer({ min: -1, max: 0x7fffffff }));
+const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 3 });
+
+/** SessionData messages of every shape (sec0 and sec1 payloads, right and wrong versions and types). */
+const sessionObj = fc.oneof(
+  fc.record({ sec_ver: opt(smallInt), msg: opt(smallInt), kind: fc.constantFrom("sc", "sr", "none"), status: fc.integer({ min: 0, max: 7 }) })
+    .map(({ sec_ver, msg, kind, status }) => ({ sec_ver, sec0: { msg, ...(kind === "sc" ? { sc: {} } : kind === "sr" ? { sr: { status } } : {}) } })),
+  fc.record({ sec_ver: opt(smallInt), msg: opt(smallInt), kind: fc.constantFrom("sc0", "sr0", "sc1", "sr1", "none"), b: bytesArb(40), b2: bytesArb(20) })
+    .map(({ sec_ver, msg, kind, b, b2 }) => ({
+      sec_ver, sec1: {
+        msg, ...(kind === "sc0" ? { sc0: { client_pubkey: b } } : kind === "sc1" ? { sc1: { client_verify_data: b } } :
+          kind === "sr0" ? { sr0: { status: 0, device_pubkey: b, device_random: b2 } } : kind === "sr1" ? { sr1: { device_verify_data: b } } : {}),
+      },
+    })),
+  fc.constant({}),
+);
+
+/** WiFiConfigPayload messages: Get/Set/Apply and replies, any msg number, fields of every length. */
+const configObj = fc.record({
+  msg: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 2, 4) }, { weight: 1, arbitrary: smallInt }),
+  kind: fc.constantFrom("get", "set", "apply", "none", "rget", "rset"),
+  ssid: fc.oneof(bytesArb(40), fc.constantFrom(Buffer.from("myssid"), Buffer.from("x".repeat(32)))),
+  pass: fc.oneof(bytesArb(70), fc.constant(Buffer.from("wrongpass"))),
+  bssid: fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ minLength: 6, maxLength: 6 }), bytesArb(8)),
+  channel: opt(fc.integer({ min: -1, max: 300 })),
+}).map(({ msg, kind, ssid, pass, bssid, channel }) => {
+  const o: any = { msg };
+  if (kind === "get") o.cmd_get_status = {};
+  if (kind === "set") o.cmd_set_config = { ssid, passphrase: pass, bssid, channel };
+  if (kind === "apply") o.cmd_apply_config = {};
+  if (kind === "rget") o.resp_get_status = { status: 0, sta_state: 1 };
+  if (kind === "rset") o.resp_set_config = { status: 0 };
+  return o;
+});
+
+function stepArb(t: Target, max: number): fc.Arbitrary<Step> {
+  const reconnect = fc.constant<Step>({ t: "reconnect" });
+  if (t.endpoint === "proto-ver") {
+    return fc.oneof({ weight: 3, arbitrary: rawArb("proto-ver", max) },
+      { weight: 2, arbitrary: fc.tuple(fc.constantFrom("none", "V0.1", '{"prov":1}'), mutArb).map(([s, mut]) => ({ t: "msg", ep: "proto-ver", obj: s, mut }) as Step) });
+  }
+  if (t.endpoint === "prov-config" && t.sec === 1) {
+    // Every drop costs a new handshake (two X25519 on the device): mostly well-formed requests that keep the
+    // session, so that the CTR stream is exercised over long sessions, and a share of frames that end it.
+    return fc.oneof({ weight: 1, arbitrary: rawArb("prov-config", max) },
+      { weight: 16, arbitrary: configObj.map((obj) => ({ t: "msg", ep: "prov-config", obj, mut: [] }) as Step) },
+      { weight: 2, arbitrary: fc.tuple(configObj, mutArb).map(([obj, mut]) => ({ t: "msg", ep: "prov-config", obj, mut }) as Step) });
+  }
+  if (t.endpoint === "prov-config") {
+    return fc.oneof({ weight: 2, arbitrary: rawArb("prov-config", max) },
+      { weight: 6, arbitrary: fc.tuple(configObj, someMut).map(([obj, mut]) => ({ t: "msg", ep: "prov-config", obj, mut }) as Step) },
+      { weight: 1, arbitrary: fc.tuple(sessionObj, someMut).map(([obj, mut]) => ({ t: "msg", ep: "prov-session", obj, mut }) as Step) },
+      { weight: 1, arbitrary: reconnect });
+  }
+  const session = fc.oneof({ weight: 2, arbitrary: rawArb("prov-session", max) },
+    { weight: 4, arbitrary: fc.tuple(sessionObj, someMut).map(([obj, mut]) => ({ t: "msg", ep: "prov-session", obj, mut }) as Step) });
+  if (t.sec === 0) return fc.oneof({ weight: 6, arbitrary: session }, { weight: 1, arbitrary: reconnect });
+  return fc.oneof({ weight: 5, arbitrary: session },
+    { weight: 3, arbitrary: fc.record({ seed: fc.uint8Array({ minLength: 32, maxLength: 32 }), low: opt(fc.integer({ min: 0, max: LOW.length - 1 })), mut: fc.oneof({ weight: 3, arbitrary: fc.constant([] as Mut[]) }, { weight: 1, arbitrary: mutArb }) })
+      .map(({ seed, low, mut }) => ({ t: "cmd0", seed: hex(seed), low, mut }) as Step) },
+    { weight: 3, arbitrary: fc.record({ good: fc.boolean(), alt: fc.uint8Array({ minLength: 32, maxLength: 32 }), mut: fc.oneof({ weight: 3, arbitrary: fc.constant([] as Mut[]) }, { weight: 1, arbitrary: mutArb }) })
+      .map(({ good, alt, mut }) => ({ t: "cmd1", good, alt: hex(alt), mut }) as Step) },
+    { weight: 1, arbitrary: reconnect });
+}
+
+export const caseArb = (t: Target, max: number) => fc.array(stepArb(t, max), { minLength: 1, maxLength: 8 });
+
+// ---------------- the run ----------------
+
+export interface FuzzStats {
+  target: string; frames: number; protocolFrames: number; drops: number; reconnects: number; cases: number;
+  /** Sessions that reached "established" (security 1: Resp1 verified by the client). */
+  sessions: number;
+  ms: number;
+}
+
+export class FuzzFailure extends Error {}
+
+/** Builds the bundles a run needs (security 0 and 1) with tools/build.mjs, as flash.sh's dist/firmware.js is built. */
+export async function bundles(): Promise<Record<0 | 1, string>> {
+  const { build } = await import("../../tools/build.mjs");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fuzz-"));
+  const out: Record<number, string> = {};
+  for (const sec of [0, 1] as const) {
+    const cfg = path.join(dir, `sec${sec}.sdkconfig`);
+    fs.writeFileSync(cfg, `CONFIG_PROV_SECURITY_VERSION=${sec}\nCONFIG_PROV_POP="${POP}"\nCONFIG_LOG_LEVEL="info"\n`);
+    const file = path.join(dir, `sec${sec}.js`);
+    await build({ board: "esp32", config: cfg, out: file });
+    out[sec] = fs.readFileSync(file, "latin1");
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return out as Record<0 | 1, string>;
+}
+
+export function bootDevice(bundle: string): SimDevice {
+  const d = new SimDevice({ world: DEFAULT_WORLD, slowdown: 0 });
+  d.install(bundle);
+  d.boot();
+  d.run(5000);
+  return d;
+}
+
+/** A device, a link, the model, and the step executor with all the per-frame properties. */
+export class Fuzzer {
+  st: ModelState;
+  link: FuzzLink;
+  stats: FuzzStats;
+  trace: string[] = [];
+  private logFrom = 0;
+  private keyNo = 0;
+
+  constructor(public d: SimDevice, public t: Target, mkLink: (d: SimDevice) => FuzzLink = bleLink) {
+    this.link = mkLink(d);
+    this.st = initialState(t.sec, POP);
+    this.stats = { target: targetName(t), frames: 0, protocolFrames: 0, drops: 0, reconnects: 0, cases: 0, sessions: 0, ms: 0 };
+  }
+
+  private fail(msg: string): never {
+    const tail = this.d.log.slice(-12).map((l) => "    | " + l.line).join("\n");
+    throw new FuzzFailure(`${this.stats.target}: ${msg}\n  frames of this case (since its reconnect):\n${this.trace.map((s) => "    " + s).join("\n")}\n  device log tail:\n${tail}`);
+  }
+
+  private checkDevice() {
+    const log = this.d.log;
+    for (let i = this.logFrom; i < log.length; i++) if (/^Uncaught/.test(log[i]!.line)) this.fail("firmware: " + log[i]!.line);
+    if (this.d.boots !== 1) this.fail("the device rebooted");
+    if (log.length > 20000) { log.length = 0; this.d.ble.log.length = 0; }
+    this.logFrom = log.length;
+  }
+
+  reconnect() {
+    this.link.reconnect();
+    newSession(this.st);
+    this.stats.reconnects++;
+    this.trace.push("reconnect");
+  }
+
+  /** One frame: plaintext `req` to `ep` (encrypted here for prov-config in a security 1 session). */
+  frame(ep: Endpoint, req: Uint8Array, fuzzed: boolean): Uint8Array | undefined {
+    if (!this.link.connected()) this.reconnect();
+    const now = this.d.sched.now - this.d.resetAt;
+    const e = expectFrame(this.st, ep, req, now);
+    const wire = ep === "prov-config" && this.st.secVer === 1 && established(this.st) ? this.st.sec1.crypt!(req) : req;
+    this.trace.push(`${ep} ${hex(req)}${wire !== req ? " (encrypted " + hex(wire) + ")" : ""}  — expect ${e.drop === true ? "drop" : e.drop === false ? "reply" : "drop or reply"}: ${e.why}`);
+    if (fuzzed) this.stats.frames++; else this.stats.protocolFrames++;
+    const r = this.link.exchange(ep, wire);
+    this.checkDevice();
+    if (r.dropped) {
+      this.stats.drops++;
+      if (e.drop === false) this.fail(`link dropped (${r.why}) where ESP-IDF answers (${e.why})`);
+      if (this.link.connected()) this.fail("exchange failed but the link is still up");
+      this.st.linked = false;
+      e.onDrop?.(this.d.sched.now - this.d.resetAt);
+      return undefined;
+    }
+    if (e.drop === true) this.fail(`device answered ${hex(r.bytes)} where ESP-IDF drops the link (${e.why})`);
+    const bad = e.check?.(r.bytes);
+    if (bad) this.fail(`wrong reply ${hex(r.bytes)}: ${bad}`);
+    const was = this.st.secVer === 1 && this.st.sec1.state === 2;
+    e.onReply?.(r.bytes);
+    if (this.st.secVer === 1 && !was && this.st.sec1.state === 2) this.stats.sessions++;
+    return r.bytes;
+  }
+
+  /** Establishes a session the honest way (security 0 command, or Cmd0/Cmd1 with a fresh key). */
+  handshake() {
+    if (!this.link.connected()) this.reconnect();
+    if (this.t.sec === 0) {
+      this.frame("prov-session", encode(D_SessionData, { sec_ver: 0, sec0: { msg: 0, sc: {} } }), false);
+    } else {
+      const seed = new Uint8Array(32);
+      seed.set(Buffer.from("handshake"));
+      new DataView(seed.buffer).setUint32(28, ++this.keyNo);
+      this.run({ t: "cmd0", seed: hex(seed), mut: [] }, false);
+      if (this.link.connected()) this.run({ t: "cmd1", good: true, alt: "", mut: [] }, false);
+    }
+    if (!established(this.st)) this.fail("an honest handshake did not establish a session");
+  }
+
+  /** Executes one step. */
+  run(s: Step, fuzzed = true) {
+    const max = this.link.maxRequest;
+    if (s.t === "reconnect") return this.reconnect();
+    if (s.t === "raw") return void this.frame(s.ep, unhex(s.hex), fuzzed);
+    if (s.t === "msg") {
+      const base = typeof s.obj === "string" ? new Uint8Array(Buffer.from(s.obj, "latin1")) : encode(s.ep === "prov-config" ? D_WiFiConfigPayload : D_SessionData, s.obj);
+      return void this.frame(s.ep, mutate(base, s.mut, max), fuzzed);
+    }
+    if (s.t === "cmd0") {
+      const k = clientKey(unhex(s.seed));
+      this.st.lastKey = k;
+      const pub = s.low === undefined ? k.pub : unhex(LOW[s.low]!);
+      return void this.frame("prov-session", mutate(encode(D_SessionData, { sec_ver: 1, sec1: { msg: 0, sc0: { client_pubkey: pub } } }), s.mut, max), fuzzed);
+    }
+    // cmd1: the right proof when the model knows the session's key, else the generated bytes.
+    const c = this.st.sec1;
+    let v: Uint8Array = unhex(s.alt || "00".repeat(32));
+    if (s.good && c.state === 1 && c.key && c.devPub && c.devRandom) {
+      v = rightProof(x25519Shared(c.key.priv, c.devPub), this.st.pop, c.devRandom, c.devPub);
+    }
+    this.frame("prov-session", mutate(encode(D_SessionData, { sec_ver: 1, sec1: { msg: 2, sc1: { client_verify_data: v } } }), s.mut, max), fuzzed);
+  }
+
+  /** A case: a fresh link (and, for prov-config, an established session), then the steps. */
+  runCase(steps: Step[]) {
+    this.trace = [];
+    this.stats.cases++;
+    const keepSession = this.t.endpoint === "prov-config" && this.t.sec === 1 && this.link.connected() && established(this.st);
+    if (!keepSession) {
+      this.reconnect();
+      if (this.t.endpoint === "prov-config") this.handshake();
+    }
+    for (const s of steps) {
+      if (this.t.endpoint === "prov-config" && !this.link.connected() && s.t !== "reconnect") this.handshake();
+      this.run(s);
+    }
+  }
+
+  /** The closing property: an honest client provisions this boot (after waiting out any PoP lock-out). */
+  async provisions(): Promise<void> {
+    const wait = this.st.throttle.until - (this.d.sched.now - this.d.resetAt);
+    if (this.link.connected()) this.d.ble.disconnect();
+    this.d.run(Math.max(0, wait) + 5000);
+    const t = await bleTransport(simCentral(this.d));
+    let r;
+    try {
+      r = await provision(t, { secVer: this.t.sec, pop: POP, ssid: "myssid", passphrase: "mypassword", sleep: async (ms) => this.d.run(ms) });
+    } catch (e) {
+      this.fail("honest client failed after the fuzz run: " + (e as Error).message);
+    }
+    if (!r.ok) this.fail("honest client did not reach Connected: " + r.state);
+    this.checkDevice();
+  }
+}
+
+export function rightProof(shared: Uint8Array, pop: string, random: Uint8Array, devPub: Uint8Array): Uint8Array {
+  let key = Buffer.from(shared);
+  if (pop) {
+    const h = nodeCrypto.createHash("sha256").update(pop).digest();
+    key = Buffer.from(key.map((b, i) => b ^ h[i]!));
+  }
+  return new Uint8Array(nodeCrypto.createCipheriv("aes-256-ctr", key, Buffer.from(random)).update(devPub));
+}
+
+export interface RunOptions { seed: number; frames: number; timeLimitMs?: number; chunk?: number; print?: (s: string) => void; provisionAtEnd?: boolean }
+
+/** Fuzzes one target until `frames` fuzzed frames (or the time limit); throws FuzzFailure on a property violation. */
+export async function fuzzTarget(bundle: string, t: Target, o: RunOptions): Promise<FuzzStats> {
+  const d = bootDevice(bundle);
+  const f = new Fuzzer(d, t);
+  const t0 = performance.now(), chunk = o.chunk ?? 500;
+  const arb = caseArb(t, f.link.maxRequest);
+  let failure: FuzzFailure | undefined;
+  for (let k = 0; f.stats.frames < o.frames; k++) {
+    if (o.timeLimitMs !== undefined && performance.now() - t0 > o.timeLimitMs) break;
+    const seed = (o.seed + k * 7919) | 0;
+    try {
+      fc.assert(fc.property(arb, (steps) => {
+        try { f.runCase(steps); } catch (e) { if (e instanceof FuzzFailure) failure = e; throw e; }
+      }), { seed, numRuns: chunk, endOnFailure: true });
+    } catch (e) {
+      if (failure) {
+        failure.message += `\n  reproduce: npm run fuzz -- --endpoint ${t.endpoint} --sec ${t.sec} --seed ${o.seed} --frames ${o.frames} (chunk ${k}, fast-check seed ${seed})`;
+        throw failure;
+      }
+      throw e;
+    }
+    o.print?.(`  ${targetName(t)}: ${f.stats.frames} frames, ${f.stats.drops} drops, ${Math.round(f.stats.frames / ((performance.now() - t0) / 1000))} frames/s`);
+  }
+  f.stats.ms = performance.now() - t0;
+  if (o.provisionAtEnd !== false) await f.provisions();
+  return f.stats;
+}
+
+/** A corpus entry: the steps of a case that once failed, replayed on a fresh device. */
+export interface CorpusEntry { name: string; target: Target; note: string; steps: Step[] }
+
+export async function replay(bundle: string, c: CorpusEntry): Promise<FuzzStats> {
+  const f = new Fuzzer(bootDevice(bundle), c.target);
+  f.runCase(c.steps);
+  await f.provisions();
+  return f.stats;
+}

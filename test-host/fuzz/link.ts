@@ -1,0 +1,58 @@
+/**
+ * The fuzzer's view of a transport: one request in, one reply out or the link dropped. Transport-agnostic
+ * so that the same cases and properties run over BLE GATT and, once it lands, SoftAP/HTTP (an `httpLink`
+ * implements this over test-host/sim/http.ts: exchange = POST /<endpoint>; dropped = the session cookie's
+ * session was closed / the socket closed; reconnect = a new TCP connection and session).
+ * Synchronous: the simulator runs on virtual time, so a call returns when the device has answered.
+ */
+import { SimDevice } from "../sim/device";
+
+export type Reply = { dropped: false; bytes: Uint8Array } | { dropped: true; why: string };
+
+export interface FuzzLink {
+  readonly transport: string;
+  /** Largest request one exchange carries (BLE: one ATT PDU, MTU − 3). */
+  readonly maxRequest: number;
+  exchange(endpoint: string, data: Uint8Array): Reply;
+  /** Ends the current link if it is up and opens a fresh one (a new protocomm session). */
+  reconnect(): void;
+  connected(): boolean;
+}
+
+/** Endpoint → characteristic as the firmware registers them (ble-gatt.ts ENDPOINT_UUID16). */
+const UUID: Record<string, string> = {
+  "prov-session": "0000ff51-0000-1000-8000-00805f9b34fb",
+  "prov-config": "0000ff52-0000-1000-8000-00805f9b34fb",
+  "proto-ver": "0000ff53-0000-1000-8000-00805f9b34fb",
+};
+
+/** The simulator's virtual central, as esp_prov uses it: write with response, then read at once. */
+export function bleLink(dev: SimDevice, mtu = 517): FuzzLink {
+  const ble = () => dev.ble;
+  return {
+    transport: "ble",
+    maxRequest: Math.min(mtu, 500) - 3,
+    exchange(ep, data) {
+      const u = UUID[ep];
+      if (!u) throw new Error(`no characteristic for endpoint ${ep}`);
+      try {
+        ble().write(u, data);
+      } catch (e) {
+        const m = (e as Error).message;
+        if (/link dropped by the device/.test(m)) return { dropped: true, why: m };
+        throw e;
+      }
+      try {
+        return { dropped: false, bytes: ble().read(u) };
+      } catch (e) {
+        if (!ble().connected) return { dropped: true, why: (e as Error).message };
+        throw e;
+      }
+    },
+    reconnect() {
+      if (ble().connected) ble().disconnect();
+      ble().connect(mtu);
+    },
+    connected: () => ble().connected,
+  };
+}

@@ -1,0 +1,35 @@
+// CI slice of `npm run fuzz`: every endpoint (security 0 and 1 builds) for a few hundred seeded frames with
+// all the per-frame properties, an honest client provisioning afterwards, and the corpus of every case
+// that once failed (test-host/fuzz-corpus/*.json) replayed on a fresh device.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { bundles, CorpusEntry, fuzzTarget, mutate, replay, TARGETS, targetName } from "../fuzz/fuzz";
+
+let b: Record<0 | 1, string>;
+before(async () => { b = await bundles(); });
+
+for (const t of TARGETS) {
+  test(`fuzz slice ${targetName(t)}: 300 frames (seed 17), no property violated, provisionable afterwards`, async () => {
+    const s = await fuzzTarget(b[t.sec], t, { seed: 17, frames: 300, chunk: 100 });
+    assert.ok(s.frames >= 300);
+    if (t.endpoint !== "proto-ver") assert.ok(s.drops > 0, "the slice includes frames that end the session");
+  });
+}
+
+const dir = path.join(import.meta.dirname, "../fuzz-corpus");
+for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".json"))) {
+  test(`fuzz corpus: ${f}`, async () => {
+    const c: CorpusEntry = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+    const s = await replay(b[c.target.sec], c);
+    assert.equal(s.frames, c.steps.filter((x) => x.t !== "reconnect").length);
+  });
+}
+
+test("mutations keep frames within one ATT PDU and never empty", () => {
+  const base = Uint8Array.of(8, 2, 0x62, 0);
+  assert.deepEqual(Array.from(mutate(base, [[3, 0, 7, 8]], 497)), [7]);
+  assert.equal(mutate(base, [[2, 1, 1, 8], [5, 0, 0, 8]], 6).length, 6);
+  assert.deepEqual(Array.from(mutate(base, [[0, 1, 1, 1]], 497)), [8, 0, 0x62, 0]);
+});
