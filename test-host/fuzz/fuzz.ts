@@ -159,7 +159,7 @@ export async function bundles(): Promise<Record<0 | 1, string>> {
   const out: Record<number, string> = {};
   for (const sec of [0, 1] as const) {
     const cfg = path.join(dir, `sec${sec}.sdkconfig`);
-    fs.writeFileSync(cfg, `CONFIG_PROV_SECURITY_VERSION=${sec}\nCONFIG_PROV_POP="${POP}"\nCONFIG_LOG_LEVEL="info"\n`);
+    fs.writeFileSync(cfg, `CONFIG_PROV_TRANSPORT="ble"\nCONFIG_PROV_BLE_MTU=517\nCONFIG_PROV_SECURITY_VERSION=${sec}\nCONFIG_PROV_POP="${POP}"\nCONFIG_LOG_LEVEL="info"\n`);
     const file = path.join(dir, `sec${sec}.js`);
     await build({ board: "esp32", config: cfg, out: file });
     out[sec] = fs.readFileSync(file, "latin1");
