@@ -36,7 +36,7 @@ export function buildConfig({ board = "esp32", config = "sdkconfig" } = {}) {
   const c = readConfig(path.resolve(root, config));
   const secVer = Number(c.PROV_SECURITY_VERSION);
   return {
-    board: { id: b.id, crypto: b.crypto, rngReg: parseInt(b.rngRegister, 16), macSource: b.macSource },
+    board: { id: b.id, crypto: b.crypto, rngReg: parseInt(b.rngRegister, 16), macSource: b.macSource, mpi: b.mpi || "" },
     secVer,
     pop: secVer === 1 ? c.PROV_POP : "",
     namePrefix: c.PROV_DEVICE_PREFIX,

@@ -70,13 +70,16 @@ export interface MpiOptions {
 }
 
 /** Thrown (as a string) when the block does not answer; the caller falls back to the JS X25519. */
-export var MPI_FAIL = "RSA accelerator did not answer";
+export var MPI_FAIL = "no answer";
 
-/** A 24-word constant (zeros above slot 0, so writing it clears stale slots): low words w0, w1; hi fills words 2..7 as p does. */
-function k(w0: number, w1: number, hi?: boolean): Uint32Array {
+/**
+ * A 24-word constant (zeros above slot 0, so writing it clears stale slots): low words w0, w1 (negative
+ * numbers stand for their 32-bit two's complement); with hi, words 2..7 are those of p (2^32 − 1, 2^31 − 1).
+ */
+function k(w0: number, w1: number, hi?: number): Uint32Array {
   var a = new Uint32Array(24);
   a[0] = w0; a[1] = w1;
-  if (hi) { a.fill(0xffffffff, 2, 7); a[7] = 0x7fffffff; }
+  if (hi) { a.fill(-1, 2, 7); a[7] = 0x7fffffff; }
   return a;
 }
 
@@ -86,32 +89,49 @@ function k(w0: number, w1: number, hi?: boolean): Uint32Array {
  */
 export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOptions, done: (r: Uint8Array) => void, fail: (why: string) => void): void {
   var K = io.poke, E = io.peek, B = io.rsa, D = io.dport, Z = B + 0x200, X = B + 0x600, X1 = X + 32, X2 = X + 64, Z1 = Z + 32,
-    ST = B + 0x810, IN = B + 0x814, CK = D + 0x1c, RS = D + 0x20, PD = D + 0x1fc, busy = 0,
-    P = k(0xffffffed, 0xffffffff, true), ONE = k(0x1fd110, 0), R2 = k(0x4c9b2100, 0x3f4),
-    NEG = k(0xffff2995, 0xffffffff, true), NA = k(0xbbcd498d, 0xffffff13, true), FOUR = k(0x7f4440, 0),
-    PM2 = k(0xffffffeb, 0xffffffff, true);
+    ST = B + 0x810, IN = B + 0x814, CK = D + 0x1c, RS = D + 0x20, PD = D + 0x1fc,
+    // p; R mod p, R² mod p, (−1/38)·R, (−486662)·R, 4R mod p; p − 2 (node: test-host/tests/x25519-mpi.test.ts)
+    P = k(-19, -1, 1), ONE = k(0x1fd110, 0), R2 = k(0x4c9b2100, 0x3f4), NEG = k(-54891, -1, 1),
+    NA = k(-1144174195, -237, 1), FOUR = k(0x7f4440, 0), PM2 = k(-21, -1, 1);
   var z = new Uint8Array(sk);
   z[31] = (z[31]! & 127) | 64;
   z[0] = z[0]! & 248;
   /** Starts the product set up in X and Z and waits (bounded) for the done flag, then clears it. */
   function op(start?: number) {
     K(start || ST, 1);
-    for (var n = 0; E(IN) !== 1; ) if (++n > 50) throw MPI_FAIL;
+    poll(IN);
     K(IN, 1);
   }
+  /** Waits (bounded) for a register to read 1. */
+  function poll(a: number) {
+    for (var n = 0; E(a) !== 1; ) if (++n > 50) throw MPI_FAIL;
+  }
   function rd(): Uint32Array { return E(Z, 16); }
-  /** Powers the block up as esp_mpi_acquire_hardware does; false when someone else has its clock on. */
-  function up(): boolean {
-    var c = E(CK);
-    if (c & 4) return false;
+  /** One product with X and/or Z written first (0: keep what is there). */
+  function m(x: Uint32Array | 0, z?: Uint32Array | 0) {
+    if (x) K(X, x);
+    if (z) K(Z, z);
+    op();
+  }
+  /** m, then the result. */
+  function g(x: Uint32Array | 0, z?: Uint32Array | 0): Uint32Array {
+    m(x, z);
+    return rd();
+  }
+  /** [a | b]²: both operands packed (X before X1 and Z before Z1: a 16-word write clears the next slot). */
+  function sq(a: Uint32Array, b: Uint32Array) {
+    K(X, a); K(X1, b); K(Z, a); K(Z1, b);
+    op();
+  }
+  /** Powers the block up as esp_mpi_acquire_hardware does, from the clock register's value c. */
+  function up(c: number) {
     K(CK, c | 4);
     K(RS, E(RS) & ~20);
     K(PD, E(PD) & ~1);
-    for (var n = 0; E(B + 0x818) !== 1; ) if (++n > 50) { down(); throw MPI_FAIL; }
+    poll(B + 0x818);
     K(B, P);                // M = p (the rest of M is zero after CLEAN)
     K(B + 0x800, 0x286bca1b); // M' = −p⁻¹ mod 2^32
     K(B + 0x80c, 1);        // two 512-bit blocks
-    return true;
   }
   /** Powers it down as esp_mpi_release_hardware does (the digital-signature unit stays out of reset). */
   function down() {
@@ -123,56 +143,54 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
   var ub = new Uint8Array(64);
   ub.set(u);
   ub[31] = ub[31]! & 127;
-  var x1: Uint32Array, x2: Uint32Array, z2: Uint32Array, n2: Uint32Array, x3: Uint32Array, z3: Uint32Array, n3: Uint32Array,
-    T: Uint32Array, bit = 254, swap = 0, steps = opt.slice || 8;
-  /** Runs fn in slices, each between up() and down(); a busy block postpones the slice (bounded). */
+  var x1: Uint32Array | undefined, x2: Uint32Array, z2: Uint32Array, n2: Uint32Array, x3: Uint32Array, z3: Uint32Array, n3: Uint32Array,
+    T: Uint32Array, res: Uint8Array, bit = 254, swap = 0, steps = opt.slice || 8;
+  /**
+   * Runs fn in slices, each between up() and down(). The RSA clock already on means someone else holds
+   * the block (mbedtls keeps it on only while it has it): give up, the JS X25519 takes over.
+   */
   function slice(fn: () => boolean) {
-    var again = false;
+    var again: any, c = E(CK);
+    if (c & 4) return fail("busy");
     try {
-      if (!up()) {
-        if (++busy > 1000) throw MPI_FAIL;
-        again = true;
-      } else {
-        try { again = fn(); } finally { down(); }
-      }
+      up(c);
+      again = fn();
     } catch (e) {
-      return fail(e === MPI_FAIL ? MPI_FAIL : "" + e);
+      again = "" + e;
     }
-    if (again) {
-      if (opt.defer) opt.defer(function () { slice(fn); });
-      else slice(fn);
-    }
+    down();
+    if (typeof again == "string") return fail(again);
+    if (!again) return done(res); // with the block released: done may start the next one
+    if (opt.defer) opt.defer(function () { slice(fn); });
+    else slice(fn);
   }
-  var first = true;
   function ladder(): boolean {
-    if (first) {
+    if (!x1) {
       K(X, new Uint32Array(ub.buffer)); K(Z, R2); op();
       x1 = rd(); x2 = ONE; z2 = n2 = new Uint32Array(16); x3 = x1; z3 = ONE; n3 = NEG;
-      first = false;
     }
     for (var s = 0; s < steps && bit >= 0; s++, bit--) {
       var kt = (z[bit >> 3]! >> (bit & 7)) & 1, t1, t2, t3, t4, a2, b2, c, d;
       if (swap ^ kt) { T = x2; x2 = x3; x3 = T; T = z2; z2 = z3; z3 = T; T = n2; n2 = n3; n3 = T; }
       swap = kt;
-      K(X, x2); K(Z, x3); op(); t1 = rd();       // x2·x3
-      K(Z, n3); op(); t4 = rd();                 // x2·n3 = −x2·z3/38
-      K(Z, x2); op(); a2 = rd();                 // x2²
-      K(Z, n2); op(); K(X, NA); op(); c = rd();  // −A·(x2·n2) = A·x2·z2/38
-      K(X, n2); K(Z, n2); op(); d = rd();        // n2² = z2²/1444
-      K(X, z2); K(Z, n3); op(); t2 = rd();       // z2·n3 = −z2·z3/38
-      K(Z, x3); op(); t3 = rd();                 // z2·x3
-      K(Z, n2); op(); b2 = rd();                 // z2·n2 = −z2²/38
-      K(Z, x2); op();                            // Z = P = x2·z2
-      K(X, a2); K(X1, c); K(X2, d); op();        // Z = P·Q
-      K(X, FOUR); op(); z2 = rd();               // z2' = 4·P·Q
-      K(X, NEG); op(); n2 = rd();
-      K(X, a2); K(X1, b2); K(Z, a2); K(Z1, b2); op();
-      T = x2; x2 = rd();                         // x2' = S²
+      t1 = g(x2, x3);                 // x2·x3
+      t4 = g(0, n3);                  // x2·n3 = −x2·z3/38
+      a2 = g(0, x2);                  // x2²
+      m(0, n2); c = g(NA);            // −A·(x2·n2) = A·x2·z2/38
+      d = g(n2, n2);                  // n2² = z2²/1444
+      t2 = g(z2, n3);                 // z2·n3 = −z2·z3/38
+      t3 = g(0, x3);                  // z2·x3
+      b2 = g(0, n2);                  // z2·n2 = −z2²/38
+      m(0, x2);                       // Z = P = x2·z2
+      K(X, a2); K(X1, c); K(X2, d); op(); // Z = P·Q
+      z2 = g(FOUR);                   // z2' = 4·P·Q
+      n2 = g(NEG);
+      sq(a2, b2); x2 = rd();          // x2' = S²
       if (bit > 2) { // the clamped scalar's bits 2..0 are 0: from there on (x3:z3) never reaches the result
-        K(X, t1); K(X1, t2); K(Z, t1); K(Z1, t2); op(); x3 = rd(); // x3' = U²
-        K(X, t3); K(X1, t4); K(Z, t3); K(Z1, t4); op();            // Z = V²
-        K(X, x1); op(); z3 = rd();                                 // z3' = x1·V²
-        K(X, NEG); op(); n3 = rd();
+        sq(t1, t2); x3 = rd();        // x3' = U²
+        sq(t3, t4);                   // Z = V²
+        z3 = g(x1);                   // z3' = x1·V²
+        n3 = g(NEG);
       }
     }
     if (bit >= 0) return true;
@@ -180,24 +198,20 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     // z2^(p−2) by MODEXP (mode 1, Y = p − 2, Z = R² mod p), then ·x2R and ·R².
     K(B + 0x804, 1); K(X, z2); K(B + 0x400, PM2); K(Z, R2); op(B + 0x808);
     K(X, x2); op(); K(X, R2); op();
-    var r = rd(), o = new Uint8Array(32), i, isP = r[0] === 0xffffffed && r[7] === 0x7fffffff;
-    for (i = 1; i < 7; i++) isP = isP && r[i] === 0xffffffff;
-    if (!isP) o.set(new Uint8Array(r.buffer, 0, 32)); // p itself is 0
-    done(o);
+    // The result is ≤ p (no final subtraction): p itself stands for 0, which Security 1 must see as 0.
+    var r = rd(), i, nz = 0;
+    for (i = 0; i < 8; i++) nz |= r[i]! ^ P[i]!;
+    res = new Uint8Array(nz ? r.buffer : new ArrayBuffer(32), 0, 32);
     return false;
   }
   slice(ladder);
 }
 
-/** RFC 7748 §5.2's first vector: scalar, u and the expected output, as one hex string. */
-var KAT = "a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4" +
-  "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c" +
-  "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552";
-function hexBytes(h: string): Uint8Array {
-  var b = new Uint8Array(h.length >> 1);
-  for (var i = 0; i < b.length; i++) b[i] = parseInt(h.substr(2 * i, 2), 16);
-  return b;
-}
+/** RFC 7748 §5.2: X25519(k, u) with k = u = 9 (one iteration of the iterated test) is this. */
+var KAT = "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079";
+/** The base point u = 9 (little-endian), also the self-test's scalar and point. */
+export var BASE_POINT = new Uint8Array(32);
+BASE_POINT[0] = 9;
 
 /** A scalar multiplication: k, u, and the callback for the 32-byte result. */
 export type ScalarMult = (k: Uint8Array, u: Uint8Array, done: (r: Uint8Array) => void) => void;
@@ -207,33 +221,29 @@ export type ScalarMult = (k: Uint8Array, u: Uint8Array, done: (r: Uint8Array) =>
  * vector on the block; a wrong answer or a block that does not answer selects `js` for good and logs a
  * warning. A later failure mid-computation does the same and redoes that computation with `js`.
  */
-export function mpiScalarMult(io: MpiIo, opt: MpiOptions, warn: (msg: string) => void, js: ScalarMult): ScalarMult {
-  var state = 0, queue: (() => void)[] = []; // 0 untested, 1 testing, 2 good, 3 use js
+export function mpiScalarMult(io: MpiIo, opt: MpiOptions, log: { w(m: string): void }, js: ScalarMult): ScalarMult {
+  var state = 0; // 0 untested, 1 testing, 2 good, 3 use js
   function off(why: string) {
-    if (state !== 3) warn(why + ": using the JS X25519");
+    if (state !== 3) log.w("RSA accelerator " + why + ", using JS X25519");
     state = 3;
   }
   function run(k: Uint8Array, u: Uint8Array, done: (r: Uint8Array) => void) {
-    if (state === 3) return js(k, u, done);
-    if (state !== 2) {
-      queue.push(function () { run(k, u, done); });
-      if (state) return;
+    // A request made while the self-test runs (none in practice: Security 1 makes the device key pair
+    // first and everything else waits for it) takes the JS path.
+    if (state & 1) return js(k, u, done);
+    if (!state) {
       state = 1;
-      x25519Mpi(hexBytes(KAT.substr(0, 64)), hexBytes(KAT.substr(64, 64)), io, opt, function (r) {
-        var h = "";
-        for (var i = 0; i < 32; i++) h += (r[i]! < 16 ? "0" : "") + r[i]!.toString(16);
-        if (h === KAT.substr(128)) state = 2;
-        else off("RSA accelerator self-test gave a wrong X25519");
-        flush();
-      }, function (why) { off("RSA accelerator self-test failed (" + why + ")"); flush(); });
+      var failed = function (why: string) { off("self-test: " + why); run(k, u, done); };
+      x25519Mpi(BASE_POINT, BASE_POINT, io, opt, function (r) {
+        var bad = 0;
+        for (var i = 0; i < 32; i++) bad |= r[i]! ^ parseInt(KAT.substr(2 * i, 2), 16);
+        if (bad) return failed("wrong X25519");
+        state = 2;
+        run(k, u, done);
+      }, failed);
       return;
     }
     x25519Mpi(k, u, io, opt, done, function (why) { off(why); js(k, u, done); });
-  }
-  function flush() {
-    var q = queue;
-    queue = [];
-    for (var i = 0; i < q.length; i++) q[i]!();
   }
   return run;
 }

@@ -23,6 +23,13 @@ export const DEFAULT_SLOWDOWN = 3000;
  * that is 0.28–0.72 ms; the geometric middle is used.
  */
 export const CONVOLVE_CALL_MS = 0.45;
+/**
+ * Device time charged per RSA accelerator operation started (MULT_START/MODEXP_START), which stands for the
+ * accelerated X25519's interpreter work around it (test-host/sim/device.ts). From `npm run bench`
+ * (callgrind, same interpreter, peripheral stood in by RAM): instructions per X25519 / operations per
+ * X25519, at the same 1–2.6 cycles per instruction (geometric middle) as CONVOLVE_CALL_MS.
+ */
+export const MPI_OP_MS = 0.9;
 /** Fixed cost of dispatching one queued event to JS (idle loop, event unpacking, function call). */
 export const DEFAULT_EVENT_MS = 15;
 

@@ -7,4 +7,6 @@ export interface BoardInfo {
   rngReg: number;
   /** Where the MAC for the device name comes from. */
   macSource: "serial" | "wifi";
+  /** The MPI block X25519 may use ("esp32-rsa": the classic ESP32's RSA accelerator), "" for none. */
+  mpi: string;
 }
