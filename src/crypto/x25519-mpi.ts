@@ -79,7 +79,7 @@ export var MPI_FAIL = "no answer";
 function k(w0: number, w1: number, hi?: number): Uint32Array {
   var a = new Uint32Array(24);
   a[0] = w0; a[1] = w1;
-  if (hi) { a.fill(-1, 2, 7); a[7] = 0x7fffffff; }
+  if (hi) { a.fill(-1, 2, 7); a[7] = -1 >>> 1; }
   return a;
 }
 
@@ -201,7 +201,7 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     // The result is ≤ p (no final subtraction): p itself stands for 0, which Security 1 must see as 0.
     var r = rd(), i, nz = 0;
     for (i = 0; i < 8; i++) nz |= r[i]! ^ P[i]!;
-    res = new Uint8Array(nz ? r.buffer : new ArrayBuffer(32), 0, 32);
+    res = new Uint8Array(new Uint32Array(nz ? r : (8 as any)).buffer, 0, 32); // r may be a plain array (bench)
     return false;
   }
   slice(ladder);

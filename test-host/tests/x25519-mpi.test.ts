@@ -91,7 +91,7 @@ test("the block is left as mbedtls leaves it (powered down, RSA in reset, clock 
   blk.clk = 0x5;
   const ops = blk.ops;
   let why = "";
-  x25519Mpi(BASE_POINT, BASE_POINT, io, {}, assert.fail, (w) => (why = w));
+  x25519Mpi(BASE_POINT, BASE_POINT, io, {}, () => assert.fail("ran on a busy block"), (w) => (why = w));
   assert.equal(why, "busy");
   assert.equal(blk.ops, ops);
   assert.equal(blk.clk, 0x5);
