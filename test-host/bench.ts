@@ -122,10 +122,15 @@ if (!E) {
   const callNacl = "R=self.nacl.scalarMult(k,u);";
   const hexOut = "var h='';for(i=0;i<32;i++)h+=(R[i]<16?'0':'')+R[i].toString(16);print('OUT '+h);";
   const script = (name: string, body: string) => { const f = path.join(tmp, name); fs.writeFileSync(f, body); return f; };
-  const runE = (file: string) => execFileSync(E, ["-e", fs.readFileSync(file, "utf8")], { encoding: "latin1", timeout: 600000, cwd: tmp });
+  // stdin: a FIFO held open with nothing in it. At end of input the Linux build's console keeps reading the
+  // EOF as characters and never leaves its `-e` loop while timers are pending (targets/linux/main.c).
+  const fifo = path.join(tmp, "stdin");
+  execFileSync("mkfifo", [fifo]);
+  const stdin = fs.openSync(fifo, "r+");
+  const runE = (file: string) => execFileSync(E, ["-e", fs.readFileSync(file, "utf8")], { encoding: "latin1", timeout: 600000, cwd: tmp, stdio: [stdin, "pipe", "pipe"], maxBuffer: 64 << 20 });
   const instr = (file: string): number => {
     const cg = path.join(tmp, "cg.out");
-    execFileSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=" + cg, E, "-e", fs.readFileSync(file, "utf8")], { stdio: "ignore", timeout: 1800000, cwd: tmp });
+    execFileSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=" + cg, E, "-e", fs.readFileSync(file, "utf8")], { stdio: [stdin, "ignore", "ignore"], timeout: 1800000, cwd: tmp });
     const m = /^(?:summary|totals): (\d+)/m.exec(fs.readFileSync(cg, "utf8"));
     return Number(m![1]);
   };
@@ -184,7 +189,7 @@ if (!E) {
     say(`slice                        ${(io / slices / 1e6).toFixed(0)} M instructions per slice (${slices} slices of ${SLICE} ladder steps or ${SLICE * 8} inversion products) ≈ ${(io / slices / 240e6 * 1000).toFixed(0)}–${(io / slices * 2.6 / 240e6 * 1000).toFixed(0)} ms on the ESP32`);
   }
   // Memory: the bundle stored in (emulated) flash Storage and run from there, as on the board.
-  const bundle = fs.readFileSync(path.join(ROOT, "dist/firmware.js"), "latin1").replace(/\bpeek32\(/g, "__peek32(").replace(/\bgetSerial\(/g, "__getSerial(");
+  const bundle = fs.readFileSync(path.join(ROOT, "dist/firmware.js"), "latin1").replace(/\bpeek32\b/g, "__peek32").replace(/\bpoke32\b/g, "__poke32").replace(/\bgetSerial\(/g, "__getSerial(");
   const shims = fs.readFileSync(path.join(ROOT, "test-host/bench-shims.js"), "utf8");
   const memScript = script("mem.js", shims + "\nvar S=require('Storage');S.erase('.bench');S.write('.bench'," + JSON.stringify(bundle) + ");\n" +
     // The board runs .bootcde at root scope (src/jsflash.c jsfLoadBootCodeFromFlash → jspEvaluateVar(code, 0)):
@@ -195,10 +200,15 @@ if (!E) {
   const boot = /BOOT (\d+) (\d+)/.exec(memOut);
   const peakScript = script("peak.js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{cv:E.convolve,gather:E.mapInPlace,defer:function(f){pk=Math.max(pk,process.memory().usage);f();},slice:" + SLICE + "},function(o){R=o;});print('PEAK '+(pk-m0));");
   const peak = /PEAK (\d+)/.exec(runE(peakScript));
-  const mpiPeak = /PEAK (\d+)/.exec(runE(script("mpipeak.js", mpiSrc + mpiSetup + mpiRam +
-    "var m0=process.memory().usage,pk=0;x25519Mpi(K0,U0,io,{slice:" + 4 * SLICE + ",defer:function(f){pk=Math.max(pk,process.memory().usage);f();}},function(o){},function(w){print('FAIL '+w);});print('PEAK '+(pk-m0));")));
-  say(`JsVars after boot            ${boot ? boot[1] + " (firmware from flash Storage, shims for NRF/Wifi/ESP32 on the Linux build)" : "n/a: " + memOut.slice(-300)}`);
-  say(`JsVars accelerated X25519   ${mpiPeak ? mpiPeak[1] : "n/a"} extra at its peak (peeks stood in by plain arrays: more JsVars than peek32's Uint32Array)   (goal < 400)`);
+  // For memory the stand-in peek returns what peek32 does, a fresh Uint32Array (slice gives a plain array).
+  const mpiPeak = /PEAK (\d+) (\d+)/.exec(runE(script("mpipeak.js", mpiSrc + mpiSetup + mpiRam.replace("t.slice(m,m+n)", "new Uint32Array(t.subarray(m,m+n))") +
+    // Slices from timers, as on the board (a synchronous defer would keep every slice's frame alive); the
+    // module's code is held in RAM here (E.getSizeOf of the function), in flash Storage on the board.
+    "var m0=process.memory().usage,pk=0;x25519Mpi(K0,U0,io,{slice:" + 4 * SLICE + ",defer:function(f){pk=Math.max(pk,process.memory().usage);setTimeout(f,0);}}," +
+    "function(o){print('PEAK '+(pk-m0)+' '+E.getSizeOf(x25519Mpi));},function(w){print('FAIL '+w);});")));
+  say(`JsVars after boot            ${boot ? boot[1] + " (firmware from flash Storage, shims for NRF/Wifi/ESP32 and the RSA block on the Linux build: its X25519 self-test fails there and the JS X25519 makes the key pair)" : "n/a: " + memOut.slice(-300)}`);
+  const mpiSet = mpiPeak ? Number(mpiPeak[1]) - Number(mpiPeak[2]) : NaN;
+  say(`JsVars accelerated X25519   ${mpiPeak ? mpiSet : "n/a"} extra at its peak (${mpiPeak ? mpiPeak[1] : "n/a"} with its code, which is in RAM here and in flash on the board)   (goal < 400)`);
   say(`JsVars X25519 working set    ${peak ? peak[1] : "n/a"} extra at its peak → session peak ≈ ${boot && peak ? Number(boot[1]) + Number(peak[1]) : "n/a"}   (goal after boot ≤ 1,500)`);
 }
 
