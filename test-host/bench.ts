@@ -143,7 +143,9 @@ if (!E) {
   const mpiSetup = "var K0=new Uint8Array(32),U0=new Uint8Array(32);for(var i=0;i<32;i++)K0[i]=i+1;U0[0]=9;";
   // RAM for the RSA block (0x820 bytes) and DPORT (0x200), done (INTERRUPT) and CLEAN preset to 1.
   const mpiRam = "var RA=new Uint32Array(520),DA=new Uint32Array(128),rb=E.getAddressOf(RA,true),db=E.getAddressOf(DA,true);RA[0x814>>2]=1;RA[0x818>>2]=1;" +
-    "var io={rsa:rb,dport:db,poke:poke32,peek:function(a,n){var m=a-rb,t=RA;if(m<0||m>=2080){m=a-db;t=DA;}m>>=2;return n?t.slice(m,m+n):t[m];}};";
+    // peek: 16 words of Z (the only multi-word read) or a register reading 1 (done, CLEAN; a DPORT value without the
+    // RSA clock bit), i.e. a JS call plus a slice, more than peek32's native call.
+    "var io={rsa:rb,dport:db,poke:poke32,peek:function(a,n){return n?RA.slice(128,128+n):1;}};";
   const mpiF = script("mpi.js", mpiSrc + mpiSetup + mpiRam + "x25519Mpi(K0,U0,io,{slice:" + 4 * SLICE + ",defer:function(f){f();}},function(o){print('DONE');},function(w){print('FAIL '+w);});");
   const mpiBase = script("mpi0.js", mpiSrc + mpiSetup + mpiRam);
   if (!runE(mpiF).includes("DONE")) throw new Error("the accelerated X25519 did not finish in Espruino");
@@ -201,7 +203,7 @@ if (!E) {
   const peakScript = script("peak.js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{cv:E.convolve,gather:E.mapInPlace,defer:function(f){pk=Math.max(pk,process.memory().usage);f();},slice:" + SLICE + "},function(o){R=o;});print('PEAK '+(pk-m0));");
   const peak = /PEAK (\d+)/.exec(runE(peakScript));
   // For memory the stand-in peek returns what peek32 does, a fresh Uint32Array (slice gives a plain array).
-  const mpiPeak = /PEAK (\d+) (\d+)/.exec(runE(script("mpipeak.js", mpiSrc + mpiSetup + mpiRam.replace("t.slice(m,m+n)", "new Uint32Array(t.subarray(m,m+n))") +
+  const mpiPeak = /PEAK (\d+) (\d+)/.exec(runE(script("mpipeak.js", mpiSrc + mpiSetup + mpiRam.replace("RA.slice(128,128+n)", "new Uint32Array(RA.subarray(128,128+n))") +
     // Slices from timers, as on the board (a synchronous defer would keep every slice's frame alive); the
     // module's code is held in RAM here (E.getSizeOf of the function), in flash Storage on the board.
     "var m0=process.memory().usage,pk=0;x25519Mpi(K0,U0,io,{slice:" + 4 * SLICE + ",defer:function(f){pk=Math.max(pk,process.memory().usage);setTimeout(f,0);}}," +

@@ -33,7 +33,8 @@
  * it powers down, holds RSA in reset and stops the clock, which is how mbedtls leaves and expects to find
  * the block. A slice is one uninterrupted piece of JS, and Espruino runs JS (and any TLS/mbedtls it calls)
  * in one task, so mbedtls cannot run between our acquire and release; the state lives in JS between slices.
- * If the RSA clock is already on when a slice starts, someone else holds the block: the slice waits.
+ * If the RSA clock is already on when a slice starts, someone else holds the block: it is left alone and
+ * the JS X25519 takes over.
  * The DPORT clock/reset registers are read-modify-written without ESP-IDF's periph spinlock: another core
  * changing another peripheral's bit in those few microseconds would lose its change (a residual risk).
  *
@@ -106,17 +107,17 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
   function poll(a: number) {
     for (var n = 0; E(a) !== 1; ) if (++n > 50) throw MPI_FAIL;
   }
-  function rd(): Uint32Array { return E(Z, 16); }
-  /** One product with X and/or Z written first (0: keep what is there). */
-  function m(x: Uint32Array | 0, z?: Uint32Array | 0) {
+  /**
+   * One product with X and/or Z written first (0: keep what is there), and its result unless `keep` (then it
+   * stays in Z for the next product). One JS call per product: the interpreter's calls are what costs here.
+   */
+  function g(x: Uint32Array | 0, z?: Uint32Array | 0, keep?: number): Uint32Array {
     if (x) K(X, x);
     if (z) K(Z, z);
-    op();
-  }
-  /** m, then the result. */
-  function g(x: Uint32Array | 0, z?: Uint32Array | 0): Uint32Array {
-    m(x, z);
-    return rd();
+    K(ST, 1);
+    if (E(IN) !== 1) poll(IN);
+    K(IN, 1);
+    return keep ? x as Uint32Array : E(Z, 16);
   }
   /** [a | b]²: both operands packed (X before X1 and Z before Z1: a 16-word write clears the next slot). */
   function sq(a: Uint32Array, b: Uint32Array) {
@@ -167,7 +168,7 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
   function ladder(): boolean {
     if (!x1) {
       K(X, new Uint32Array(ub.buffer)); K(Z, R2); op();
-      x1 = rd(); x2 = ONE; z2 = n2 = new Uint32Array(16); x3 = x1; z3 = ONE; n3 = NEG;
+      x3 = x1 = E(Z, 16); x2 = ONE; z2 = n2 = new Uint32Array(16); z3 = ONE; n3 = NEG;
     }
     for (var s = 0; s < steps && bit >= 0; s++, bit--) {
       var kt = (z[bit >> 3]! >> (bit & 7)) & 1, t1, t2, t3, t4, a2, b2, c, d;
@@ -176,20 +177,20 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
       t1 = g(x2, x3);                 // x2·x3
       t4 = g(0, n3);                  // x2·n3 = −x2·z3/38
       a2 = g(0, x2);                  // x2²
-      m(0, n2); c = g(NA);            // −A·(x2·n2) = A·x2·z2/38
+      g(0, n2, 1); c = g(NA);         // −A·(x2·n2) = A·x2·z2/38
       d = g(n2, n2);                  // n2² = z2²/1444
       t2 = g(z2, n3);                 // z2·n3 = −z2·z3/38
       t3 = g(0, x3);                  // z2·x3
       b2 = g(0, n2);                  // z2·n2 = −z2²/38
-      m(0, x2);                       // Z = P = x2·z2
+      g(0, x2, 1);                    // Z = P = x2·z2
       K(X, a2); K(X1, c); K(X2, d); op(); // Z = P·Q
       z2 = g(FOUR);                   // z2' = 4·P·Q
       n2 = g(NEG);
-      sq(a2, b2); x2 = rd();          // x2' = S²
+      sq(a2, b2); x2 = E(Z, 16);          // x2' = S²
       if (bit > 2) { // the clamped scalar's bits 2..0 are 0: from there on (x3:z3) never reaches the result
-        sq(t1, t2); x3 = rd();        // x3' = U²
+        sq(t1, t2); x3 = E(Z, 16);        // x3' = U²
         sq(t3, t4);                   // Z = V²
-        z3 = g(x1);                   // z3' = x1·V²
+        z3 = g(x1!);                   // z3' = x1·V²
         n3 = g(NEG);
       }
     }
@@ -199,7 +200,7 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     K(B + 0x804, 1); K(X, z2); K(B + 0x400, PM2); K(Z, R2); op(B + 0x808);
     K(X, x2); op(); K(X, R2); op();
     // The result is ≤ p (no final subtraction): p itself stands for 0, which Security 1 must see as 0.
-    var r = rd(), i, nz = 0;
+    var r = E(Z, 16), i, nz = 0;
     for (i = 0; i < 8; i++) nz |= r[i]! ^ P[i]!;
     res = new Uint8Array(new Uint32Array(nz ? r : (8 as any)).buffer, 0, 32); // r may be a plain array (bench)
     return false;
