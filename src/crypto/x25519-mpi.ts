@@ -24,6 +24,10 @@
  *     x2' = S², z2' = 4·(z2·x2)·Q;  n = −z/38 from the new z still in Z.
  *   The Z memory keeps the last result, so chained products (x1·V², 4·P·Q, −z/38) need no write.
  * - Inversion: Z = X^(p−2) mod p with X = zR gives z⁻¹R⁻¹; two products by x2R and R² give x2/z2.
+ * Cost (npm run bench, Espruino 2v29 for 32-bit Linux, peripheral stood in by RAM): 4,582 operations, 2.09 G
+ * instructions = 457 k per operation for its JS call, 2–4 pokes, start, flag read and clear and the 16-word
+ * peek: 13.4× below tweetnacl, 1.8× below the JS X25519. The interpreter around each product, not the
+ * hardware (≈ 5 µs per 1024-bit product), decides; fewer, larger operations are where more would come from.
  *
  * Peripheral discipline (as mbedtls, components/mbedtls/port/bignum/esp_bignum.c esp_mpi_acquire_hardware /
  * esp_mpi_release_hardware and components/hal/esp32/include/hal/mpi_ll.h): each slice enables the clock
