@@ -1,6 +1,6 @@
 // Stand-ins for the ESP32-only parts of Espruino so `npm run bench` can boot the firmware bundle in an
 // Espruino interpreter built for Linux (which has no NRF, Wifi or ESP32 objects and whose peek32 reads
-// host memory). Only what boot touches; the bench renames peek32/getSerial in its copy of the bundle.
+// host memory). Only what boot touches; the bench renames peek32/poke32/getSerial in its copy of the bundle.
 var NRF = { setServices: function () {}, updateServices: function () {}, setAdvertising: function () {}, disconnect: function () {}, on: function () {}, emit: function () {} };
 // __BLE (set by the bench before these shims): false for a SoftAP build, which runs with BLE off after its one
 // ESP32.enableBLE(false) reboot.
@@ -16,5 +16,13 @@ Modules.addCached("Wifi", "var h={};exports.on=function(e,f){h[e]=f;};exports.di
 Modules.addCached("http", "exports.createServer=function(f){global.__httpServe=f;return {listen:function(){},close:function(){}};};");
 // A fixed LCG (x ← 69069·x + 1 mod 2^32, exact in doubles) so that bench-session.ts can predict the key pair.
 var __rng = 0x12345678;
-function __peek32() { __rng = (__rng * 69069 + 1) | 0; return __rng >>> 0; }
+// peek32/poke32 (renamed in the bundle): the RNG register gives the fixed LCG above; the RSA block and DPORT
+// registers (the accelerated X25519) do not exist on Linux: writes are dropped, reads give 0 with the done and
+// CLEAN flags at 1, so the X25519 self-test runs its course, gets a wrong answer and the firmware goes on with
+// the JS X25519 (as on a board whose block misbehaves).
+function __poke32() {}
+function __peek32(a, n) {
+  if (a !== 0x3FF75144) return n > 1 ? new Uint32Array(n) : a === 0x3FF02814 || a === 0x3FF02818 ? 1 : 0;
+  __rng = (__rng * 69069 + 1) | 0; return __rng >>> 0;
+}
 function __getSerial() { return "240ac426-1fcc"; }

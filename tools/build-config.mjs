@@ -38,7 +38,7 @@ export function buildConfig({ board = "esp32", config = "sdkconfig" } = {}) {
   return {
     board: {
       id: b.id, crypto: b.crypto, rngReg: parseInt(b.rngRegister, 16), macSource: b.macSource, espruino: b.espruino,
-      apsta: b.apsta, bleWriteAck: b.bleWriteAck,
+      apsta: b.apsta, bleWriteAck: b.bleWriteAck, mpi: b.mpi || "",
     },
     transport: c.PROV_TRANSPORT,
     softapPassword: c.PROV_TRANSPORT === "ble" ? "" : c.PROV_SOFTAP_PASSWORD,

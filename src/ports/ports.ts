@@ -3,6 +3,7 @@
  * `src/platform/espruino/` implements them on the board; tests implement them with fakes.
  */
 import { Convolve, Gather } from "../crypto/x25519";
+import { MpiIo } from "../crypto/x25519-mpi";
 
 /** Cryptographic primitives the platform provides (native where the board has them). */
 export interface CryptoPort {
@@ -15,6 +16,8 @@ export interface CryptoPort {
   convolve: Convolve;
   /** Native gather for X25519's layout copies (E.mapInPlace with a typed-array map). */
   mapInPlace: Gather;
+  /** The RSA (MPI) accelerator through peek32/poke32, on boards whose file names one (classic ESP32). */
+  mpi?: MpiIo;
   /** Runs fn later, letting the event loop serve radio events (setTimeout 0). */
   defer(fn: () => void): void;
 }

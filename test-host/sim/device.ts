@@ -11,7 +11,8 @@ import zlib from "node:zlib";
 import { SimBle, GattMode } from "./ble";
 import { cryptoModule } from "./crypto";
 import { espruinoJSON, espruinoLog } from "./format";
-import { Scheduler, DEFAULT_SLOWDOWN, DEFAULT_EVENT_MS, CONVOLVE_CALL_MS, hostCpuMs } from "./scheduler";
+import { Scheduler, DEFAULT_SLOWDOWN, DEFAULT_EVENT_MS, CONVOLVE_CALL_MS, MPI_OP_MS, hostCpuMs } from "./scheduler";
+import { RsaBlock } from "./rsa";
 import { PowerCut, SimFlash, storageModule } from "./storage";
 import { RadioWorld, SimWifi } from "./wifi";
 import { SimHttp } from "./http";
@@ -26,6 +27,8 @@ export const BANNER = [
 
 /** The stock ESP32 board: RNG_DATA_REG, the 4 MB layout's Storage area, the JsVars Espruino gives it with BLE and Wi-Fi (boards/esp32.json jsvarsBudget.bleWifi). */
 export const DEFAULT_BOARD = { rngRegister: "0x3FF75144", storageBytes: 917504, jsvars: 2500, id: "esp32" };
+/** Chips with the classic ESP32's RSA block at 0x3FF02000 (the C3/S3 have a different one, not modelled). */
+const HAS_ESP32_RSA = (board: { id: string }) => !/c3|s3/i.test(board.id);
 
 export interface DeviceOptions {
   board?: { rngRegister: string; storageBytes: number; jsvars: number; id: string };
@@ -38,6 +41,8 @@ export interface DeviceOptions {
   /** Base MAC (getSerial / STA MAC). */
   mac?: string;
   echo?: (line: string) => void;
+  /** Makes the RSA accelerator model answer wrongly or never finish (tests of the X25519 fallback). */
+  rsaFault?: "none" | "wrong" | "stuck";
   /** What the flashed Espruino build offers (process.env and globals); defaults to stock 2v29 for ESP32. */
   firmware?: { version?: string; ble?: boolean; crypto?: boolean };
 }
@@ -99,6 +104,8 @@ export class SimDevice {
   ctx!: vm.Context;
   boots = 0;
   rngReads = 0;
+  /** The RSA (MPI) accelerator of this boot (hardware state is lost on reset), absent on C3/S3 boards. */
+  rsa?: RsaBlock;
   insecureRandomCalls = 0;
   halted = false;
   board: NonNullable<DeviceOptions["board"]>;
@@ -158,7 +165,7 @@ export class SimDevice {
     const mac = this.opt.mac || "24:0a:c4:26:1f:cc";
     const ctx = vm.createContext({});
     this.ctx = ctx;
-    const realm = vm.runInContext("({ U8: Uint8Array, JSON: JSON, Math: Math })", ctx);
+    const realm = vm.runInContext("({ U8: Uint8Array, U32: Uint32Array, JSON: JSON, Math: Math })", ctx);
     const ab = (b: Uint8Array): ArrayBuffer => { const u = new realm.U8(b.length); u.set(b); return u.buffer; };
     const bytes = (v: any): Uint8Array => {
       if (typeof v === "string") return Buffer.from(v, "latin1");
@@ -190,6 +197,34 @@ export class SimDevice {
     const W = this.wifi.api(), N = this.ble.api(), H = this.http.api(), sched = this.sched, dev = this;
     const rand = espruinoRand();
     const cv = { item: -1, end: 0 }; // last E.convolve call: its JS item and when it ended (host CPU ms)
+    // The RSA block (test-host/sim/rsa.ts). Each operation started charges MPI_OP_MS, the measured
+    // interpreter cost of the accelerated X25519 per operation (its pokes, peeks and JS between two starts);
+    // the host time of that JS since the previous start of the same item is excluded, as for E.convolve.
+    const rsa = HAS_ESP32_RSA(this.board) ? new RsaBlock() : undefined;
+    this.rsa = rsa;
+    const mp = { item: -1, at: 0 };
+    if (rsa) {
+      rsa.fault = this.opt.rsaFault || "none";
+      rsa.onOp = () => {
+        const now = hostCpuMs();
+        sched.charge(MPI_OP_MS, mp.item === sched.item ? now - mp.at : 0);
+        mp.item = sched.item;
+        mp.at = now;
+      };
+    }
+    const rng = parseInt(this.board.rngRegister, 16);
+    // Espruino's peek32/poke32 (src/jswrap_io.c): count > 1 reads a Uint32Array of consecutive words; poke32
+    // stores a number or each element of an array in turn. Only modelled peripherals may be touched.
+    const noPeripheral = (fn: string, addr: number) => new Error(`${fn}: no peripheral modelled at 0x${(addr >>> 0).toString(16)}`);
+    const peekWord = (addr: number): number => {
+      if (addr === rng) { dev.rngReads++; return nodeCrypto.randomBytes(4).readUInt32LE(0); }
+      if (rsa && RsaBlock.covers(addr)) return rsa.read(addr);
+      throw noPeripheral("peek32", addr);
+    };
+    const pokeWord = (addr: number, v: number) => {
+      if (rsa && RsaBlock.covers(addr)) return rsa.write(addr, v);
+      throw noPeripheral("poke32", addr);
+    };
     const timers = new Map<number, number>();
     let timerIds = 0;
     const addTimer = (fn: () => void, ms: number, repeat: boolean) => {
@@ -229,9 +264,16 @@ export class SimDevice {
       clearInterval: clearTimer,
       getTime: () => (sched.now - dev.resetAt) / 1000,
       getSerial: () => mac.replace(/:/g, "").replace(/^(.{8})/, "$1-"),
-      peek32: (addr: number) => {
-        if (addr === parseInt(dev.board.rngRegister, 16)) { dev.rngReads++; return nodeCrypto.randomBytes(4).readUInt32LE(0); }
-        return 0;
+      peek32: (addr: number, count?: number) => {
+        if (!(count! > 1)) return peekWord(addr);
+        const out = new realm.U32(count);
+        for (let i = 0; i < count!; i++) out[i] = peekWord(addr + 4 * i);
+        return out;
+      },
+      poke32: (addr: number, v: unknown) => {
+        if (typeof v === "number") return pokeWord(addr, v);
+        const a = v as ArrayLike<number>;
+        for (let i = 0; i < a.length; i++) pokeWord(addr + 4 * i, Number(a[i]));
       },
       ...(fw.ble === false ? {} : { NRF: N }),
       E: {

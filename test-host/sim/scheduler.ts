@@ -36,6 +36,13 @@ export function hostCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
+/**
+ * Device time charged per RSA accelerator operation started (MULT_START/MODEXP_START), which stands for the
+ * accelerated X25519's interpreter work around it (test-host/sim/device.ts). From `npm run bench`
+ * (callgrind, same interpreter, peripheral stood in by RAM): instructions per X25519 / operations per
+ * X25519, at the same 1–2.6 cycles per instruction (geometric middle) as CONVOLVE_CALL_MS.
+ */
+export const MPI_OP_MS = 3.1; // 2.094 G / 4,582 operations = 457 k instructions each × 1.61 cycles / 240 MHz
 /** Fixed cost of dispatching one queued event to JS (idle loop, event unpacking, function call). */
 export const DEFAULT_EVENT_MS = 15;
 

@@ -13,4 +13,6 @@ export interface BoardInfo {
   apsta: boolean;
   /** When the GATT server acknowledges a write: before JS ran (stock ESP32 port) or after the reply is set. */
   bleWriteAck: "before-js" | "after-reply";
+  /** The MPI block X25519 may use ("esp32-rsa": the classic ESP32's RSA accelerator), "" for none. */
+  mpi: string;
 }

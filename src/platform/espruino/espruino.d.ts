@@ -66,7 +66,9 @@ declare var ESP32: {
   getState(): { BLE: boolean; Wifi: boolean; freeHeap: number };
 };
 declare var global: any;
-declare function peek32(addr: number): number;
+declare function peek32(addr: number, count?: number): any;
+/** src/jswrap_io.c jswrap_io_poke: one 32-bit store per element, in order. */
+declare function poke32(addr: number, value: number | ArrayLike<number>): void;
 declare function getSerial(): string;
 declare function getTime(): number;
 declare function setTimeout(fn: () => void, ms: number): number;

@@ -39,6 +39,9 @@ export function espruinoCrypto(board: BoardInfo): CryptoPort {
     },
     convolve: E.convolve,
     mapInPlace: E.mapInPlace,
+    // ESP32 RSA block and DPORT base (ESP-IDF soc/esp32 hwcrypto_reg.h DR_REG_RSA_BASE, dport_reg.h);
+    // peek32/poke32 take addresses above 0x10000000 as they are (targets/esp32/jshardware.c).
+    mpi: board.mpi === "esp32-rsa" ? { peek: peek32, poke: poke32, rsa: 0x3ff02000, dport: 0x3ff00000 } : undefined,
     defer: function (fn) {
       setTimeout(fn, 0);
     },

@@ -1,0 +1,257 @@
+/**
+ * X25519 (RFC 7748) on the classic ESP32's RSA (MPI) accelerator, driven word by word with peek32/poke32:
+ * the interpreter only moves 16-word arrays, the hardware does every field multiplication, the additions
+ * and subtractions (packed operands, below) and the inversion (one modular exponentiation).
+ *
+ * The block (ESP-IDF components/soc/esp32/include/soc/hwcrypto_reg.h, base 0x3FF02000): memories M +0x000,
+ * Z +0x200, Y +0x400, X +0x600; M' +0x800, MODEXP_MODE +0x804, MODEXP_START +0x808, MULT_MODE +0x80C,
+ * MULT_START +0x810, INTERRUPT +0x814 (reads 1 when done, write 1 clears), CLEAN +0x818 (1 once the memories
+ * are zeroed after power-up). On the ESP32 one MULT_START with MULT_MODE = blocks − 1 is one Montgomery
+ * product Z ← X·Z·R⁻¹ mod M, R = 2^(512·blocks): mbedtls runs it twice for a plain X·Y mod M, first with
+ * Z = R² mod M (components/mbedtls/port/bignum/bignum_alt.c esp_mpi_mul_mpi_mod_hw_op); M' = −M⁻¹ mod 2^32.
+ * MODEXP_START computes Z = X^Y mod M from X, Y, M, Z = R² mod M and M' (ESP32 TRM, RSA Accelerator).
+ *
+ * Arithmetic: two blocks (MULT_MODE 1, R = 2^1024), M = p = 2^255 − 19, values in Montgomery form aR mod p.
+ * - Packing: an operand of 8-word slots [a | b | c] is a + 2^256·b + 2^512·c ≡ a + 38·b + 1444·c (mod p),
+ *   so one product of a packed operand yields a sum. A difference comes from a slot holding a value
+ *   pre-multiplied by −1/38: each point keeps x, z and n = −z/38 (made by one more product from z in Z).
+ * - Bounds: every value read back is ≤ p < 2^255; a 3-slot X times a 1-slot Z, or 2 slots times 2, is
+ *   below 2^1022, so (X·Z + m·M)/R ≤ M even without the final subtraction (which ESP-IDF does in software,
+ *   esp_mont_hw_op: HAC 14.36 step 3) — results always fit one slot.
+ * - Ladder step (RFC 7748 §5 with the common factor 4 of the addition dropped), 18 hardware products:
+ *     U = x2·x3 − z2·z3 = [x2·x3 | z2·n3],  V = z2·x3 − x2·z3 = [z2·x3 | x2·n3],  x3' = U², z3' = x1·V²
+ *     S = x2² − z2² = [x2² | z2·n2],  Q = x2² + A·x2·z2 + z2² = [x2² | −A·(x2·n2) | n2²],
+ *     x2' = S², z2' = 4·(z2·x2)·Q;  n = −z/38 from the new z still in Z.
+ *   The Z memory keeps the last result, so chained products (x1·V², 4·P·Q, −z/38) need no write.
+ * - Inversion: Z = X^(p−2) mod p with X = zR gives z⁻¹R⁻¹; two products by x2R and R² give x2/z2.
+ * Cost (npm run bench, Espruino 2v29 for 32-bit Linux, peripheral stood in by RAM): 4,582 operations, 2.09 G
+ * instructions = 457 k per operation for its JS call, 2–4 pokes, start, flag read and clear and the 16-word
+ * peek: 13.4× below tweetnacl, 1.8× below the JS X25519. The interpreter around each product, not the
+ * hardware (≈ 5 µs per 1024-bit product), decides; fewer, larger operations are where more would come from.
+ *
+ * Peripheral discipline (as mbedtls, components/mbedtls/port/bignum/esp_bignum.c esp_mpi_acquire_hardware /
+ * esp_mpi_release_hardware and components/hal/esp32/include/hal/mpi_ll.h): each slice enables the clock
+ * (DPORT_PERI_CLK_EN_REG bit 2), releases the RSA and digital-signature resets (DPORT_PERI_RST_EN_REG bits 2
+ * and 4: a digital-signature reset holds RSA in reset), powers the memories up (DPORT_RSA_PD_CTRL_REG
+ * bit 0 cleared, components/soc/esp32/include/soc/dport_reg.h) and waits for CLEAN; at the end of the slice
+ * it powers down, holds RSA in reset and stops the clock, which is how mbedtls leaves and expects to find
+ * the block. A slice is one uninterrupted piece of JS, and Espruino runs JS (and any TLS/mbedtls it calls)
+ * in one task, so mbedtls cannot run between our acquire and release; the state lives in JS between slices.
+ * If the RSA clock is already on when a slice starts, someone else holds the block: it is left alone and
+ * the JS X25519 takes over.
+ * The DPORT clock/reset registers are read-modify-written without ESP-IDF's periph spinlock: another core
+ * changing another peripheral's bit in those few microseconds would lose its change (a residual risk).
+ *
+ * Why plain peek32/poke32 are safe enough here (src/jswrap_io.c jswrap_io_peek/jswrap_io_poke):
+ * - Lost writes (ESP-IDF IDF-6029, issues 8710 and 10403; comment in mpi_ll.h mpi_ll_write_to_mem_block):
+ *   GCC turned ESP-IDF's zeroing loop into a ROM memset whose stores to the MPI memory got lost. Espruino's
+ *   poke32 stores one 32-bit word per element with a call to the array iterator between stores, so no
+ *   memset or store merging can arise; and we never rely on zeroing writes (CLEAN zeroes at power-up,
+ *   slots we use are always written whole).
+ * - DPORT read erratum (ESP-IDF esp_dport_access_read_buffer / DPORT_SEQUENCE_REG_READ: with both cores
+ *   running, a read of the DPORT/peripheral range can return wrong data unless it is preceded by an APB
+ *   read with interrupts masked). peek32 is a plain load. A wrong word can only make this computation
+ *   wrong (never a write): the session's key then disagrees and the client's SessionCmd1 check fails, a
+ *   retry runs afresh; a systematic fault fails the known-answer test, which selects the JS X25519.
+ *   A done flag misread as 0 costs one more poll; misread as 1 too early is excluded as the flag is read
+ *   tens of microseconds (one interpreted statement) after a start that takes a few microseconds.
+ */
+
+/** peek32 / poke32 as Espruino has them, and where the RSA block and DPORT registers are. */
+export interface MpiIo {
+  peek(addr: number, n?: number): any;
+  poke(addr: number, v: number | ArrayLike<number>): void;
+  /** RSA block base (0x3FF02000 on the ESP32). */
+  rsa: number;
+  /** DPORT base (0x3FF00000 on the ESP32). */
+  dport: number;
+}
+
+export interface MpiOptions {
+  /** Schedules the next slice (setTimeout(fn, 0)); without it the work runs in one go. */
+  defer?: (fn: () => void) => void;
+  /** Ladder steps per slice (default 8). */
+  slice?: number;
+}
+
+/** Thrown (as a string) when the block does not answer; the caller falls back to the JS X25519. */
+export var MPI_FAIL = "no answer";
+
+/**
+ * A 24-word constant (zeros above slot 0, so writing it clears stale slots): low words w0, w1 (negative
+ * numbers stand for their 32-bit two's complement); with hi, words 2..7 are those of p (2^32 − 1, 2^31 − 1).
+ */
+function k(w0: number, w1: number, hi?: number): Uint32Array {
+  var a = new Uint32Array(24);
+  a[0] = w0; a[1] = w1;
+  if (hi) { a.fill(-1, 2, 7); a[7] = -1 >>> 1; }
+  return a;
+}
+
+/**
+ * X25519(k, u) on the accelerator; `done(result)` or `fail(reason)` (the block busy or silent: nothing was
+ * left powered). Clamps k and masks the top bit of u as RFC 7748 §5 requires.
+ */
+export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOptions, done: (r: Uint8Array) => void, fail: (why: string) => void): void {
+  var K = io.poke, E = io.peek, B = io.rsa, D = io.dport, Z = B + 0x200, X = B + 0x600, X1 = X + 32, X2 = X + 64, Z1 = Z + 32,
+    ST = B + 0x810, IN = B + 0x814, CK = D + 0x1c, RS = D + 0x20, PD = D + 0x1fc,
+    // p; R mod p, R² mod p, (−1/38)·R, (−486662)·R, 4R mod p; p − 2 (node: test-host/tests/x25519-mpi.test.ts)
+    P = k(-19, -1, 1), ONE = k(0x1fd110, 0), R2 = k(0x4c9b2100, 0x3f4), NEG = k(-54891, -1, 1),
+    NA = k(-1144174195, -237, 1), FOUR = k(0x7f4440, 0), PM2 = k(-21, -1, 1);
+  var z = new Uint8Array(sk);
+  z[31] = (z[31]! & 127) | 64;
+  z[0] = z[0]! & 248;
+  /** Starts the product set up in X and Z and waits (bounded) for the done flag, then clears it. */
+  function op(start?: number) {
+    K(start || ST, 1);
+    poll(IN);
+    K(IN, 1);
+  }
+  /** Waits (bounded) for a register to read 1. */
+  function poll(a: number) {
+    for (var n = 0; E(a) !== 1; ) if (++n > 50) throw MPI_FAIL;
+  }
+  /**
+   * One product with X and/or Z written first (0: keep what is there), and its result unless `keep` (then it
+   * stays in Z for the next product). One JS call per product: the interpreter's calls are what costs here.
+   */
+  function g(x: Uint32Array | 0, z?: Uint32Array | 0, keep?: number): Uint32Array {
+    if (x) K(X, x);
+    if (z) K(Z, z);
+    K(ST, 1);
+    if (E(IN) !== 1) poll(IN);
+    K(IN, 1);
+    return keep ? x as Uint32Array : E(Z, 16);
+  }
+  /** [a | b]²: both operands packed (X before X1 and Z before Z1: a 16-word write clears the next slot). */
+  function sq(a: Uint32Array, b: Uint32Array) {
+    K(X, a); K(X1, b); K(Z, a); K(Z1, b);
+    op();
+  }
+  /** Powers the block up as esp_mpi_acquire_hardware does, from the clock register's value c. */
+  function up(c: number) {
+    K(CK, c | 4);
+    K(RS, E(RS) & ~20);
+    K(PD, E(PD) & ~1);
+    poll(B + 0x818);
+    K(B, P);                // M = p (the rest of M is zero after CLEAN)
+    K(B + 0x800, 0x286bca1b); // M' = −p⁻¹ mod 2^32
+    K(B + 0x80c, 1);        // two 512-bit blocks
+  }
+  /** Powers it down as esp_mpi_release_hardware does (the digital-signature unit stays out of reset). */
+  function down() {
+    K(PD, E(PD) | 1);
+    K(RS, E(RS) | 4);
+    K(CK, E(CK) & ~4);
+  }
+  // x1 = uR: u (top bit masked, possibly ≥ p) times R² mod p.
+  var ub = new Uint8Array(64);
+  ub.set(u);
+  ub[31] = ub[31]! & 127;
+  var x1: Uint32Array | undefined, x2: Uint32Array, z2: Uint32Array, n2: Uint32Array, x3: Uint32Array, z3: Uint32Array, n3: Uint32Array,
+    T: Uint32Array, res: Uint8Array, bit = 254, swap = 0, steps = opt.slice || 8;
+  /**
+   * Runs fn in slices, each between up() and down(). The RSA clock already on means someone else holds
+   * the block (mbedtls keeps it on only while it has it): give up, the JS X25519 takes over.
+   */
+  function slice(fn: () => boolean) {
+    var again: any, c = E(CK);
+    if (c & 4) return fail("busy");
+    try {
+      up(c);
+      again = fn();
+    } catch (e) {
+      again = "" + e;
+    }
+    down();
+    if (typeof again == "string") return fail(again);
+    if (!again) return done(res); // with the block released: done may start the next one
+    if (opt.defer) opt.defer(function () { slice(fn); });
+    else slice(fn);
+  }
+  function ladder(): boolean {
+    if (!x1) {
+      K(X, new Uint32Array(ub.buffer)); K(Z, R2); op();
+      x3 = x1 = E(Z, 16); x2 = ONE; z2 = n2 = new Uint32Array(16); z3 = ONE; n3 = NEG;
+    }
+    for (var s = 0; s < steps && bit >= 0; s++, bit--) {
+      var kt = (z[bit >> 3]! >> (bit & 7)) & 1, t1, t2, t3, t4, a2, b2, c, d;
+      if (swap ^ kt) { T = x2; x2 = x3; x3 = T; T = z2; z2 = z3; z3 = T; T = n2; n2 = n3; n3 = T; }
+      swap = kt;
+      t1 = g(x2, x3);                 // x2·x3
+      t4 = g(0, n3);                  // x2·n3 = −x2·z3/38
+      a2 = g(0, x2);                  // x2²
+      g(0, n2, 1); c = g(NA);         // −A·(x2·n2) = A·x2·z2/38
+      d = g(n2, n2);                  // n2² = z2²/1444
+      t2 = g(z2, n3);                 // z2·n3 = −z2·z3/38
+      t3 = g(0, x3);                  // z2·x3
+      b2 = g(0, n2);                  // z2·n2 = −z2²/38
+      g(0, x2, 1);                    // Z = P = x2·z2
+      K(X, a2); K(X1, c); K(X2, d); op(); // Z = P·Q
+      z2 = g(FOUR);                   // z2' = 4·P·Q
+      n2 = g(NEG);
+      sq(a2, b2); x2 = E(Z, 16);          // x2' = S²
+      if (bit > 2) { // the clamped scalar's bits 2..0 are 0: from there on (x3:z3) never reaches the result
+        sq(t1, t2); x3 = E(Z, 16);        // x3' = U²
+        sq(t3, t4);                   // Z = V²
+        z3 = g(x1!);                   // z3' = x1·V²
+        n3 = g(NEG);
+      }
+    }
+    if (bit >= 0) return true;
+    if (swap) { x2 = x3; z2 = z3; }
+    // z2^(p−2) by MODEXP (mode 1, Y = p − 2, Z = R² mod p), then ·x2R and ·R².
+    K(B + 0x804, 1); K(X, z2); K(B + 0x400, PM2); K(Z, R2); op(B + 0x808);
+    K(X, x2); op(); K(X, R2); op();
+    // The result is ≤ p (no final subtraction): p itself stands for 0, which Security 1 must see as 0.
+    var r = E(Z, 16), i, nz = 0;
+    for (i = 0; i < 8; i++) nz |= r[i]! ^ P[i]!;
+    res = new Uint8Array(new Uint32Array(nz ? r : (8 as any)).buffer, 0, 32); // r may be a plain array (bench)
+    return false;
+  }
+  slice(ladder);
+}
+
+/** RFC 7748 §5.2: X25519(k, u) with k = u = 9 (one iteration of the iterated test) is this. */
+var KAT = "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079";
+/** The base point u = 9 (little-endian), also the self-test's scalar and point. */
+export var BASE_POINT = new Uint8Array(32);
+BASE_POINT[0] = 9;
+
+/**
+ * A scalar multiplication: k, u, the callback for the 32-byte result, and optionally the `defer` its slices
+ * go through (Security 1 passes one that stops an abandoned session's computation).
+ */
+export type ScalarMult = (k: Uint8Array, u: Uint8Array, done: (r: Uint8Array) => void, defer?: (fn: () => void) => void) => void;
+
+/**
+ * The accelerated X25519 with its safety net: before the first use after boot it computes the RFC 7748
+ * vector on the block; a wrong answer or a block that does not answer selects `js` for good and logs a
+ * warning. A later failure mid-computation does the same and redoes that computation with `js`.
+ */
+export function mpiScalarMult(io: MpiIo, opt: MpiOptions, log: { w(m: string): void }, js: ScalarMult): ScalarMult {
+  var state = 0; // 0 untested, 1 testing, 2 good, 3 use js
+  function off(why: string) {
+    if (state !== 3) log.w("RSA accelerator " + why + ", using JS X25519");
+    state = 3;
+  }
+  function run(k: Uint8Array, u: Uint8Array, done: (r: Uint8Array) => void, defer?: (fn: () => void) => void) {
+    // A request made while the self-test runs (none in practice: Security 1 makes the device key pair
+    // first and everything else waits for it) takes the JS path.
+    if (state & 1) return js(k, u, done, defer);
+    if (!state) {
+      state = 1;
+      var failed = function (why: string) { off("self-test: " + why); run(k, u, done, defer); };
+      x25519Mpi(BASE_POINT, BASE_POINT, io, opt, function (r) {
+        var bad = 0;
+        for (var i = 0; i < 32; i++) bad |= r[i]! ^ parseInt(KAT.substr(2 * i, 2), 16);
+        if (bad) return failed("wrong X25519");
+        state = 2;
+        run(k, u, done, defer);
+      }, failed);
+      return;
+    }
+    x25519Mpi(k, u, io, defer ? { defer: defer, slice: opt.slice } : opt, done, function (why) { off(why); js(k, u, done, defer); });
+  }
+  return run;
+}
