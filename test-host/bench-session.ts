@@ -29,8 +29,13 @@ export const RNG_SEED = 0x12345678;
 
 export interface SessionPlan { driver: string; check(out: string): string | undefined }
 
-/** The Espruino-side driver (appended after the shims and the bundle's Storage file) and a checker for its output. */
-export function sessionPlan(pop: string): SessionPlan {
+/**
+ * The Espruino-side driver (appended after the shims and the bundle's Storage file) and a checker for its output.
+ * "ble": a scripted central writes to the BLE build's characteristics; "softap": a scripted HTTP client calls
+ * the SoftAP build's request handler (the shims' http.createServer keeps it) with Espruino-shaped req/res objects,
+ * sending the cookie it was given back.
+ */
+export function sessionPlan(pop: string, transport: "ble" | "softap" = "ble"): SessionPlan {
   const next = lcg(RNG_SEED);
   const devPriv = randomBytes(next, 32), devPub = nacl.scalarMult.base(devPriv), devRandom = randomBytes(next, 16);
   const cPriv = new Uint8Array(32).fill(0x42), cPub = nacl.scalarMult.base(cPriv);
@@ -66,7 +71,16 @@ function __hex(s){var b=new Uint8Array(s.length/2);for(var i=0;i<b.length;i++)b[
 function __next(){if(__step>=__steps.length){__st(function(){__sample('end');clearInterval(__iv);print('SESSION '+__peak+' '+__at+' '+process.memory().usage+' '+process.memory().total);},3000);return;}
   var s=__steps[__step];__waitFor=s[0];__svc[s[0]].onWrite({data:__hex(s[1]).buffer});}
 function __start(){__sample('boot');print('BOOTED '+process.memory().usage+' '+__peak);__peak=0;__on.connect('aa:bb:cc:dd:ee:ff');__st(__next,50);}
-`;
+${transport === "softap" ? `
+var __cookie;
+__next=function(){if(__step>=__steps.length){__st(function(){__sample('end');clearInterval(__iv);print('SESSION '+__peak+' '+__at+' '+process.memory().usage+' '+process.memory().total);},3000);return;}
+  var s=__steps[__step],body=E.toString(__hex(s[1])),h={'Content-Length':''+body.length},ev={};if(__cookie)h.Cookie=__cookie;
+  var req={method:'POST',url:s[0]==='0xFF51'?'/prov-session':'/prov-config',headers:h,on:function(e,f){ev[e]=f;}};
+  var res={writeHead:function(c,hd){if(c!==200)print('DROPPED at step '+__step+': HTTP '+c);if(hd&&hd['Set-Cookie'])__cookie=hd['Set-Cookie'];},
+    end:function(d){var v=E.toUint8Array(d||''),x='';for(var i=0;i<v.length;i++)x+=(v[i]<16?'0':'')+v[i].toString(16);print('REPLY '+s[0]+' '+x);__sample('reply '+__step);__step++;__st(__next,10);}};
+  __httpServe(req,res);__st(function(){if(ev.data)ev.data(body);if(ev.end)ev.end();},0);};
+__start=function(){__sample('boot');print('BOOTED '+process.memory().usage+' '+__peak);__peak=0;__st(__next,50);};
+` : ""}`;
   return {
     driver,
     check(out) {

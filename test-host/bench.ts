@@ -241,26 +241,31 @@ if (!E) {
     "var F=ops(E.convolve,E.mapInPlace);var c=m();var L=[];for(var i=0;i<15;i++)L.push(el());var d=m();print('PARTS '+(b-a)+' '+(c-b)+' '+(d-c));")));
   if (parts) say(`  of which: tables ${parts[1]}, generated field code ${parts[2]} (pretokenised "ram" functions), 15 elements ${parts[3]}`);
   // A whole session (boot, key pair, Cmd0/Cmd1, SetConfig, Apply, Connected, GetStatus) sampled after every
-  // timer, event and stored reply, against the board's budgets (boards/*.json jsvarsBudget).
-  const plan = sessionPlan(readConfig(path.join(ROOT, "sdkconfig")).PROV_POP);
-  const sessOut = runE(script("session.js", shims + plan.driver + "\nvar S=require('Storage');S.erase('.bench');S.write('.bench'," + JSON.stringify(bundle) + ");\n" +
-    "__st(function(){print('BASE '+process.memory().usage);__st(eval,0,S.read('.bench'));__st(__start,20000);},10);"));
-  const bad = plan.check(sessOut), bm = /BOOTED (\d+) (\d+)/.exec(sessOut), sm = /SESSION (\d+) (.+?) (\d+) (\d+)\r?$/m.exec(sessOut);
-  const base = /BASE (\d+)/.exec(sessOut), empty = Number(/U (\d+)/.exec(runE(script("u.js", "print('U '+process.memory().usage)")))![1]);
-  if (bad || !bm || !sm || !base) { say(`session in Espruino          FAILED: ${bad || sessOut.slice(-400)}`); process.exitCode = 1; }
-  else {
+  // timer, event and stored reply, against the board's budgets (boards/*.json jsvarsBudget): the SoftAP build
+  // (the default; it runs with BLE off) against the Wi-Fi-only budget, the BLE build against BLE + Wi-Fi.
+  const pop = readConfig(path.join(ROOT, "sdkconfig")).PROV_POP;
+  const empty = Number(/U (\d+)/.exec(runE(script("u.js", "print('U '+process.memory().usage)")))![1]);
+  const budgets = board.jsvarsBudget as { bleWifi: number; wifi: number };
+  for (const [name, file, transport, budget, mix] of [
+    ["SoftAP build (default, BLE off)", "dist/firmware.js", "softap", budgets.wifi, "wifi"],
+    ["BLE build (BLE on)", "dist/ble/firmware.js", "ble", budgets.bleWifi, "bleWifi"],
+  ] as const) {
+    const plan = sessionPlan(pop, transport);
+    const code = fs.readFileSync(path.join(ROOT, file), "latin1").replace(/\bpeek32\b/g, "__peek32").replace(/\bpoke32\b/g, "__poke32").replace(/\bgetSerial\(/g, "__getSerial(");
+    const sessOut = runE(script(`session-${transport}.js`, `var __BLE=${transport === "ble"};\n` + shims + plan.driver + "\nvar S=require('Storage');S.erase('.bench');S.write('.bench'," + JSON.stringify(code) + ");\n" +
+      "__st(function(){print('BASE '+process.memory().usage);__st(eval,0,S.read('.bench'));__st(__start,20000);},10);"));
+    const bad = plan.check(sessOut), bm = /BOOTED (\d+) (\d+)/.exec(sessOut), sm = /SESSION (\d+) (.+?) (\d+) (\d+)\r?$/m.exec(sessOut);
+    const base = /BASE (\d+)/.exec(sessOut);
+    if (bad || !bm || !sm || !base) { say(`session in Espruino, ${name}: FAILED: ${bad || sessOut.slice(-400)}`); process.exitCode = 1; continue; }
     // Counted: the interpreter's own vars (an empty Linux build) + what the firmware added; not counted: the
-    // shims and this driver, loaded before the bundle (on the board NRF/Wifi/ESP32 are native).
+    // shims and this driver, loaded before the bundle (on the board NRF/Wifi/ESP32/http are native).
     const own = (n: number) => n - Number(base[1]) + empty;
     const afterBoot = own(Number(bm[1])), bootPeak = own(Number(bm[2])), sessPeak = own(Number(sm[1])), whole = Math.max(bootPeak, sessPeak);
-    say(`session in Espruino          Connected; replies checked by the client's own stream`);
-    say(`JsVars in use (interpreter ${empty} + firmware; sampled after a GC between timers, at events and replies):`);
-    say(`  after boot ${afterBoot}, boot peak (device key pair) ${bootPeak}, session peak ${sessPeak} (at ${sm[2]}) → whole-session peak ${whole}`);
-    const b = board.jsvarsBudget as { bleWifi: number; wifi: number };
-    for (const [mix, n] of [["bleWifi", b.bleWifi], ["wifi", b.wifi]] as const) {
-      const pct = (100 * whole) / n;
-      say(`  budget ${mix.padEnd(10)} ${String(n).padStart(5)} JsVars: peak ${pct.toFixed(0)}%  (goal < 70%: ${pct < 70 ? "ok" : "OVER by " + Math.ceil(whole - 0.7 * n) + " JsVars"})${mix === "bleWifi" ? "  ← BLE provisioning runs in this mix" : ""}`);
-    }
+    const pct = (100 * whole) / budget;
+    say(`session in Espruino, ${name}: Connected; replies checked by the client's own stream`);
+    say(`  JsVars (interpreter ${empty} + firmware; after a GC between timers, at events and replies): after boot ${afterBoot}, ` +
+      `boot peak (device key pair) ${bootPeak}, session peak ${sessPeak} (at ${sm[2]}) → whole-session peak ${whole}`);
+    say(`  budget ${mix} ${budget} JsVars: peak ${pct.toFixed(0)}%  (goal < 70%: ${pct < 70 ? "ok" : "OVER by " + Math.ceil(whole - 0.7 * budget) + " JsVars"})`);
   }
 }
 
