@@ -1,29 +1,31 @@
 /**
  * npm run fuzz -- [--seed N] [--frames N] [--endpoint proto-ver|prov-session|prov-config] [--sec 0|1]
- *                 [--time-limit SECONDS]
- * Fuzzes each endpoint (security 0 and 1 builds) through the shipped bundle in the simulator; prints
+ *                 [--transport ble|http] [--time-limit SECONDS]
+ * Fuzzes each endpoint (security 0 and 1 builds, over BLE and SoftAP/HTTP) through the shipped bundle in the simulator; prints
  * frames, drops and frames/s per endpoint; exits 1 with the failing case's frames on a property violation.
  */
-import { bundles, FuzzFailure, fuzzTarget, TARGETS, targetName } from "./fuzz";
+import { bundleKey, bundles, FuzzFailure, fuzzTarget, HTTP_TARGETS, TARGETS, targetName } from "./fuzz";
 
-const HELP = `usage: npm run fuzz -- [--seed N] [--frames N] [--endpoint NAME] [--sec 0|1] [--time-limit S]
+const HELP = `usage: npm run fuzz -- [--seed N] [--frames N] [--endpoint NAME] [--sec 0|1] [--transport ble|http] [--time-limit S]
   --seed N        fast-check seed (default 1); the same seed replays the same run
   --frames N      fuzzed frames per endpoint and security scheme (default 100000)
   --endpoint NAME proto-ver, prov-session or prov-config (default: all)
   --sec 0|1       only that security scheme's build (default: both)
+  --transport T   ble (the virtual central, BLE builds) or http (the SoftAP builds' HTTP server); default both
   --time-limit S  stop each endpoint after S seconds (frames/s and the projected time are printed)`;
 
 const a = process.argv.slice(2), o: Record<string, string> = {};
 for (let i = 0; i < a.length; i++) {
   if (a[i] === "--help" || a[i] === "-h") { console.log(HELP); process.exit(0); }
-  const m = /^--(seed|frames|endpoint|sec|time-limit)$/.exec(a[i]!);
+  const m = /^--(seed|frames|endpoint|sec|transport|time-limit)$/.exec(a[i]!);
   if (!m || a[i + 1] === undefined) { console.error(`fuzz: unknown or incomplete argument '${a[i]}'\n${HELP}`); process.exit(2); }
   o[m[1]!] = a[++i]!;
 }
 const seed = Number(o.seed ?? 1), frames = Number(o.frames ?? 100000), limit = o["time-limit"] === undefined ? undefined : Number(o["time-limit"]) * 1000;
-const targets = TARGETS.filter((t) => (!o.endpoint || t.endpoint === o.endpoint) && (o.sec === undefined || t.sec === Number(o.sec)));
+const targets = [...TARGETS, ...HTTP_TARGETS].filter((t) => (!o.endpoint || t.endpoint === o.endpoint) && (o.sec === undefined || t.sec === Number(o.sec)) &&
+  (o.transport === undefined || (t.transport || "ble") === o.transport));
 if (!targets.length || !Number.isInteger(seed) || !(frames > 0) || (limit !== undefined && !(limit > 0))) {
-  console.error(`fuzz: nothing to run: check --endpoint (proto-ver, prov-session, prov-config), --sec (0 or 1), --seed, --frames and --time-limit\n${HELP}`);
+  console.error(`fuzz: nothing to run: check --endpoint (proto-ver, prov-session, prov-config), --sec (0 or 1), --transport (ble or http), --seed, --frames and --time-limit\n${HELP}`);
   process.exit(2);
 }
 const b = await bundles();
@@ -31,7 +33,7 @@ let failed = false;
 console.log(`fuzz: seed ${seed}, ${frames} frames per endpoint${limit ? `, at most ${limit / 1000} s each` : ""}`);
 for (const t of targets) {
   try {
-    const s = await fuzzTarget(b[t.sec], t, { seed, frames, timeLimitMs: limit, print: (l) => console.log(l) });
+    const s = await fuzzTarget(b[bundleKey(t)]!, t, { seed, frames, timeLimitMs: limit, print: (l) => console.log(l) });
     const rate = s.frames / (s.ms / 1000);
     console.log(`${targetName(t)}: ${s.frames} frames in ${(s.ms / 1000).toFixed(1)} s = ${Math.round(rate)} frames/s; ${s.drops} drops, ` +
       `${s.reconnects} reconnects, ${s.protocolFrames} handshake frames, ${s.cases} cases${t.sec ? `, ${s.sessions} sessions established` : ""}; 1,000,000 frames ≈ ${(1e6 / rate / 60).toFixed(1)} min; ` +

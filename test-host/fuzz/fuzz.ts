@@ -23,17 +23,23 @@ import { SimDevice } from "../sim/device";
 import { DEFAULT_WORLD } from "../sim/wifi";
 import { bleTransport, simCentral } from "../client/transport";
 import { provision, x25519Shared } from "../client/esp-prov";
-import { FuzzLink, bleLink } from "./link";
+import { FuzzLink, bleLink, httpLink } from "./link";
+import { httpTransport, simHttpSend } from "../client/http-transport";
 import { clientKey, established, expectFrame, initialState, ModelState, newSession } from "./model";
 
 export const POP = "abcd1234";
 export type Endpoint = "proto-ver" | "prov-session" | "prov-config";
-export interface Target { endpoint: Endpoint; sec: 0 | 1 }
+/** transport: "ble" (default) through the virtual central, "http" through the SoftAP build's HTTP server. */
+export interface Target { endpoint: Endpoint; sec: 0 | 1; transport?: "ble" | "http" }
 export const TARGETS: Target[] = [
   { endpoint: "proto-ver", sec: 0 }, { endpoint: "prov-session", sec: 0 }, { endpoint: "prov-config", sec: 0 },
   { endpoint: "prov-session", sec: 1 }, { endpoint: "prov-config", sec: 1 },
 ];
-export const targetName = (t: Target) => `${t.endpoint}/sec${t.sec}`;
+/** The same targets over SoftAP/HTTP. */
+export const HTTP_TARGETS: Target[] = TARGETS.map((t) => ({ ...t, transport: "http" as const }));
+export const targetName = (t: Target) => `${t.endpoint}/sec${t.sec}${t.transport === "http" ? "/http" : ""}`;
+/** Which bundle a target runs: "ble0", "ble1", "http0", "http1". */
+export const bundleKey = (t: Target) => `${t.transport === "http" ? "http" : "ble"}${t.sec}`;
 
 /** One step of a case, as plain data (printed on failure, stored in the corpus). Bytes as hex. */
 export type Step =
@@ -152,24 +158,28 @@ export interface FuzzStats {
 
 export class FuzzFailure extends Error {}
 
-/** Builds the bundles a run needs (security 0 and 1) with tools/build.mjs, as flash.sh's dist/firmware.js is built. */
-export async function bundles(): Promise<Record<0 | 1, string>> {
+/** Builds the bundles a run needs (BLE and SoftAP, security 0 and 1) with tools/build.mjs, as flash.sh's dist/firmware.js is built. */
+export async function bundles(): Promise<Record<string, string>> {
   const { build } = await import("../../tools/build.mjs");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fuzz-"));
-  const out: Record<number, string> = {};
-  for (const sec of [0, 1] as const) {
-    const cfg = path.join(dir, `sec${sec}.sdkconfig`);
-    fs.writeFileSync(cfg, `CONFIG_PROV_TRANSPORT="ble"\nCONFIG_PROV_BLE_MTU=517\nCONFIG_PROV_SECURITY_VERSION=${sec}\nCONFIG_PROV_POP="${POP}"\nCONFIG_LOG_LEVEL="info"\n`);
-    const file = path.join(dir, `sec${sec}.js`);
-    await build({ board: "esp32", config: cfg, out: file });
-    out[sec] = fs.readFileSync(file, "latin1");
+  const out: Record<string, string> = {};
+  for (const [tr, transport] of [["ble", 'CONFIG_PROV_TRANSPORT="ble"\nCONFIG_PROV_BLE_MTU=517'], ["http", 'CONFIG_PROV_TRANSPORT="softap"']] as const) {
+    for (const sec of [0, 1] as const) {
+      const cfg = path.join(dir, `${tr}${sec}.sdkconfig`);
+      fs.writeFileSync(cfg, `${transport}\nCONFIG_PROV_SECURITY_VERSION=${sec}\nCONFIG_PROV_POP="${POP}"\nCONFIG_LOG_LEVEL="info"\n`);
+      const file = path.join(dir, `${tr}${sec}.js`);
+      await build({ board: "esp32", config: cfg, out: file });
+      out[tr + sec] = fs.readFileSync(file, "latin1");
+    }
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  return out as Record<0 | 1, string>;
+  return out;
 }
 
-export function bootDevice(bundle: string): SimDevice {
+/** Boots a bundle; a SoftAP build boots with BLE already off (the state after its one BLE-off reboot). */
+export function bootDevice(bundle: string, t?: Target): SimDevice {
   const d = new SimDevice({ world: DEFAULT_WORLD, slowdown: 0 });
+  if (t?.transport === "http") d.nvs.ble = false;
   d.install(bundle);
   d.boot();
   d.run(5000);
@@ -185,7 +195,7 @@ export class Fuzzer {
   private logFrom = 0;
   private keyNo = 0;
 
-  constructor(public d: SimDevice, public t: Target, mkLink: (d: SimDevice) => FuzzLink = bleLink) {
+  constructor(public d: SimDevice, public t: Target, mkLink: (d: SimDevice) => FuzzLink = t.transport === "http" ? httpLink : bleLink) {
     this.link = mkLink(d);
     this.st = initialState(t.sec, POP);
     this.stats = { target: targetName(t), frames: 0, protocolFrames: 0, drops: 0, reconnects: 0, cases: 0, sessions: 0, ms: 0 };
@@ -295,9 +305,9 @@ export class Fuzzer {
   /** The closing property: an honest client provisions this boot (after waiting out any PoP lock-out). */
   async provisions(): Promise<void> {
     const wait = this.st.throttle.until - (this.d.sched.now - this.d.resetAt);
-    if (this.link.connected()) this.d.ble.disconnect();
+    if (this.t.transport !== "http" && this.link.connected()) this.d.ble.disconnect();
     this.d.run(Math.max(0, wait) + 5000);
-    const t = await bleTransport(simCentral(this.d));
+    const t = this.t.transport === "http" ? httpTransport(simHttpSend(this.d)) : await bleTransport(simCentral(this.d));
     let r;
     try {
       r = await provision(t, { secVer: this.t.sec, pop: POP, ssid: "myssid", passphrase: "mypassword", sleep: async (ms) => this.d.run(ms) });
@@ -322,7 +332,7 @@ export interface RunOptions { seed: number; frames: number; timeLimitMs?: number
 
 /** Fuzzes one target until `frames` fuzzed frames (or the time limit); throws FuzzFailure on a property violation. */
 export async function fuzzTarget(bundle: string, t: Target, o: RunOptions): Promise<FuzzStats> {
-  const d = bootDevice(bundle);
+  const d = bootDevice(bundle, t);
   const f = new Fuzzer(d, t);
   const t0 = performance.now(), chunk = o.chunk ?? 500;
   const arb = caseArb(t, f.link.maxRequest);
@@ -352,7 +362,7 @@ export async function fuzzTarget(bundle: string, t: Target, o: RunOptions): Prom
 export interface CorpusEntry { name: string; target: Target; note: string; steps: Step[] }
 
 export async function replay(bundle: string, c: CorpusEntry): Promise<FuzzStats> {
-  const f = new Fuzzer(bootDevice(bundle), c.target);
+  const f = new Fuzzer(bootDevice(bundle, c.target), c.target);
   f.runCase(c.steps);
   await f.provisions();
   return f.stats;

@@ -6,6 +6,7 @@
  * Synchronous: the simulator runs on virtual time, so a call returns when the device has answered.
  */
 import { SimDevice } from "../sim/device";
+import { parseResponse } from "../sim/http";
 
 export type Reply = { dropped: false; bytes: Uint8Array } | { dropped: true; why: string };
 
@@ -54,5 +55,35 @@ export function bleLink(dev: SimDevice, mtu = 517): FuzzLink {
       ble().connect(mtu);
     },
     connected: () => ble().connected,
+  };
+}
+
+/**
+ * protocomm over the SoftAP's HTTP server (test-host/sim/http.ts), as esp_prov's transport_http.py uses it:
+ * each exchange is a POST /<endpoint> on a new connection carrying the session cookie it was given. A
+ * non-200 answer is the HTTP form of ESP-IDF's "drop": the firmware failed the request, and the client starts
+ * over with a new session (it forgets its cookie), as after a BLE link drop.
+ */
+export function httpLink(dev: SimDevice): FuzzLink {
+  let cookie: string | undefined, up = false;
+  return {
+    transport: "http",
+    maxRequest: 4096,
+    exchange(ep, data) {
+      const head = `POST /${ep} HTTP/1.1\r\nHost: 192.168.4.1\r\nContent-Length: ${data.length}\r\n` + (cookie ? `Cookie: ${cookie}\r\n` : "") + "\r\n";
+      const s = dev.http.connect(80);
+      s.write(Buffer.concat([Buffer.from(head, "latin1"), Buffer.from(data)]));
+      if (!dev.sched.runWhile(() => s.closedByDevice, 120000)) throw new Error(`no HTTP reply to ${ep} within 120 s`);
+      const r = parseResponse(s.received);
+      if (!r) throw new Error(`HTTP reply to ${ep} without a status line: ${JSON.stringify(s.received.toString("latin1"))}`);
+      const set = r.headers["set-cookie"];
+      if (set) cookie = set.split(";")[0];
+      if (r.status !== 200) { up = false; return { dropped: true, why: `HTTP ${r.status}` }; }
+      return { dropped: false, bytes: new Uint8Array(r.body.subarray(0, Number(r.headers["content-length"]))) };
+    },
+    // A stale cookie, as Android's static cookie store sends: the firmware starts a new session on the next
+    // request (no cookie at all would continue a cookie-less client's session, http-protocomm.ts).
+    reconnect() { cookie = "session=0"; up = true; },
+    connected: () => up,
   };
 }

@@ -292,7 +292,7 @@ test("both transports at once: BLE and SoftAP serve the same endpoints; the QR n
 });
 
 test("ESP32-C3: the AP goes while the station connects and comes back after a failure; then success", async () => {
-  const d = apDevice(B.c3, { board: { ...DEFAULT_BOARD, id: "esp32c3" } });
+  const d = apDevice(B.c3, { board: { ...DEFAULT_BOARD, id: "esp32c3", rngRegister: "0x600260B0" } });
   assert.ok(d.lines().some((l) => /W \(\d+\) wifi_prov_softap: No AP\+STA on this chip: the AP goes down while the station connects/.test(l)));
   const t = client(d);
   const s = await startSession(t, {});
