@@ -126,7 +126,10 @@ if (consolePort !== undefined) console.error(`sim: serial console on tcp://127.0
 console.error(`sim: virtual central on 127.0.0.1:${centralPort}`);
 console.error(`sim: board's HTTP server (192.168.4.1:80 on its access point) on 127.0.0.1:${boardHttpPort}`);
 d.boot();
-const ticker = setInterval(() => d!.run(100), 100); // device time follows wall time
+// Device time follows wall time: each tick runs the board for the wall time since the last one, so a tick that
+// took long (a busy host) is caught up on the next instead of slowing the board against its clients' clocks.
+let lastTick = performance.now();
+const ticker = setInterval(() => { const now = performance.now(); d!.run(now - lastTick); lastTick = now; }, 100);
 
 /** The --gatt-port client whose connect op made the current BLE link. */
 let linkOwner: net.Socket | undefined;
