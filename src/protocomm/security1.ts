@@ -70,7 +70,7 @@ export function security1(o: Sec1Options): Security1 {
     mult(priv, BASE, function (pub) {
       keys = { priv: priv, pub: pub, random: cr.random(16) };
       making = false;
-      log.d("Device key pair ready in " + (o.clock.now() - t0) + " ms");
+      log.i("Device key pair ready in " + (o.clock.now() - t0) + " ms");
       var w = waiters;
       waiters = [];
       for (var i = 0; i < w.length; i++) w[i]!();
