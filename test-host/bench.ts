@@ -252,7 +252,9 @@ if (!E) {
   ] as const) {
     const plan = sessionPlan(pop, transport);
     const code = fs.readFileSync(path.join(ROOT, file), "latin1").replace(/\bpeek32\b/g, "__peek32").replace(/\bpoke32\b/g, "__poke32").replace(/\bgetSerial\(/g, "__getSerial(");
-    const sessOut = runE(script(`session-${transport}.js`, `var __BLE=${transport === "ble"};\n` + shims + plan.driver + "\nvar S=require('Storage');S.erase('.bench');S.write('.bench'," + JSON.stringify(code) + ");\n" +
+    const sessOut = runE(script(`session-${transport}.js`, `var __BLE=${transport === "ble"};\n` + shims + plan.driver +
+      // A blank Storage each time: the previous session left credentials in the interpreter's flash file.
+      "\nvar S=require('Storage');S.eraseAll();S.write('.bench'," + JSON.stringify(code) + ");\n" +
       "__st(function(){print('BASE '+process.memory().usage);__st(eval,0,S.read('.bench'));__st(__start,20000);},10);"));
     const bad = plan.check(sessOut), bm = /BOOTED (\d+) (\d+)/.exec(sessOut), sm = /SESSION (\d+) (.+?) (\d+) (\d+)\r?$/m.exec(sessOut);
     const base = /BASE (\d+)/.exec(sessOut);
