@@ -45,7 +45,7 @@ function start() {
       creds.save(c);
       logProv.i("WiFi credentials saved to flash");
       if (autoStop) return;
-      // Keep BLE up so the client can read Connected, then free it (ble_prov: 30 s one-shot timer).
+      // Keep the transports up so the client can read Connected, then stop them (ble_prov: 30 s one-shot timer).
       autoStop = clock.after(CONFIG.autoStopMs, function () {
         autoStop = 0;
         stopProvisioning();
