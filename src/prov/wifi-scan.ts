@@ -93,21 +93,14 @@ export function wifiScanHandler(o: ScanOptions): Handler {
         out.resp_scan_result = {};
         return encode(D_WiFiScanPayload, out);
       }
-      var entries: WiFiScanResult[] = [], limit = o.pageBytes(sid), bytes: Uint8Array | undefined;
-      for (var i = from; i < from + count; i++) {
-        entries.push(entry(results[i]!));
-        out.resp_scan_result = { entries: entries };
-        var b = encode(D_WiFiScanPayload, out);
-        if (b.length > limit) {
-          entries.pop();
-          break;
-        }
-        bytes = b;
-      }
-      if (count && !bytes) throw protocolError("prov-scan", "one scan entry does not fit a " + limit + "-byte reply");
-      if (entries.length < count) o.log.w("Scan page cut to " + entries.length + " of " + count + " entries to fit " + limit + " bytes");
+      // All requested entries, then fewer from the end while the reply is too long (one encode when it fits).
+      var entries: WiFiScanResult[] = [], limit = o.pageBytes(sid), bytes: Uint8Array;
+      for (var i = from; i < from + count; i++) entries.push(entry(results[i]!));
       out.resp_scan_result = { entries: entries };
-      return bytes || encode(D_WiFiScanPayload, out);
+      while ((bytes = encode(D_WiFiScanPayload, out)).length > limit && entries.length) entries.pop();
+      if (count && !entries.length) throw protocolError("prov-scan", "one scan entry does not fit a " + limit + "-byte reply");
+      if (entries.length < count) o.log.w("Scan page cut to " + entries.length + " of " + count + " entries to fit " + limit + " bytes");
+      return bytes;
     }
     throw protocolError("prov-scan", "Unsupported WiFiScan msg type " + msg);
   };

@@ -19,6 +19,7 @@
  * a request without sending a status line (socketserver.c serverResponseEnd writes a default 200 head), so
  * the firmware answers 500 with an empty body; every client treats a non-200 as a failed exchange.
  */
+import { strToBytes } from "../core/bytes";
 import { Logger } from "../core/log";
 import { Kind, Protocomm } from "../protocomm/protocomm";
 
@@ -137,9 +138,7 @@ export function httpTransport(pc: Protocomm, port: HttpPort, o: HttpOptions): Ht
         fresh = true;
       }
     }
-    var bytes = new Uint8Array(body.length);
-    for (var i = 0; i < body.length; i++) bytes[i] = body.charCodeAt(i);
-    pc.handle(name, sid, bytes, function (err, resp) {
+    pc.handle(name, sid, strToBytes(body), function (err, resp) {
       if (!stillOpen()) return log.w("Client of " + name + " left before its reply");
       if (err) return fail(res, 500, "Data handler failed");
       var h: { [k: string]: string } = { "Content-Type": "application/octet-stream" };

@@ -154,7 +154,6 @@ export function print(line: string): void {
   console.log(line);
 }
 
-
 export function rebootNow(): void {
   ESP32.reboot();
 }
