@@ -126,10 +126,19 @@ if (consolePort !== undefined) console.error(`sim: serial console on tcp://127.0
 console.error(`sim: virtual central on 127.0.0.1:${centralPort}`);
 console.error(`sim: board's HTTP server (192.168.4.1:80 on its access point) on 127.0.0.1:${boardHttpPort}`);
 d.boot();
-// Device time follows wall time: each tick runs the board for the wall time since the last one, so a tick that
-// took long (a busy host) is caught up on the next instead of slowing the board against its clients' clocks.
-let lastTick = performance.now();
-const ticker = setInterval(() => { const now = performance.now(); d!.run(now - lastTick); lastTick = now; }, 100);
+// Device time follows wall time: each tick runs the board for the wall time owed since the last one, so time
+// lost to a busy host is made up instead of slowing the board against its clients' clocks; but at most 1 s per
+// tick, so the board never leaps past bytes a client has already sent (they are read between ticks): a leap of
+// 5 s would time out a request whose body had arrived (the firmware's body timeout).
+let lastTick = performance.now(), owed = 0;
+const ticker = setInterval(() => {
+  const now = performance.now();
+  owed += now - lastTick;
+  lastTick = now;
+  const step = Math.min(owed, 1000);
+  d!.run(step);
+  owed -= step;
+}, 100);
 
 /** The --gatt-port client whose connect op made the current BLE link. */
 let linkOwner: net.Socket | undefined;
