@@ -76,6 +76,14 @@ export interface MpiOptions {
   topBit?: number;
 }
 
+/**
+ * A field element as the block gives it back: two 4-word reads (peek32(addr, 4) twice). A read of more than 16 bytes
+ * would allocate a flat string for its Uint32Array (src/jswrap_arraybuffer.c jswrap_arraybuffer_constructor, over
+ * JSV_FLAT_STRING_BREAK_EVEN), whose free-list search and sorted free cost 0.5–0.75 M instructions each in the
+ * Linux build (npm run bench), more than all the rest of an operation; 16 bytes fit ordinary string blocks.
+ */
+type Half = Uint32Array[];
+
 /** Thrown (as a string) when the block does not answer; the caller falls back to the JS X25519. */
 export var MPI_FAIL = "no answer";
 
@@ -95,15 +103,16 @@ function k(w0: number, w1: number, hi?: number): Uint32Array {
  * left powered). Clamps k and masks the top bit of u as RFC 7748 §5 requires.
  */
 export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOptions, done: (r: Uint8Array) => void, fail: (why: string) => void): void {
-  var K = io.poke, E = io.peek, B = io.rsa, D = io.dport, Z = B + 0x200, X = B + 0x600, X1 = X + 32, X2 = X + 64, Z1 = Z + 32,
-    ST = B + 0x810, IN = B + 0x814, CK = D + 0x1c, RS = D + 0x20, PD = D + 0x1fc,
+  // The hot names first: Espruino looks a name up by walking the enclosing scope's variables in order.
+  var K = io.poke, E = io.peek, B = io.rsa, X = B + 0x600, Z = B + 0x200, X4 = X + 16, Z4 = Z + 16, ST = B + 0x810, IN = B + 0x814,
+    X1 = X + 32, X2 = X + 64, Z1 = Z + 32, D = io.dport, CK = D + 0x1c, RS = D + 0x20, PD = D + 0x1fc,
     // p; R mod p, R² mod p, (−1/38)·R, (−486662)·R, 4R mod p; p − 2 (node: test-host/tests/x25519-mpi.test.ts)
     P = k(-19, -1, 1), ONE = k(0x1fd110, 0), R2 = k(0x4c9b2100, 0x3f4), NEG = k(-54891, -1, 1),
-    NA = k(-1144174195, -237, 1), FOUR = k(0x7f4440, 0), PM2 = k(-21, -1, 1);
+    NA = k(-1144174195, -237, 1), FOUR = k(0x7f4440, 0), PM2 = k(-21, -1, 1), NIL = new Uint32Array(16);
   var z = new Uint8Array(sk);
   z[31] = (z[31]! & 127) | 64;
   z[0] = z[0]! & 248;
-  /** Starts the product set up in X and Z and waits (bounded) for the done flag, then clears it. */
+  /** Starts the operation set up in the memories and waits (bounded) for the done flag, then clears it. */
   function op(start?: number) {
     K(start || ST, 1);
     poll(IN);
@@ -117,17 +126,26 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
    * One product with X and/or Z written first (0: keep what is there), and its result unless `keep` (then it
    * stays in Z for the next product). One JS call per product: the interpreter's calls are what costs here.
    */
-  function g(x: Uint32Array | 0, z?: Uint32Array | 0, keep?: number): Uint32Array {
-    if (x) K(X, x);
-    if (z) K(Z, z);
+  function g(x: Half | 0, z: Half, keep?: number): Half {
+    if (x) { K(X, x[0]!); K(X4, x[1]!); }
+    K(Z, z[0]!); K(Z4, z[1]!);
     K(ST, 1);
     if (E(IN) !== 1) poll(IN);
     K(IN, 1);
-    return keep ? x as Uint32Array : E(Z, 16);
+    return keep ? z : [E(Z, 4), E(Z4, 4)];
   }
-  /** [a | b]²: both operands packed (X before X1 and Z before Z1: a 16-word write clears the next slot). */
-  function sq(a: Uint32Array, b: Uint32Array) {
-    K(X, a); K(X1, b); K(Z, a); K(Z1, b);
+  /** A product by a 24-word constant in X (which also clears X's upper slots) and Z as it is. */
+  function c(w: Uint32Array): Half {
+    K(X, w);
+    K(ST, 1);
+    if (E(IN) !== 1) poll(IN);
+    K(IN, 1);
+    return [E(Z, 4), E(Z4, 4)];
+  }
+  /** [a | b]² with both operands packed. */
+  function sq(a: Half, b: Half) {
+    K(X, a[0]!); K(X4, a[1]!); K(X1, b[0]!); K(X1 + 16, b[1]!);
+    K(Z, a[0]!); K(Z4, a[1]!); K(Z1, b[0]!); K(Z1 + 16, b[1]!);
     op();
   }
   /** Powers the block up as esp_mpi_acquire_hardware does, from the clock register's value c. */
@@ -146,12 +164,16 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     K(RS, E(RS) | 4);
     K(CK, E(CK) & ~4);
   }
+  /** A constant's 8-word value as a pair of 4-word views. */
+  function half(w: Uint32Array): Half {
+    return [w.subarray(0, 4), w.subarray(4, 8)];
+  }
   // x1 = uR: u (top bit masked, possibly ≥ p) times R² mod p.
   var ub = new Uint8Array(64);
   ub.set(u);
   ub[31] = ub[31]! & 127;
-  var x1: Uint32Array | undefined, x2: Uint32Array, z2: Uint32Array, n2: Uint32Array, x3: Uint32Array, z3: Uint32Array, n3: Uint32Array,
-    T: Uint32Array, res: Uint8Array, bit = opt.topBit === undefined ? 254 : opt.topBit, swap = 0, steps = opt.slice || 8;
+  var x1: Uint32Array | undefined, x2: Half, z2: Half, n2: Half, x3: Half, z3: Half, n3: Half,
+    T: Half, res: Uint8Array, bit = opt.topBit === undefined ? 254 : opt.topBit, swap = 0, steps = opt.slice || 8;
   /**
    * Runs fn in slices, each between up() and down(). The RSA clock already on means someone else holds
    * the block (mbedtls keeps it on only while it has it): give up, the JS X25519 takes over.
@@ -174,41 +196,46 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
   function ladder(): boolean {
     if (!x1) {
       K(X, new Uint32Array(ub.buffer)); K(Z, R2); op();
-      x3 = x1 = E(Z, 16); x2 = ONE; z2 = n2 = new Uint32Array(16); z3 = ONE; n3 = NEG;
+      x3 = [E(Z, 4), E(Z4, 4)];
+      // x1 as a constant for z3' = x1·V² (24 words: the write clears X's upper slots, left by V²)
+      x1 = new Uint32Array(24); x1.set(x3[0]!); x1.set(x3[1]!, 4);
+      x2 = z3 = half(ONE); z2 = n2 = half(NIL); n3 = half(NEG);
     }
     for (var s = 0; s < steps && bit >= 0; s++, bit--) {
-      var kt = (z[bit >> 3]! >> (bit & 7)) & 1, t1, t2, t3, t4, a2, b2, c, d;
+      var kt = (z[bit >> 3]! >> (bit & 7)) & 1, t1, t2, t3, t4, a2, b2, cc, d;
       if (swap ^ kt) { T = x2; x2 = x3; x3 = T; T = z2; z2 = z3; z3 = T; T = n2; n2 = n3; n3 = T; }
       swap = kt;
       t1 = g(x2, x3);                 // x2·x3
       t4 = g(0, n3);                  // x2·n3 = −x2·z3/38
       a2 = g(0, x2);                  // x2²
-      g(0, n2, 1); c = g(NA);         // −A·(x2·n2) = A·x2·z2/38
+      g(0, n2, 1); cc = c(NA);        // −A·(x2·n2) = A·x2·z2/38
       d = g(n2, n2);                  // n2² = z2²/1444
       t2 = g(z2, n3);                 // z2·n3 = −z2·z3/38
       t3 = g(0, x3);                  // z2·x3
       b2 = g(0, n2);                  // z2·n2 = −z2²/38
       g(0, x2, 1);                    // Z = P = x2·z2
-      K(X, a2); K(X1, c); K(X2, d); op(); // Z = P·Q
-      z2 = g(FOUR);                   // z2' = 4·P·Q
-      n2 = g(NEG);
-      sq(a2, b2); x2 = E(Z, 16);          // x2' = S²
+      K(X, a2[0]!); K(X4, a2[1]!); K(X1, cc[0]!); K(X1 + 16, cc[1]!); K(X2, d[0]!); K(X2 + 16, d[1]!);
+      op();                           // Z = P·Q
+      z2 = c(FOUR);                   // z2' = 4·P·Q
+      n2 = c(NEG);
+      sq(a2, b2); x2 = [E(Z, 4), E(Z4, 4)]; // x2' = S²
       if (bit > 2) { // the clamped scalar's bits 2..0 are 0: from there on (x3:z3) never reaches the result
-        sq(t1, t2); x3 = E(Z, 16);        // x3' = U²
+        sq(t1, t2); x3 = [E(Z, 4), E(Z4, 4)]; // x3' = U²
         sq(t3, t4);                   // Z = V²
-        z3 = g(x1!);                   // z3' = x1·V²
-        n3 = g(NEG);
-      }
+        z3 = c(x1);                   // z3' = x1·V²
+        n3 = c(NEG);
+      } else K(X1, NIL);              // clear b2 from X's second slot for the next single-slot write
     }
     if (bit >= 0) return true;
     if (swap) { x2 = x3; z2 = z3; }
     // z2^(p−2) by MODEXP (mode 1, Y = p − 2, Z = R² mod p), then ·x2R and ·R².
-    K(B + 0x804, 1); K(X, z2); K(B + 0x400, PM2); K(Z, R2); op(B + 0x808);
-    K(X, x2); op(); K(X, R2); op();
+    K(B + 0x804, 1); K(X, z2[0]!); K(X4, z2[1]!); K(B + 0x400, PM2); K(Z, R2); op(B + 0x808);
+    K(X, x2[0]!); K(X4, x2[1]!); op(); K(X, R2); op();
     // The result is ≤ p (no final subtraction): p itself stands for 0, which Security 1 must see as 0.
-    var r = E(Z, 16), i, nz = 0;
+    var r = new Uint32Array(8), i, nz = 0;
+    r.set(E(Z, 4)); r.set(E(Z4, 4), 4);
     for (i = 0; i < 8; i++) nz |= r[i]! ^ P[i]!;
-    res = new Uint8Array(new Uint32Array(nz ? r : (8 as any)).buffer, 0, 32); // r may be a plain array (bench)
+    res = nz ? new Uint8Array(r.buffer) : new Uint8Array(32);
     return false;
   }
   slice(ladder);
