@@ -1,6 +1,6 @@
 /**
  * X25519 (RFC 7748) on the classic ESP32's RSA (MPI) accelerator, driven word by word with peek32/poke32:
- * the interpreter only moves 16-word arrays, the hardware does every field multiplication, the additions
+ * the interpreter only moves 4-word arrays, the hardware does every field multiplication, the additions
  * and subtractions (packed operands, below) and the inversion (one modular exponentiation).
  *
  * The block (ESP-IDF components/soc/esp32/include/soc/hwcrypto_reg.h, base 0x3FF02000): memories M +0x000,
@@ -23,11 +23,17 @@
  *     S = x2² − z2² = [x2² | z2·n2],  Q = x2² + A·x2·z2 + z2² = [x2² | −A·(x2·n2) | n2²],
  *     x2' = S², z2' = 4·(z2·x2)·Q;  n = −z/38 from the new z still in Z.
  *   The Z memory keeps the last result, so chained products (x1·V², 4·P·Q, −z/38) need no write.
+ * - Slots: a product reads all 32 words of X and Z. A product writes every word of Z (the result, zeros above),
+ *   so a value written to Z's first slot needs nothing more; X's second and third slots, written by the packed
+ *   operands, are cleared by the next 24-word constant written to X (or by NIL when none comes).
  * - Inversion: Z = X^(p−2) mod p with X = zR gives z⁻¹R⁻¹; two products by x2R and R² give x2/z2.
- * Cost (npm run bench, Espruino 2v29 for 32-bit Linux, peripheral stood in by RAM): 4,582 operations, 2.09 G
- * instructions = 457 k per operation for its JS call, 2–4 pokes, start, flag read and clear and the 16-word
- * peek: 13.4× below tweetnacl, 1.8× below the JS X25519. The interpreter around each product, not the
- * hardware (≈ 5 µs per 1024-bit product), decides; fewer, larger operations are where more would come from.
+ * Cost (npm run bench, Espruino 2v29 for 32-bit Linux, peripheral stood in by RAM, minified as in the bundle):
+ * 4,582 operations, 1.34 G instructions = 293 k per operation for its JS call, 2–8 four-word pokes, start, flag
+ * read and clear and two 4-word peeks; 20.9× below tweetnacl. Of that, the stand-in's JS call around each peek
+ * (peek32 cannot read RAM on Linux) is ≈ 0.27 G: ≈ 1.07 G and 26× as on the board. Each result is read as two
+ * 4-word peeks (`Half`) because one 16-word peek allocates a flat string (over 16 bytes), which cost more than
+ * everything else in an operation. The interpreter around each product, not the hardware (≈ 5 µs per
+ * 1024-bit product), still decides; fewer operations per ladder step are where more would come from.
  *
  * Peripheral discipline (as mbedtls, components/mbedtls/port/bignum/esp_bignum.c esp_mpi_acquire_hardware /
  * esp_mpi_release_hardware and components/hal/esp32/include/hal/mpi_ll.h): each slice enables the clock
