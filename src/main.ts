@@ -10,7 +10,7 @@ import { bytesToStr, strToBytes } from "./core/bytes";
 import { createLogger, LogSink } from "./core/log";
 import { createProtocomm, Kind } from "./protocomm/protocomm";
 import { security0 } from "./protocomm/security0";
-import { security1 } from "./protocomm/security1";
+import { security1, Security1 } from "./protocomm/security1";
 import { Security } from "./protocomm/security";
 import { createThrottle } from "./protocomm/throttle";
 import { versionHandler } from "./protocomm/version";
@@ -99,12 +99,12 @@ function start() {
   }
 
   logApp.i("Starting " + (useBle && useAp ? "BLE and SoftAP" : useBle ? "BLE" : "SoftAP") + " provisioning");
-  var cr = espruinoCrypto(CONFIG.board), pop = strToBytes(CONFIG.pop), sec: Security;
+  var cr = espruinoCrypto(CONFIG.board), pop = strToBytes(CONFIG.pop), sec: Security, s1: Security1 | undefined;
   if (CONFIG.secVer === 0) {
     sec = security0(createLogger(sink, "security0"));
   } else {
     var logSec = createLogger(sink, "security1");
-    var s1 = security1({
+    s1 = security1({
       pop: pop, crypto: cr, clock: clock, log: logSec, slice: CONFIG.x25519Slice,
       throttle: createThrottle(kv, logSec),
     });
@@ -165,6 +165,8 @@ function start() {
 
   stopProvisioning = function () {
     logProv.i("Stopping provisioning");
+    // No session can come any more: the key pair made for the next one would only cost time and memory.
+    if (s1) s1.stop();
     if (http) {
       http.stop();
       ap.stop();

@@ -244,7 +244,9 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     res = nz ? new Uint8Array(r.buffer) : new Uint8Array(32);
     return false;
   }
-  slice(ladder);
+  // The first slice too runs from the event loop, not inside the caller's event (the boot, a Cmd0).
+  if (opt.defer) opt.defer(function () { slice(ladder); });
+  else slice(ladder);
 }
 
 /** RFC 7748 §5.2: X25519(k, u) with k = u = 9 (one iteration of the iterated test) is this. */

@@ -38,12 +38,14 @@ interface KeyPair { priv: Uint8Array; pub: Uint8Array; random: Uint8Array }
 export interface Security1 extends Security {
   /** Starts making the next key pair if none is ready or being made; cb when ready. */
   prepare(cb?: () => void): void;
+  /** Provisioning is over: no key pair is made any more, and one being made is abandoned at its next slice. */
+  stop(): void;
 }
 
 export function security1(o: Sec1Options): Security1 {
   var log = o.log, cr = o.crypto;
   var popHash = o.pop.length ? cr.sha256(o.pop) : undefined;
-  var keys: KeyPair | undefined, making = false, waiters: (() => void)[] = [];
+  var keys: KeyPair | undefined, making = false, stopped = false, waiters: (() => void)[] = [];
   var sid = -1, state = St.CMD0, clientPub: Uint8Array | undefined, stream: CtrStream | undefined;
   var shared: Uint8Array | undefined, sharedWaiters: ((s?: Uint8Array) => void)[] = [];
   var xopt = { cv: cr.convolve, gather: cr.mapInPlace, defer: cr.defer, slice: o.slice };
@@ -64,7 +66,7 @@ export function security1(o: Sec1Options): Security1 {
       return;
     }
     if (cb) waiters.push(cb);
-    if (making) return;
+    if (making || stopped) return;
     making = true;
     var priv = cr.random(32), t0 = o.clock.now();
     mult(priv, BASE, function (pub) {
@@ -74,6 +76,10 @@ export function security1(o: Sec1Options): Security1 {
       var w = waiters;
       waiters = [];
       for (var i = 0; i < w.length; i++) w[i]!();
+    }, function (fn) {
+      cr.defer(function () {
+        if (!stopped) fn();
+      });
     });
   }
 
@@ -187,6 +193,10 @@ export function security1(o: Sec1Options): Security1 {
   return {
     version: 1,
     prepare: prepare,
+    stop: function () {
+      stopped = true;
+      job = undefined;
+    },
     open: function (s) {
       if (sid !== -1 && sid !== s) retireKeys();
       sid = s;

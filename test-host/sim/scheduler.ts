@@ -66,6 +66,8 @@ export class Scheduler {
   item = 0;
   private charged = 0;
   private excludedHostMs = 0;
+  /** Host CPU time at which the running JS item started. */
+  itemHostStart = 0;
   /** Adds `deviceMs` to the running JS item's cost and removes `hostMs` of it from the host-time share. */
   charge(deviceMs: number, hostMs: number) { this.charged += deviceMs; this.excludedHostMs += hostMs; }
   private items: Item[] = [];
@@ -108,7 +110,7 @@ export class Scheduler {
     if (!it.js) { it.fn(); return true; }
     this.charged = this.excludedHostMs = 0;
     this.item++;
-    const h0 = hostCpuMs();
+    const h0 = (this.itemHostStart = hostCpuMs());
     this.inJs = true;
     this.jsStartedAt = this.now;
     try { it.fn(); } catch (e) { this.onJsError(e); } finally { this.inJs = false; }

@@ -144,3 +144,28 @@ test("proto-ver JSON is byte-identical to cJSON_Print (95 bytes for sec1 + PoP)"
   assert.equal(j.length, 95);
   assert.ok(versionJson({ style: "json", fixed: "", secVer: 1, noPop: true, scan: true }).includes('["no_pop", "wifi_scan"]'));
 });
+
+test("after stop() (provisioning over) no key pair is made: neither the one being made nor the next session's", () => {
+  const q: (() => void)[] = [], logged: string[] = [];
+  const run = () => { let n = 0; while (q.length) { q.shift()!(); n++; } return n; };
+  const crypto = { ...fakeCrypto([]), defer: (fn: () => void) => void q.push(fn) };
+  const log = { ...quiet, i: (m: string) => void logged.push(m) };
+  const clock = { now: () => 0, after: () => 0, cancel: () => {} };
+  const mk = () => security1({ pop: Buffer.from("abcd1234"), crypto, clock, log, throttle: createThrottle(kv(), quiet), slice: 8 });
+  // Control: a key pair made in slices completes and says so.
+  mk().prepare();
+  assert.ok(run() > 3);
+  assert.equal(logged.filter((m) => m.startsWith("Device key pair ready")).length, 1);
+  // Stopped mid-way: the remaining slices do nothing; a session ending afterwards starts no new key pair.
+  logged.length = 0;
+  const sec = mk();
+  sec.prepare();
+  q.shift()!(); q.shift()!();
+  sec.stop();
+  run();
+  sec.open(7);
+  sec.close(7);
+  sec.prepare();
+  assert.equal(run(), 0);
+  assert.deepEqual(logged.filter((m) => m.startsWith("Device key pair ready")), []);
+});
