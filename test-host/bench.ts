@@ -210,6 +210,10 @@ if (!E) {
     say(`instructions (callgrind)     accelerated ${(im / 1e9).toFixed(3)} G with the stand-in's JS calls; ${(imBoard / 1e9).toFixed(3)} G without them, as on the board ` +
       `(${MPI_READS.toLocaleString("en")} reads × ${(perRead / 1e3).toFixed(0)} k + ${MPI_FLAGS.toLocaleString("en")} register reads × ${(perFlag / 1e3).toFixed(0)} k)`);
     say(`ratio                        tweetnacl / accelerated = ${(inacl / im).toFixed(1)}× (${(inacl / imBoard).toFixed(1)}× as on the board)   (goal ≥ 20×)   JS firmware / accelerated = ${(io / im).toFixed(1)}×`);
+    // Stock tweetnacl is the goal's yardstick; minified as our bundle is, it lexes less, so say that ratio too.
+    const naclMin = "var self={};" + (await minify(fs.readFileSync(require.resolve("tweetnacl/nacl-fast.js"), "utf8"), { ecma: 5, compress: { hoist_funs: true, passes: 2 }, mangle: true })).code!;
+    const inaclMin = instr(script("naclmin.js", naclMin + setup + "var R;" + callNacl)) - instr(script("naclmin0.js", naclMin + setup + "var R;"));
+    say(`                             tweetnacl minified as the bundle (${(inaclMin / 1e9).toFixed(2)} G) / accelerated = ${(inaclMin / im).toFixed(1)}× (${(inaclMin / imBoard).toFixed(1)}× as on the board)`);
     const hwMs = MPI_OPS * HW_MULT_US / 1000 + HW_EXP_MS;
     say(`hardware time per X25519     ${hwMs.toFixed(0)} ms: ${MPI_OPS - 1} products × ${HW_MULT_US} µs + 1 MODEXP ≈ ${HW_EXP_MS} ms (1024-bit operands; see HW_MULT_US)`);
     const estS = (i: number, f: number) => i * f / 240e6 + hwMs / 1000;
