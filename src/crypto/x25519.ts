@@ -181,27 +181,50 @@ export function loopOps(cv: Convolve, gather: Gather): FieldOps {
   var K = new Float64Array(12), X = new Float64Array(12), Y = new Float64Array(12), t: number,
     I = new Uint8Array([22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11]), Z = ZW, B = 4 * 486662;
   for (t = 0; t < 12; t++) K[t] = +KL[t]!;
+  /** Stores limb 11 (after the late carry) and limb 0, and gathers the reversed run for NRW. */
+  var ends = function (o: Float64Array, p: Float64Array, m: number, h: number, c: number, l: number) {
+    var v = h + c, x: number;
+    c = v + K[11]! - K[11]!;
+    x = v - c;
+    if (m === R) o[23] = x;
+    else o[10] = Z * (o[22] = x);
+    o[m === R ? 34 : 11] = l + Z * c;
+    if (m === NRW) gather(I, p, o);
+  };
   /** Carries the limb sums S (limb 11 first, its carry wrapping into limb 0) and stores them in o's layouts m. */
   var carry = function (o: Float64Array, p: Float64Array, m: number, S: Float64Array) {
-    var v = S[11]!, c = v + K[11]! - K[11]!, h = v - c, l: number, x: number, i: number,
-      at = m === R ? 34 : 11, dir = m === R ? -1 : 1, w = m & W;
+    var v = S[11]!, c = v + K[11]! - K[11]!, h = v - c, l: number, i: number;
     v = S[0]! + Z * c;
     c = v + K[0]! - K[0]!;
     l = v - c;
-    for (i = 1; i < 12; i++) {
-      v = (i < 11 ? S[i]! : h) + c;
+    for (i = 1; i < 11; i++) {
+      v = S[i]! + c;
       c = v + K[i]! - K[i]!;
-      x = v - c;
-      o[at + dir * i] = x;
-      if (w) o[i - 1] = Z * x;
+      o[i - 1] = Z * (o[11 + i] = v - c);
     }
-    o[at] = l + Z * c;
-    if (m === NRW) gather(I, p, o);
+    ends(o, p, m, h, c, l);
   };
+  // A product's dot products feed its carry chain directly (no scratch array): the loops most products run.
   var mul = function (m: number): Op {
     return function (o, p, a, b) {
-      for (var i = 0; i < 12; i++) X[i] = cv(a, b, i);
-      carry(o, p, m, X);
+      var v = cv(a, b, 11), c = v + K[11]! - K[11]!, h = v - c, l: number, i: number;
+      v = cv(a, b, 0) + Z * c;
+      c = v + K[0]! - K[0]!;
+      l = v - c;
+      if (m === R) {
+        for (i = 1; i < 11; i++) {
+          v = cv(a, b, i) + c;
+          c = v + K[i]! - K[i]!;
+          o[34 - i] = v - c;
+        }
+      } else {
+        for (i = 1; i < 11; i++) {
+          v = cv(a, b, i) + c;
+          c = v + K[i]! - K[i]!;
+          o[i - 1] = Z * (o[11 + i] = v - c);
+        }
+      }
+      ends(o, p, m, h, c, l);
     };
   };
   return {
