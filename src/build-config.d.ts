@@ -19,7 +19,11 @@ declare module "build-config" {
     logLevel: number;
     logColors: boolean;
     x25519Slice: number;
+    /** The JS X25519 uses loopOps (compact) instead of generatedOps (CONFIG_PROV_X25519_CODE). */
+    x25519Loops: boolean;
   }
   const config: BuildConfig;
+  /** config.x25519Loops as a constant the bundler folds (the unused field code is left out). */
+  export const X25519_LOOPS: boolean;
   export default config;
 }

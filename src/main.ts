@@ -5,12 +5,13 @@
  * The bundle lives in Storage `.boot0`, which ESP32.enableBLE() does not erase (it removes .bootcde,
  * .bootrst and .varimg), so the BLE-teardown reboot comes back up here.
  */
-import CONFIG from "build-config";
+import CONFIG, { X25519_LOOPS } from "build-config";
 import { bytesToStr, strToBytes } from "./core/bytes";
 import { createLogger, LogSink } from "./core/log";
 import { createProtocomm, Kind } from "./protocomm/protocomm";
 import { security0 } from "./protocomm/security0";
 import { security1, Security1 } from "./protocomm/security1";
+import { generatedOps, loopOps } from "./crypto/x25519";
 import { Security } from "./protocomm/security";
 import { createThrottle } from "./protocomm/throttle";
 import { versionHandler } from "./protocomm/version";
@@ -105,7 +106,7 @@ function start() {
   } else {
     var logSec = createLogger(sink, "security1");
     s1 = security1({
-      pop: pop, crypto: cr, clock: clock, log: logSec, slice: CONFIG.x25519Slice,
+      pop: pop, crypto: cr, clock: clock, log: logSec, slice: CONFIG.x25519Slice, ops: X25519_LOOPS ? loopOps : generatedOps,
       throttle: createThrottle(kv, logSec),
     });
     s1.prepare();

@@ -11,9 +11,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import ts from "typescript";
 import nacl from "tweetnacl";
-import { x25519, convolveJs } from "../src/crypto/x25519";
+import { x25519, convolveJs, generatedOps, loopOps } from "../src/crypto/x25519";
 import { SimDevice, loadBundle } from "./sim/device";
-import { DEFAULT_SLOWDOWN, CONVOLVE_CALL_MS, MPI_OP_MS } from "./sim/scheduler";
+import { DEFAULT_SLOWDOWN, CONVOLVE_CALL_MS, CONVOLVE_CALL_LOOPS_MS, MPI_OP_MS } from "./sim/scheduler";
 import { x25519Mpi, MpiIo } from "../src/crypto/x25519-mpi";
 import { RsaBlock, RSA_BASE } from "./sim/rsa";
 import { WORLD } from "./tests/helpers";
@@ -63,13 +63,13 @@ say(`in flash (.boot0)         ${kb(min + STORAGE_HEADER)}   (code + ${STORAGE_H
 
 // ---- X25519 on this host ------------------------------------------------------------------------------
 const K = new Uint8Array(32).map((_, i) => i + 1), U = new Uint8Array(32); U[0] = 9;
-const ours = (k: Uint8Array, u: Uint8Array) => { let r!: Uint8Array; x25519(k, u, {}, (o) => (r = o)); return r; };
+const ours = (k: Uint8Array, u: Uint8Array) => { let r!: Uint8Array; x25519(k, u, { ops: generatedOps }, (o) => (r = o)); return r; };
 if (Buffer.compare(ours(K, U), nacl.scalarMult(K, U)) !== 0) throw new Error("x25519 differs from tweetnacl");
 const nodeOurs = timeMs(() => ours(K, U), 60), nodeNacl = timeMs(() => nacl.scalarMult(K, U), 60);
 // Dot products per scalar multiplication (deterministic): the simulator charges each one its share of the
 // measured interpreter cost (CONVOLVE_CALL_MS).
 let calls = 0;
-x25519(K, U, { cv: (a, b, o) => { calls++; return convolveJs(a, b, o); } }, () => { /* counted */ });
+x25519(K, U, { ops: generatedOps, cv: (a, b, o) => { calls++; return convolveJs(a, b, o); } }, () => { /* counted */ });
 say("\n== X25519 in Node " + process.version + " (host JIT; not the target, shown for scale)");
 say(`firmware x25519 (JS dot product)  ${nodeOurs.toFixed(2)} ms`);
 say(`tweetnacl scalarMult (nacl-fast)  ${nodeNacl.toFixed(2)} ms`);
@@ -143,7 +143,7 @@ if (!E) {
   const ourSrc = es5(path.join(ROOT, "src/crypto/x25519.ts"));
   const naclSrc = "var self={};" + fs.readFileSync(require.resolve("tweetnacl/nacl-fast.js"), "utf8");
   const setup = "var k=new Uint8Array(32),u=new Uint8Array(32);for(var i=0;i<32;i++)k[i]=i+1;u[0]=9;";
-  const callOurs = "var slices=1;x25519(k,u,{cv:E.convolve,gather:E.mapInPlace,defer:function(f){slices++;f();},slice:" + SLICE + "},function(o){R=o;});print('SLICES '+slices);";
+  const callOurs = (ops: string) => "var slices=1;x25519(k,u,{ops:" + ops + ",cv:E.convolve,gather:E.mapInPlace,defer:function(f){slices++;f();},slice:" + SLICE + "},function(o){R=o;});print('SLICES '+slices);";
   const callNacl = "R=self.nacl.scalarMult(k,u);";
   const hexOut = "var h='';for(i=0;i<32;i++)h+=(R[i]<16?'0':'')+R[i].toString(16);print('OUT '+h);";
   const script = (name: string, body: string) => { const f = path.join(tmp, name); fs.writeFileSync(f, body); return f; };
@@ -177,14 +177,16 @@ if (!E) {
   const mpiF = script("mpi.js", mpiSrc + mpiSetup + mpiRam + "x25519Mpi(K0,U0,io,{slice:" + 4 * SLICE + ",defer:function(f){f();}},function(o){print('DONE');},function(w){print('FAIL '+w);});");
   const mpiBase = script("mpi0.js", mpiSrc + mpiSetup + mpiRam);
   if (!runE(mpiF).includes("DONE")) throw new Error("the accelerated X25519 did not finish in Espruino");
-  const oursF = script("ours.js", ourSrc + setup + "var R;" + callOurs + hexOut);
+  // Both field-code variants (CONFIG_PROV_X25519_CODE): generated straight-line code and the compact loops.
+  const oursF = script("ours.js", ourSrc + setup + "var R;" + callOurs("generatedOps") + hexOut);
+  const loopsF = script("loops.js", ourSrc + setup + "var R;" + callOurs("loopOps") + hexOut);
   const oursBase = script("ours0.js", ourSrc + setup + "var R;");
   const naclF = script("nacl.js", naclSrc + setup + "var R;" + callNacl + hexOut);
   const naclBase = script("nacl0.js", naclSrc + setup + "var R;");
   // One timed run of each: checks the result, gives the wall clock and the slice count the firmware used.
   const wall = (f: string) => { const t = performance.now(); const o = runE(f); return { ms: performance.now() - t, o }; };
-  const wo = wall(oursF), wn = wall(naclF);
-  for (const [f, w] of [[oursF, wo], [naclF, wn]] as const)
+  const wo = wall(oursF), wn = wall(naclF), wl = wall(loopsF);
+  for (const [f, w] of [[oursF, wo], [naclF, wn], [loopsF, wl]] as const)
     if (!w.o.includes("OUT " + want)) throw new Error(`${path.basename(f)} in Espruino gave a wrong result:\n${w.o}`);
   const slices = Number(/SLICES (\d+)/.exec(wo.o)![1]);
   say(`\n== Inside Espruino (${E}; ${runE(script("v.js", "print('VER '+process.env.VERSION+' '+process.memory().blocksize)")).match(/VER (.*)/)![1]}-byte JsVars)`);
@@ -192,10 +194,11 @@ if (!E) {
   if (!hasValgrind) say("valgrind not found: no instruction counts");
   else {
     const io = instr(oursF) - instr(oursBase), inacl = instr(naclF) - instr(naclBase);
-    say(`instructions (callgrind)     firmware ${(io / 1e9).toFixed(2)} G, tweetnacl nacl-fast ${(inacl / 1e9).toFixed(2)} G`);
-    say(`ratio                        tweetnacl / firmware = ${(inacl / io).toFixed(1)}×   (goal ≥ 10×)`);
+    const il = instr(loopsF) - instr(oursBase);
+    say(`instructions (callgrind)     firmware ${(io / 1e9).toFixed(2)} G (generated field code), ${(il / 1e9).toFixed(2)} G (loops), tweetnacl nacl-fast ${(inacl / 1e9).toFixed(2)} G`);
+    say(`ratio                        tweetnacl / firmware = ${(inacl / io).toFixed(1)}× generated, ${(inacl / il).toFixed(1)}× loops   (goal ≥ 10×); loops / generated = ${(il / io).toFixed(2)}× (simulator: CONVOLVE_CALL_LOOPS_MS / CONVOLVE_CALL_MS = ${(CONVOLVE_CALL_LOOPS_MS / CONVOLVE_CALL_MS).toFixed(2)})`);
     const est = (i: number) => `${(i * 1 * 1 / 240e6).toFixed(1)}–${(i * 1.3 * 2 / 240e6).toFixed(1)} s`;
-    say(`ESP32 estimate at 240 MHz    firmware ${est(io)}, tweetnacl ${est(inacl)}`);
+    say(`ESP32 estimate at 240 MHz    firmware ${est(io)} generated, ${est(il)} loops, tweetnacl ${est(inacl)}`);
     say("  (assumption: 1–1.3 Xtensa instructions per x86 one, 1–2 cycles each, as issue 6 states)");
     const perCall = io / calls, lo = perCall / 240e6 * 1000, hi = perCall * 2.6 / 240e6 * 1000;
     say(`per E.convolve call          ${calls.toLocaleString("en")} calls → ${(perCall / 1000).toFixed(0)} k instructions each ≈ ${lo.toFixed(2)}–${hi.toFixed(2)} ms (geometric middle ${Math.sqrt(lo * hi).toFixed(2)}; simulator charges ${CONVOLVE_CALL_MS})`);
@@ -240,8 +243,11 @@ if (!E) {
     "setTimeout(function(){print('BOOT '+(process.memory().usage-m0)+' '+process.memory().usage);},25000);},10);");
   const memOut = runE(memScript);
   const boot = /BOOT (\d+) (\d+)/.exec(memOut);
-  const peakScript = script("peak.js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{cv:E.convolve,gather:E.mapInPlace,defer:function(f){pk=Math.max(pk,process.memory().usage);f();},slice:" + SLICE + "},function(o){R=o;});print('PEAK '+(pk-m0));");
-  const peak = /PEAK (\d+)/.exec(runE(peakScript));
+  // Slices from timers, as on the board (a synchronous defer would keep every slice's frame alive); the module
+  // is loaded before m0, so its own code (in flash on the board) is not counted.
+  const peakOf = (ops: string) => /PEAK (\d+)/.exec(runE(script("peak-" + ops + ".js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{ops:" + ops +
+    ",cv:E.convolve,gather:E.mapInPlace,defer:function(f){pk=Math.max(pk,process.memory().usage);setTimeout(f,0);},slice:" + SLICE + "},function(o){R=o;print('PEAK '+(pk-m0));});")))?.[1] ?? "n/a";
+  const peakGen = peakOf("generatedOps"), peakLoops = peakOf("loopOps");
   const mpiPeak = /PEAK (\d+) (\d+)/.exec(runE(script("mpipeak.js", mpiSrc + mpiSetup + mpiRam +
     // Slices from timers, as on the board (a synchronous defer would keep every slice's frame alive); the
     // module's code is held in RAM here (E.getSizeOf of the function), in flash Storage on the board.
@@ -250,12 +256,12 @@ if (!E) {
   say(`JsVars after boot            ${boot ? boot[1] + " (firmware from flash Storage, shims for NRF/Wifi/ESP32 and the RSA block on the Linux build: its X25519 self-test fails there and the JS X25519 makes the key pair)" : "n/a: " + memOut.slice(-300)}`);
   const mpiSet = mpiPeak ? Number(mpiPeak[1]) - Number(mpiPeak[2]) : NaN;
   say(`JsVars accelerated X25519   ${mpiPeak ? mpiSet : "n/a"} extra at its peak (${mpiPeak ? mpiPeak[1] : "n/a"} with its code, which is in RAM here and in flash on the board)   (goal < 400)`);
-  say(`JsVars X25519 working set    ${peak ? peak[1] : "n/a"} extra at its peak (X25519 alone, its code loaded into RAM here)`);
+  say(`JsVars X25519 working set    generated ${peakGen}, loops ${peakLoops} extra at its peak (X25519 alone, between slices; the module's own code not counted)`);
   // What the ladder holds: the most that trading the generated field code for loops (or for code kept in
   // flash) could give back is the "generated code" figure.
   const parts = /PARTS (\d+) (\d+) (\d+)/.exec(runE(script("parts.js", ourSrc + "var m=function(){return process.memory().usage;};var a=m();tables();var b=m();" +
-    "var F=ops(E.convolve,E.mapInPlace);var c=m();var L=[];for(var i=0;i<15;i++)L.push(el());var d=m();print('PARTS '+(b-a)+' '+(c-b)+' '+(d-c));")));
-  if (parts) say(`  of which: tables ${parts[1]}, generated field code ${parts[2]} (pretokenised "ram" functions), 15 elements ${parts[3]}`);
+    "var F=generatedOps(E.convolve,E.mapInPlace);var c=m();var L=[];for(var i=0;i<10;i++)L.push(el());var d=m();print('PARTS '+(b-a)+' '+(c-b)+' '+(d-c));")));
+  if (parts) say(`  of which (generated): tables ${parts[1]}, generated field code ${parts[2]} (pretokenised "ram" functions), 10 elements ${parts[3]}`);
   // A whole session (boot, key pair, Cmd0/Cmd1, SetConfig, Apply, Connected, GetStatus) sampled after every
   // timer, event and stored reply, against the board's budgets (boards/*.json jsvarsBudget): the SoftAP build
   // (the default; it runs with BLE off) against the Wi-Fi-only budget, the BLE build against BLE + Wi-Fi.

@@ -53,6 +53,8 @@ export function buildConfig({ board = "esp32", config = "sdkconfig" } = {}) {
     logLevel: LEVELS[c.LOG_LEVEL],
     logColors: c.LOG_COLORS,
     x25519Slice: c.PROV_X25519_SLICE,
+    // auto: loops where the RSA accelerator does X25519 and the JS one is only its fallback (config/schema.json).
+    x25519Loops: c.PROV_X25519_CODE === "loops" || (c.PROV_X25519_CODE === "auto" && !!b.mpi),
   };
 }
 
@@ -60,6 +62,11 @@ export function configModule(opts) {
   return {
     name: "build-config",
     resolveId: (id) => (id === "build-config" ? "\0build-config" : null),
-    load: (id) => (id === "\0build-config" ? `export default ${JSON.stringify(buildConfig(opts))};` : null),
+    // x25519Loops also as a named constant, which rollup folds: the field code not chosen is left out of the bundle.
+    load: (id) => {
+      if (id !== "\0build-config") return null;
+      const c = buildConfig(opts);
+      return `export default ${JSON.stringify(c)};\nexport const X25519_LOOPS = ${c.x25519Loops};`;
+    },
   };
 }

@@ -139,6 +139,10 @@ function chains(outs: Out[], pre: (k: number) => string[]): string {
 /** Operations take the output's layouts buffer and its reversed view, then the operands. */
 type Op = (o: Float64Array, p: Float64Array, a: Float64Array, b: Float64Array, e?: Float64Array, f?: Float64Array) => void;
 type Sq = (o: Float64Array, p: Float64Array, q: Float64Array, a: Float64Array, b: Float64Array, e: Float64Array, f: Float64Array, r: Float64Array) => void;
+/** The four field operations a scalar multiplication uses (see generatedOps). */
+export interface FieldOps { r: Op; m: Op; d: Op; s: Sq }
+/** Makes the field operations for one scalar multiplication, given the native dot product and gather. */
+export type FieldOpsMaker = (cv: Convolve, gather: Gather) => FieldOps;
 
 /**
  * Generates the field operations (straight-line code, RAM only while a scalar multiplication runs):
@@ -148,7 +152,7 @@ type Sq = (o: Float64Array, p: Float64Array, q: Float64Array, a: Float64Array, b
  * (src/jsparse.c jspeFunctionDefinitionInternal → jslNewTokenisedStringFromLexer): integers and keywords
  * become single tokens, so every later run of the body lexes less (and it takes less RAM than the text).
  */
-function ops(cv: Convolve, gather: Gather) {
+export function generatedOps(cv: Convolve, gather: Gather): FieldOps {
   var none = function () { return [] as string[]; }, names = ["C", "Z", "B", "M", "I"],
     vals: unknown[] = [cv, ZW, 4 * 486662, gather, new Uint8Array([22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11])];
   var fn = function (args: string, body: string) { return "function(" + args + "){\"ram\";" + body + "}"; };
@@ -162,8 +166,84 @@ function ops(cv: Convolve, gather: Gather) {
       { o: "q", m: NW, L: function (k) { return "4*(X+Y)+B*r[" + (34 - k) + "]"; } },
     ], function (k) { return ["X=C(a,b," + k + ")", "Y=C(e,f," + k + ")"]; })) + "};";
   // eslint-disable-next-line no-new-func -- straight-line code is the point (see file comment)
-  var make = Function.apply(null, names.concat([src])) as (...v: unknown[]) => { r: Op; m: Op; d: Op; s: Sq };
+  var make = Function.apply(null, names.concat([src])) as (...v: unknown[]) => FieldOps;
   return make.apply(null, vals);
+}
+
+/**
+ * The same operations, exact to the bit, as loops in the bundle (flash on the board) instead of generated
+ * code in RAM: per result, the 12 dot products go into a scratch array first, then one carry loop (the
+ * same carries, in the same order, as chains()) writes the limbs. A product may therefore write one of its
+ * own operands. Fewer JsVars (no generated functions, no source text while they are made), more interpreter
+ * work per product (loop control, array look-ups): `npm run bench` measures both.
+ */
+export function loopOps(cv: Convolve, gather: Gather): FieldOps {
+  var K = new Float64Array(12), X = new Float64Array(12), Y = new Float64Array(12), t: number,
+    I = new Uint8Array([22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11]), Z = ZW, B = 4 * 486662;
+  for (t = 0; t < 12; t++) K[t] = +KL[t]!;
+  /** Stores limb 11 (after the late carry) and limb 0, and gathers the reversed run for NRW. */
+  var ends = function (o: Float64Array, p: Float64Array, m: number, h: number, c: number, l: number) {
+    var v = h + c, x: number;
+    c = v + K[11]! - K[11]!;
+    x = v - c;
+    if (m === R) o[23] = x;
+    else o[10] = Z * (o[22] = x);
+    o[m === R ? 34 : 11] = l + Z * c;
+    if (m === NRW) gather(I, p, o);
+  };
+  /** Carries the limb sums S (limb 11 first, its carry wrapping into limb 0) and stores them in o's layouts m. */
+  var carry = function (o: Float64Array, p: Float64Array, m: number, S: Float64Array) {
+    var v = S[11]!, c = v + K[11]! - K[11]!, h = v - c, l: number, i: number;
+    v = S[0]! + Z * c;
+    c = v + K[0]! - K[0]!;
+    l = v - c;
+    for (i = 1; i < 11; i++) {
+      v = S[i]! + c;
+      c = v + K[i]! - K[i]!;
+      o[i - 1] = Z * (o[11 + i] = v - c);
+    }
+    ends(o, p, m, h, c, l);
+  };
+  // A product's dot products feed its carry chain directly (no scratch array): the loops most products run.
+  var mul = function (m: number): Op {
+    return function (o, p, a, b) {
+      var v = cv(a, b, 11), c = v + K[11]! - K[11]!, h = v - c, l: number, i: number;
+      v = cv(a, b, 0) + Z * c;
+      c = v + K[0]! - K[0]!;
+      l = v - c;
+      if (m === R) {
+        for (i = 1; i < 11; i++) {
+          v = cv(a, b, i) + c;
+          c = v + K[i]! - K[i]!;
+          o[34 - i] = v - c;
+        }
+      } else {
+        for (i = 1; i < 11; i++) {
+          v = cv(a, b, i) + c;
+          c = v + K[i]! - K[i]!;
+          o[i - 1] = Z * (o[11 + i] = v - c);
+        }
+      }
+      ends(o, p, m, h, c, l);
+    };
+  };
+  return {
+    r: mul(R), m: mul(NRW),
+    d: function (o, p, a, b, e, f) {
+      for (var i = 0; i < 12; i++) X[i] = cv(a, b, i) - cv(e!, f!, i);
+      carry(o, p, NRW, X);
+    },
+    s: function (o, p, q, a, b, e, f, r) {
+      for (var i = 0, x, y; i < 12; i++) {
+        x = cv(a, b, i);
+        y = cv(e, f, i);
+        X[i] = x - y;
+        Y[i] = 4 * (x + y) + B * r[34 - i]!;
+      }
+      carry(o, p, NRW, X);
+      carry(q, q, NW, Y);
+    },
+  };
 }
 
 /** Element: the layouts buffer and a view of its reversed run (typed arrays take no extra properties). */
@@ -173,11 +253,12 @@ function el(): El {
   return { w: w, r: new Float64Array(w.buffer, 184, 12) };
 }
 
-/** Writes limb values (scaled doubles) into all three layouts. */
+/** Writes limb values (scaled doubles; missing ones are 0) into all three layouts. */
 function set(x: El, limbs: ArrayLike<number>) {
   for (var t = 0; t < 12; t++) {
-    x.w[11 + t] = x.w[34 - t] = limbs[t]!;
-    if (t) x.w[t - 1] = ZW * limbs[t]!;
+    var v = limbs[t] || 0;
+    x.w[11 + t] = x.w[34 - t] = v;
+    if (t) x.w[t - 1] = ZW * v;
   }
 }
 
@@ -235,16 +316,17 @@ function pack(o: Uint8Array, x: Float64Array) {
  * z^(p-2) as a register program (ref10 fe_invert addition chain: 254 squarings, 11 multiplications).
  * Op i is characters 4i..4i+3: dst, src, squarings, multiplier register, each as charCode − 48 ("/" = −1:
  * none), meaning dst = src^(2^squarings) · r[multiplier]. A string stays in flash with the code, where an
- * array of arrays would keep ≈ 75 JsVars of RAM. (2^100 is two ops of 50 squarings to stay in ASCII.)
- * Registers: 0 z, 1 z^2, 2 z^9, 3 z^11, 4 z^(2^5-1), 5 z^(2^10-1), 6 z^(2^20-1), 7 z^(2^50-1), 8 z^(2^100-1), 9 t.
+ * array of arrays would keep ≈ 75 JsVars of RAM (a module-level string would keep 6: a function returns it
+ * from the code). (2^100 is two ops of 50 squarings to stay in ASCII.) Four registers suffice, each reused
+ * once its value is dead: 0 z, then z^(2^5-1), z^(2^40-1), z^(2^100-1); 1 z^2, then z^(2^10-1) and the
+ * result; 2 z^9, then z^(2^20-1), z^(2^50-1); 3 z^11.
  */
-var INVERT = "101/212032014312545465:596D679:587b798b/99b899b79953";
-/** Field f of inversion op i (see INVERT). */
-function inv(i: number, f: number): number {
-  return INVERT.charCodeAt(4 * i + f) - 48;
-}
+function invertProgram() { return "101/212032010312105021:102D220:102b210b/11b011b21153"; }
 
 export interface X25519Options {
+  /** The field operations: generatedOps (faster, its code in RAM while it runs) or loopOps (fewer JsVars).
+   * No default, so that a bundle holds only the one its build chose. */
+  ops: FieldOpsMaker;
   /** Native dot product (E.convolve); defaults to a plain-JS loop. */
   cv?: Convolve;
   /** Native gather (E.mapInPlace); defaults to a plain-JS loop. */
@@ -262,20 +344,20 @@ export interface X25519Options {
 export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (r: Uint8Array) => void): void {
   if (k.length !== 32 || u.length !== 32) throw new Error("x25519: scalar and point must be 32 bytes");
   tables();
-  var F = ops(opt.cv || convolveJs, opt.gather || gatherJs), slice = opt.slice || 16;
+  // Called through a parameter, which the minifier cannot inline: inlined into this function, generatedOps'
+  // source text became a variable of this scope, kept alive by the ladder's closures (≈ 340 JsVars).
+  var F = opt.ops(opt.cv || convolveJs, opt.gather || gatherJs), slice = opt.slice || 16;
   var z = new Uint8Array(k);
   z[31] = (z[31]! & 127) | 64;
   z[0] = z[0]! & 248;
-  // State (x2:z2), (x3:z3), their next values, and six temporaries; after the ladder the last ten are the
-  // inversion's registers and scratch.
-  var x1 = el(), x2 = el(), z2 = el(), x3 = el(), z3 = el(), nx2 = el(), nz2 = el(), nx3 = el(), nz3 = el(),
-    P = el(), S = el(), Q = el(), U = el(), V = el(), Wv = el(), T: El;
-  var one = new Float64Array(12);
-  one[0] = 1;
+  // State (x2:z2), (x3:z3) and five temporaries (each element ≈ 28 JsVars). A step writes its new state over
+  // the old once nothing reads it any more, so no product writes one of its own operands (generatedOps
+  // cannot). After the ladder, z2, x1, x3 and z3 are the inversion's registers and P its scratch.
+  var x1 = el(), x2 = el(), z2 = el(), x3 = el(), z3 = el(), P = el(), S = el(), Q = el(), U = el(), V = el(), T: El;
   set(x1, unpack(u));
-  set(x2, one);
+  set(x2, [1]);
   x3.w.set(x1.w);
-  set(z3, one);
+  set(z3, [1]);
   var bit = 254, swap = 0;
   function run(fn: () => boolean) {
     if (!opt.defer) { while (fn()) { /* all at once */ } return; }
@@ -296,35 +378,38 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
       var nsw = b1 >= 0 && kt ^ ((z[b1 >> 3]! >> (b1 & 7)) & 1), m2 = nsw ? F.r : F.m, m3 = nsw ? F.m : F.r;
       F.r(P.w, P.r, x2.r, z2.w);                                 // P = x2·z2
       F.s(S.w, S.r, Q.w, x2.r, x2.w, z2.r, z2.w, P.w);           // S = x2² − z2², Q = 4·(x2² + z2² + A·P)
-      m2(nx2.w, nx2.r, S.r, S.w);                                // x2' = S²
-      m2(nz2.w, nz2.r, P.r, Q.w);                                // z2' = P·Q
       if (bit > 2) { // the clamped scalar's bits 2..0 are 0: from there on (x3:z3) never reaches the result
         F.d(U.w, U.r, x3.r, x2.w, z3.r, z2.w);                   // U = x2·x3 − z2·z3
         F.d(V.w, V.r, z3.r, x2.w, x3.r, z2.w);                   // V = x2·z3 − z2·x3
-        m3(nx3.w, nx3.r, U.r, U.w);                              // x3' = U²
-        F.r(Wv.w, Wv.r, V.r, V.w);
-        m3(nz3.w, nz3.r, Wv.r, x1.w);                            // z3' = x1·V²
+        m3(x3.w, x3.r, U.r, U.w);                                // x3' = U²
+        F.r(U.w, U.r, V.r, V.w);                                 // U = V² (U is dead)
+        m3(z3.w, z3.r, U.r, x1.w);                               // z3' = x1·V²
       }
-      T = x2; x2 = nx2; nx2 = T; T = z2; z2 = nz2; nz2 = T;
-      T = x3; x3 = nx3; nx3 = T; T = z3; z3 = nz3; nz3 = T;
+      m2(x2.w, x2.r, S.r, S.w);                                  // x2' = S²
+      m2(z2.w, z2.r, P.r, Q.w);                                  // z2' = P·Q
     }
     if (bit >= 0) return true;
     if (swap) { T = x2; x2 = x3; x3 = T; T = z2; z2 = z3; z3 = T; }
-    r = [z2, nx2, nz2, nx3, nz3, P, S, Q, U, V];
-    s = Wv;
+    r = [z2, x1, x3, z3];
+    s = P;
+    prog = invertProgram();
     run(invert);
     return false;
   }
   // Inversion registers (r[0] = z once the ladder ends), scratch s, and the current op: step, squarings done,
   // its destination, squaring count and multiplier register.
-  var r: El[] = [], s: El, step = 0, sq = 0, j = 0, sqs = 0, mi = 0;
+  var r: El[] = [], s: El, step = 0, sq = 0, j = 0, sqs = 0, mi = 0, prog = "";
+  /** Field f of inversion op i (see invertProgram). */
+  function inv(i: number, f: number): number {
+    return prog.charCodeAt(4 * i + f) - 48;
+  }
   /** r[j] = x·y via the scratch element s (a product must not write its own operands). */
   function put(j: number, x: El, y: El) {
     F.m(s.w, s.r, x.r, y.w);
     T = r[j]!; r[j] = s; s = T;
   }
   function invert(): boolean {
-    for (var n = 0; n < slice * 8 && step * 4 < INVERT.length; n++) {
+    for (var n = 0; n < slice * 8 && step * 4 < prog.length; n++) {
       if (!sq) { j = inv(step, 0); sqs = inv(step, 2); mi = inv(step, 3); }
       var src = sq ? r[j]! : r[inv(step, 1)]!;
       if (sq < sqs) { put(j, src, src); sq++; continue; }
@@ -333,8 +418,8 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
       sq = 0;
       step++;
     }
-    if (step * 4 < INVERT.length) return true;
-    F.m(s.w, s.r, x2.r, r[9]!.w);
+    if (step * 4 < prog.length) return true;
+    F.m(s.w, s.r, x2.r, r[1]!.w);
     var out = new Uint8Array(32);
     pack(out, s.w);
     if (!--running) POS = WT = KL = []; // the last one out frees the tables

@@ -15,7 +15,7 @@ import { D_SessionData, Sec1MsgType, SessionData } from "../proto/schema.gen";
 import { equalCt, isZero, xor } from "../core/bytes";
 import { Logger } from "../core/log";
 import { ctrStream, CtrStream } from "../crypto/ctr";
-import { x25519 } from "../crypto/x25519";
+import { FieldOpsMaker, x25519 } from "../crypto/x25519";
 import { BASE_POINT as BASE, mpiScalarMult, ScalarMult } from "../crypto/x25519-mpi";
 import { CryptoPort, ClockPort } from "../ports/ports";
 import { protocolError, Security, Done } from "./security";
@@ -29,6 +29,8 @@ export interface Sec1Options {
   log: Logger;
   /** Ladder steps per slice. */
   slice?: number;
+  /** Field code of the JS X25519: generatedOps or loopOps (CONFIG_PROV_X25519_CODE). */
+  ops: FieldOpsMaker;
 }
 
 const enum St { CMD0 = 0, CMD1 = 1, DONE = 2 }
@@ -48,13 +50,13 @@ export function security1(o: Sec1Options): Security1 {
   var keys: KeyPair | undefined, making = false, stopped = false, waiters: (() => void)[] = [];
   var sid = -1, state = St.CMD0, clientPub: Uint8Array | undefined, stream: CtrStream | undefined;
   var shared: Uint8Array | undefined, sharedWaiters: ((s?: Uint8Array) => void)[] = [];
-  var xopt = { cv: cr.convolve, gather: cr.mapInPlace, defer: cr.defer, slice: o.slice };
+  var xopt = { ops: o.ops, cv: cr.convolve, gather: cr.mapInPlace, defer: cr.defer, slice: o.slice };
   // The shared-secret computation of the current session; a session that ends abandons it, so that its
   // slices do not halve the speed of the next session's X25519s (two at once took a Cmd0 or Cmd1 past the
   // client's 30 s ATT timeout).
   var job: {} | undefined;
   var jsMult: ScalarMult = function (k, u, cb, defer) {
-    x25519(k, u, defer ? { cv: xopt.cv, gather: xopt.gather, slice: xopt.slice, defer: defer } : xopt, cb);
+    x25519(k, u, defer ? { ops: xopt.ops, cv: xopt.cv, gather: xopt.gather, slice: xopt.slice, defer: defer } : xopt, cb);
   };
   // On the RSA accelerator when the board has one (self-tested, JS fallback); an accelerated ladder step is
   // ≈ 2× cheaper in the interpreter (npm run bench), so a slice takes 2× the steps for the same time.

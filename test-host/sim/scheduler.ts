@@ -24,6 +24,12 @@ export const DEFAULT_SLOWDOWN = 3000;
  */
 export const CONVOLVE_CALL_MS = 0.45;
 /**
+ * The same for the compact field code (loopOps, CONFIG_PROV_X25519_CODE): as many E.convolve calls, but the loop
+ * control and array look-ups around them make one X25519 1.75× the instructions of generatedOps (`npm run
+ * bench`, one run: 6.52 G against 3.73 G), so each call stands for 1.75× the device time.
+ */
+export const CONVOLVE_CALL_LOOPS_MS = CONVOLVE_CALL_MS * 1.75;
+/**
  * Host time as billed to the simulated interpreter: this process's CPU time (user + system), not wall time.
  * Wall time also counts the time the process waited for a core, so on a busy host (a shared 2-core machine
  * running other test suites) a handler's few milliseconds became tens, and × the slow-down exceeded the

@@ -4,15 +4,18 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import nodeCrypto from "node:crypto";
 import nacl from "tweetnacl";
-import { rounding, x25519 } from "../../src/crypto/x25519";
+import { FieldOpsMaker, generatedOps, loopOps, rounding, x25519 } from "../../src/crypto/x25519";
 import { sha256 } from "../../src/crypto/sha256";
 import { aes256EncryptBlocks, aes256Expand } from "../../src/crypto/aes";
 import { ctrStream } from "../../src/crypto/ctr";
 import { hex, toHex } from "./helpers";
 
-const X = (k: Uint8Array, u: Uint8Array): Uint8Array => { let r: any; x25519(k, u, {}, (o) => (r = o)); return r; };
+// Both field-code variants (generated straight-line code, the default; loops, the compact one) must agree to the bit.
+const VARIANTS: [string, FieldOpsMaker][] = [["generated", generatedOps], ["loops", loopOps]];
+for (const [variant, ops] of VARIANTS) {
+const X = (k: Uint8Array, u: Uint8Array): Uint8Array => { let r: any; x25519(k, u, { ops }, (o) => (r = o)); return r; };
 
-test("RFC 7748 §5.2 vectors and the 1,000-iteration chain", () => {
+test(`X25519 (${variant}): RFC 7748 §5.2 vectors and the 1,000-iteration chain`, () => {
   assert.equal(toHex(X(hex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"), hex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c"))),
     "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552");
   assert.equal(toHex(X(hex("4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d"), hex("e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493"))),
@@ -22,12 +25,14 @@ test("RFC 7748 §5.2 vectors and the 1,000-iteration chain", () => {
   assert.equal(toHex(k), "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51");
 });
 
-test("RFC 7748 §6.1 Diffie-Hellman", () => {
+test(`X25519 (${variant}): RFC 7748 §6.1 Diffie-Hellman`, () => {
   const a = hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"), b = hex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
   const base = hex("09" + "00".repeat(31));
   assert.equal(toHex(X(a, base)), "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
   assert.equal(toHex(X(b, X(a, base))), "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
 });
+
+}
 
 test("X25519 rounding constants round to their limb's grid: Kt in [2^52, 2^53)·2^POS[t+1] with room for any carried sum", () => {
   const K = rounding().split(" ");
@@ -42,34 +47,40 @@ test("X25519 rounding constants round to their limb's grid: Kt in [2^52, 2^53)·
   });
 });
 
-test("X25519 equals tweetnacl (the oracle) on 10,000 random scalar/point pairs (seeded)", () => {
+for (const [variant, ops] of VARIANTS) {
+const X = (k: Uint8Array, u: Uint8Array): Uint8Array => { let r: any; x25519(k, u, { ops }, (o) => (r = o)); return r; };
+
+// 10,000 pairs for the default variant; 2,000 (a few seconds) for the compact one, whose arithmetic is the same.
+const pairs = variant === "generated" ? 10000 : 2000;
+test(`X25519 (${variant}) equals tweetnacl (the oracle) on ${pairs.toLocaleString("en")} random scalar/point pairs (seeded)`, () => {
   let seed = nodeCrypto.createHash("sha256").update("x25519-oracle").digest();
-  for (let i = 0; i < 10000; i++) {
+  for (let i = 0; i < pairs; i++) {
     seed = nodeCrypto.createHash("sha256").update(seed).digest();
     const k = seed.subarray(0, 32), u = nodeCrypto.createHash("sha256").update(seed).update("u").digest();
     assert.equal(toHex(X(k, u)), toHex(nacl.scalarMult(k, u)), `pair ${i}`);
   }
 });
 
-test("X25519 in slices gives the same result through a deferring scheduler", async () => {
+test(`X25519 (${variant}) in slices gives the same result through a deferring scheduler`, async () => {
   const k = hex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"), u = hex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c");
   let slices = 0;
-  const r = await new Promise<Uint8Array>((res) => x25519(k, u, { slice: 5, defer: (fn) => { slices++; setImmediate(fn); } }, res));
+  const r = await new Promise<Uint8Array>((res) => x25519(k, u, { ops, slice: 5, defer: (fn) => { slices++; setImmediate(fn); } }, res));
   assert.equal(toHex(r), "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552");
   assert.ok(slices > 50, `ran in ${slices} slices`);
 });
 
-test("X25519 runs that overlap in slices (a new key pair while an old session's one ends) both stay right", () => {
+test(`X25519 (${variant}) runs that overlap in slices (a new key pair while an old session's one ends) both stay right`, () => {
   const queue: (() => void)[] = [], defer = (fn: () => void) => { queue.push(fn); };
   const [k1, u1, k2, u2] = ["a", "b", "c", "d"].map((s) => nodeCrypto.createHash("sha256").update("overlap " + s).digest());
   let r1: Uint8Array | undefined, r2: Uint8Array | undefined;
-  x25519(k1!, u1!, { defer, slice: 3 }, (o) => (r1 = o));
+  x25519(k1!, u1!, { ops, defer, slice: 3 }, (o) => (r1 = o));
   for (let i = 0; i < 20; i++) queue.shift()!();
-  x25519(k2!, u2!, { defer, slice: 5 }, (o) => (r2 = o));
+  x25519(k2!, u2!, { ops, defer, slice: 5 }, (o) => (r2 = o));
   while (queue.length) queue.shift()!();
   assert.equal(toHex(r1!), toHex(nacl.scalarMult(k1!, u1!)));
   assert.equal(toHex(r2!), toHex(nacl.scalarMult(k2!, u2!)));
 });
+}
 
 const NIST_KEY = hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
 const NIST_IV = hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");

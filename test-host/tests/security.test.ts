@@ -7,7 +7,7 @@ import { security1 } from "../../src/protocomm/security1";
 import { createThrottle, lockoutMs } from "../../src/protocomm/throttle";
 import { createProtocomm, Kind } from "../../src/protocomm/protocomm";
 import { versionJson } from "../../src/protocomm/version";
-import { convolveJs, gatherJs } from "../../src/crypto/x25519";
+import { convolveJs, gatherJs, generatedOps } from "../../src/crypto/x25519";
 import { CryptoPort, KvPort } from "../../src/ports/ports";
 import { hex, toHex } from "./helpers";
 import { x25519Shared } from "../client/esp-prov";
@@ -41,7 +41,7 @@ function setup(pop = "abcd1234", store = kv(), sessions = 1) {
   const clock = { now: () => 0, after: () => 0, cancel: () => {} };
   const randoms: Uint8Array[] = [];
   for (let i = 0; i < sessions; i++) randoms.push(hex(V.devicePriv), hex(V.random));
-  const sec = security1({ pop: Buffer.from(pop), crypto: fakeCrypto(randoms), clock, log: quiet, throttle: createThrottle(store, quiet) });
+  const sec = security1({ pop: Buffer.from(pop), crypto: fakeCrypto(randoms), clock, log: quiet, throttle: createThrottle(store, quiet), ops: generatedOps });
   const pc = createProtocomm(sec, quiet);
   pc.add("prov-session", Kind.SEC);
   pc.add("prov-config", Kind.REQ, (req) => {
@@ -151,7 +151,7 @@ test("after stop() (provisioning over) no key pair is made: neither the one bein
   const crypto = { ...fakeCrypto([]), defer: (fn: () => void) => void q.push(fn) };
   const log = { ...quiet, i: (m: string) => void logged.push(m) };
   const clock = { now: () => 0, after: () => 0, cancel: () => {} };
-  const mk = () => security1({ pop: Buffer.from("abcd1234"), crypto, clock, log, throttle: createThrottle(kv(), quiet), slice: 8 });
+  const mk = () => security1({ pop: Buffer.from("abcd1234"), crypto, clock, log, throttle: createThrottle(kv(), quiet), slice: 8, ops: generatedOps });
   // Control: a key pair made in slices completes and says so.
   mk().prepare();
   assert.ok(run() > 3);
