@@ -61,10 +61,12 @@ export function convolveJs(a: ArrayLike<number>, b: ArrayLike<number>, off: numb
  * Per-multiplication tables, built by tables() and dropped when the result is out so they take no RAM
  * between sessions: POS[t] = ceil(255·t/12) is limb t's bit position (radix 2^21.25) and WT[t] = 2^POS[t]
  * its weight, built by exact doubling because Espruino's Math.pow(x, y) is exp(log(x)·y) for y ≥ 10
- * (src/jswrap_math.c jswrap_math_pow), inexact even for powers of two. KL[t] is the rounding constant for
- * limb t (from rounding()), ZW = 19·2^-255 the weight of a limb that wraps past 2^255.
+ * (src/jswrap_math.c jswrap_math_pow), inexact even for powers of two; ZW = 19·2^-255 the weight of a limb
+ * that wraps past 2^255. Typed arrays: a plain array's element costs a JsVar or two each, a Float64Array's
+ * 13 elements fit 9 (npm run bench, "tables"). KL[t], the rounding constant for limb t as text (from
+ * rounding()), exists only while generatedOps writes its code.
  */
-var POS: number[], WT: number[], KL: string[], ZW: number, running = 0;
+var POS: Uint16Array, WT: Float64Array, KL: string[], ZW: number, running = 0;
 /**
  * The rounding constants K0..K11 as they appear in the generated code: Kt is the shortest decimal in
  * [2^52, 2^53)·2^POS[t+1], so v + Kt − Kt rounds v to that grid while |v| stays far below 2^51 of it (a
@@ -73,12 +75,18 @@ var POS: number[], WT: number[], KL: string[], ZW: number, running = 0;
  * the device (no toPrecision) cost 16 M instructions per multiplication. A function keeps the text in flash.
  */
 export function rounding(): string { return "2e22 4e28 9e34 2e41 8e47 2e54 4e60 7e66 3e73 6e79 2e86 3e92"; }
+/** The rounding constants as numbers (in a function of its own: the split text is garbage once it returns). */
+function roundingK(): Float64Array {
+  var kl = rounding().split(" "), K = new Float64Array(12);
+  for (var t = 0; t < 12; t++) K[t] = +kl[t]!;
+  return K;
+}
 function tables() {
   if (running++) return; // multiplications may overlap (a new key pair while an old session's one ends)
-  POS = [0]; WT = [1]; KL = rounding().split(" ");
+  POS = new Uint16Array(13); WT = new Float64Array(13); WT[0] = 1;
   for (var p = 1; p <= 12; p++) {
-    POS.push(Math.ceil(255 * p / 12));
-    WT.push(WT[p - 1]! * (1 << (POS[p]! - POS[p - 1]!)));
+    POS[p] = Math.ceil(255 * p / 12);
+    WT[p] = WT[p - 1]! * (1 << (POS[p]! - POS[p - 1]!));
   }
   ZW = 19 / WT[12]!;
 }
@@ -159,12 +167,14 @@ export function generatedOps(cv: Convolve, gather: Gather): FieldOps {
   var mul = function (m: number) {
     return fn("o,p,a,b", chains([{ o: "o", p: "p", m: m, L: function (k) { return "C(a,b," + k + ")"; } }], none));
   };
+  KL = rounding().split(" ");
   var src = "return{r:" + mul(R) + ",m:" + mul(NRW) +
     ",d:" + fn("o,p,a,b,e,f", chains([{ o: "o", p: "p", m: NRW, L: function (k) { return "C(a,b," + k + ")-C(e,f," + k + ")"; } }], none)) +
     ",s:" + fn("o,p,q,a,b,e,f,r", chains([
       { o: "o", p: "p", m: NRW, L: function () { return "X-Y"; } },
       { o: "q", m: NW, L: function (k) { return "4*(X+Y)+B*r[" + (34 - k) + "]"; } },
     ], function (k) { return ["X=C(a,b," + k + ")", "Y=C(e,f," + k + ")"]; })) + "};";
+  KL = [];
   // eslint-disable-next-line no-new-func -- straight-line code is the point (see file comment)
   var make = Function.apply(null, names.concat([src])) as (...v: unknown[]) => FieldOps;
   return make.apply(null, vals);
@@ -178,9 +188,8 @@ export function generatedOps(cv: Convolve, gather: Gather): FieldOps {
  * work per product (loop control, array look-ups): `npm run bench` measures both.
  */
 export function loopOps(cv: Convolve, gather: Gather): FieldOps {
-  var K = new Float64Array(12), X = new Float64Array(12), Y = new Float64Array(12), t: number,
+  var K = roundingK(), X = new Float64Array(12), Y = new Float64Array(12),
     I = new Uint8Array([22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11]), Z = ZW, B = 4 * 486662;
-  for (t = 0; t < 12; t++) K[t] = +KL[t]!;
   /** Stores limb 11 (after the late carry) and limb 0, and gathers the reversed run for NRW. */
   var ends = function (o: Float64Array, p: Float64Array, m: number, h: number, c: number, l: number) {
     var v = h + c, x: number;
@@ -422,7 +431,7 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
     F.m(s.w, s.r, x2.r, r[1]!.w);
     var out = new Uint8Array(32);
     pack(out, s.w);
-    if (!--running) POS = WT = KL = []; // the last one out frees the tables
+    if (!--running) POS = WT = null as any; // the last one out frees the tables
     done(out);
     return false;
   }
