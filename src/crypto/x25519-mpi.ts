@@ -28,9 +28,9 @@
  *   operands, are cleared by the next 24-word constant written to X (or by NIL when none comes).
  * - Inversion: Z = X^(p−2) mod p with X = zR gives z⁻¹R⁻¹; two products by x2R and R² give x2/z2.
  * Cost (npm run bench, Espruino 2v29 for 32-bit Linux, peripheral stood in by RAM, minified as in the bundle):
- * 4,582 operations, 1.34 G instructions = 293 k per operation for its JS call, 2–8 four-word pokes, start, flag
- * read and clear and two 4-word peeks; 20.9× below tweetnacl. Of that, the stand-in's JS call around each peek
- * (peek32 cannot read RAM on Linux) is ≈ 0.27 G: ≈ 1.07 G and 26× as on the board. Each result is read as two
+ * 4,582 operations, 1.37 G instructions = 300 k per operation for its JS call, 2–8 four-word pokes, start, flag
+ * read and clear and two 4-word peeks; 20.4× below tweetnacl. Of that, the stand-in's JS call around each peek
+ * (peek32 cannot read RAM on Linux) is ≈ 0.27 G: 1.10 G and 25.5× as on the board. Each result is read as two
  * 4-word peeks (`Half`) because one 16-word peek allocates a flat string (over 16 bytes), which cost more than
  * everything else in an operation. The interpreter around each product, not the hardware (≈ 5 µs per
  * 1024-bit product), still decides; fewer operations per ladder step are where more would come from.
