@@ -270,12 +270,15 @@ export class SimDevice {
       peek32: (addr: number, count?: number) => {
         if (!(count! > 1)) return peekWord(addr);
         const out = new realm.U32(count);
+        // Words of the RSA block's memories in one copy (the same values as word by word).
+        if (rsa && rsa.readWords(addr, out)) return out;
         for (let i = 0; i < count!; i++) out[i] = peekWord(addr + 4 * i);
         return out;
       },
       poke32: (addr: number, v: unknown) => {
         if (typeof v === "number") return pokeWord(addr, v);
         const a = v as ArrayLike<number>;
+        if (rsa && rsa.writeWords(addr, a)) return;
         for (let i = 0; i < a.length; i++) pokeWord(addr + 4 * i, Number(a[i]));
       },
       ...(fw.ble === false ? {} : { NRF: N }),

@@ -117,6 +117,26 @@ export class RsaBlock {
     }
   }
 
+  /**
+   * Several words of the memories M/Z/Y/X at once, as read(addr + 4i) would give them; false (nothing done)
+   * unless the whole range is block memory and the block is on (the caller then goes word by word).
+   */
+  readWords(addr: number, out: { length: number; [i: number]: number }): boolean {
+    const off = addr - RSA_BASE;
+    if (off < 0 || off & 3 || off + 4 * out.length > 0x800 || !this.on()) return false;
+    if (this.pd & 1) for (let i = 0; i < out.length; i++) out[i] = 0;
+    else for (let i = 0, w = off >> 2; i < out.length; i++) out[i] = this.ram[w + i]!;
+    return true;
+  }
+  /** Several words into the memories, as write(addr + 4i, Number(v[i])) would store them; false as readWords. */
+  writeWords(addr: number, v: ArrayLike<number>): boolean {
+    const off = addr - RSA_BASE;
+    if (off < 0 || off & 3 || off + 4 * v.length > 0x800 || !this.on()) return false;
+    if (this.pd & 1) return true; // memories powered down: the stores are lost
+    for (let i = 0, w = off >> 2; i < v.length; i++) this.ram[w + i] = Number(v[i]) >>> 0;
+    return true;
+  }
+
   read(addr: number): number {
     if (addr === DPORT_CLK_EN) return this.clk >>> 0;
     if (addr === DPORT_RST_EN) return this.rst >>> 0;
