@@ -11,7 +11,6 @@
  * (src/protocomm/throttle.ts policy: 3 free failures, then 10 s doubling up to 300 s).
  */
 import nodeCrypto from "node:crypto";
-import nacl from "tweetnacl";
 import { decode } from "../../src/proto/codec";
 import { D_SessionData, D_WiFiConfigPayload, D_WiFiCtrlPayload, D_WiFiScanPayload } from "../../src/proto/schema.gen";
 import { RadioWorld } from "../sim/wifi";
@@ -34,10 +33,19 @@ export function clientKey(seed: Uint8Array): ClientKey {
   return { priv, pub };
 }
 
-/** Zero shared secret for any device key: the point is in the small subgroup (RFC 7748 §6.1). */
+const PROBE = clientKey(new Uint8Array(32).fill(0x55));
+/**
+ * Zero shared secret for any device key: the point is in the small subgroup (RFC 7748 §6.1). node:crypto
+ * (OpenSSL) refuses an all-zero X25519 result ("failed during derivation"), as tweetnacl's scalarMult
+ * would return zeros, at a fraction of the cost.
+ */
 export function lowOrder(pub: Uint8Array): boolean {
-  const k = new Uint8Array(32).fill(0x55);
-  return nacl.scalarMult(k, pub).every((b) => b === 0);
+  try {
+    x25519Shared(PROBE.priv, pub);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 const same = (a?: Uint8Array, b?: Uint8Array) => !!a && !!b && a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
