@@ -251,13 +251,25 @@ function plain(s: ModelState): (d: Uint8Array) => Uint8Array {
   return s.secVer === 1 ? s.sec1.crypt! : (d) => d;
 }
 
-function config(s: ModelState, req: Uint8Array, now: number): Expect {
-  if (!established(s)) return { drop: true, why: "session not established" };
-  const crypt = plain(s);
-  const m = tryDecode(D_WiFiConfigPayload, req);
-  if (!m) return { drop: true, why: "WiFiConfigPayload does not decode" };
+/**
+ * What wifi_config.c, wifi_scan.c and wifi_ctrl.c have in common: no session (security 1) or a message that
+ * does not decode or has no handler for its msg number fails the exchange (the drop returned as `drop`);
+ * else the decoded message, its msg number and the reply's decryption.
+ */
+function command(s: ModelState, req: Uint8Array, d: typeof D_WiFiConfigPayload, name: string, valid: number[]):
+  { drop: Expect } | { m: any; msg: number; crypt: (d: Uint8Array) => Uint8Array } {
+  if (!established(s)) return { drop: { drop: true, why: "session not established" } };
+  const m = tryDecode(d, req);
+  if (!m) return { drop: { drop: true, why: name + "Payload does not decode" } };
   const msg = m.msg || 0;
-  if (msg !== 0 && msg !== 2 && msg !== 4) return { drop: true, why: "WiFiConfig msg type " + msg };
+  if (!valid.includes(msg)) return { drop: { drop: true, why: name + " msg type " + msg } };
+  return { m, msg, crypt: plain(s) };
+}
+
+function config(s: ModelState, req: Uint8Array, now: number): Expect {
+  const c = command(s, req, D_WiFiConfigPayload, "WiFiConfig", [0, 2, 4]);
+  if ("drop" in c) return c.drop;
+  const { m, msg, crypt } = c;
   let want = -1;
   if (msg === 2) {
     const c = m.cmd_set_config || {};
@@ -299,12 +311,9 @@ function config(s: ModelState, req: Uint8Array, now: number): Expect {
 }
 
 function scan(s: ModelState, req: Uint8Array, now: number): Expect {
-  if (!established(s)) return { drop: true, why: "session not established" };
-  const crypt = plain(s);
-  const m = tryDecode(D_WiFiScanPayload, req);
-  if (!m) return { drop: true, why: "WiFiScanPayload does not decode" };
-  const msg = m.msg || 0;
-  if (msg !== 0 && msg !== 2 && msg !== 4) return { drop: true, why: "WiFiScan msg type " + msg };
+  const c = command(s, req, D_WiFiScanPayload, "WiFiScan", [0, 2, 4]);
+  if ("drop" in c) return c.drop;
+  const { m, msg, crypt } = c;
   const done = scanDone(s, now), nets = expectedNetworks(s.world);
   const reply = (r: Uint8Array): any => {
     const d = tryDecode(D_WiFiScanPayload, crypt(r));
@@ -371,12 +380,9 @@ function scan(s: ModelState, req: Uint8Array, now: number): Expect {
 }
 
 function ctrl(s: ModelState, req: Uint8Array, now: number): Expect {
-  if (!established(s)) return { drop: true, why: "session not established" };
-  const crypt = plain(s);
-  const m = tryDecode(D_WiFiCtrlPayload, req);
-  if (!m) return { drop: true, why: "WiFiCtrlPayload does not decode" };
-  const msg = m.msg || 0;
-  if (msg !== 1 && msg !== 3) return { drop: true, why: "WiFiCtrl msg type " + msg };
+  const c = command(s, req, D_WiFiCtrlPayload, "WiFiCtrl", [1, 3]);
+  if ("drop" in c) return c.drop;
+  const { msg, crypt } = c;
   // Reset only after a failed attempt (wifi_prov_mgr_reset_sm_state_on_failure); Reprov always.
   const sta = staAt(s, now), ok = msg === 3 ? [0] : sta === "failed" ? [0] : sta === "either" ? [0, 5] : [5];
   return {
