@@ -28,6 +28,8 @@ import { httpTransport, simHttpSend } from "../client/http-transport";
 import { clientKey, established, expectedNetworks, expectFrame, initialState, ModelState, newSession } from "./model";
 
 export const POP = "abcd1234";
+/** Frames a failure report lists at most (the tail of a long session). */
+const TRACE_MAX = 300;
 export type Endpoint = "proto-ver" | "prov-session" | "prov-config" | "prov-scan" | "prov-ctrl" | "custom-data";
 /** The endpoints that go through the session's cipher and need an established session under security 1. */
 export const ENCRYPTED: Endpoint[] = ["prov-config", "prov-scan", "prov-ctrl", "custom-data"];
@@ -273,6 +275,8 @@ export class Fuzzer {
   link: FuzzLink;
   stats: FuzzStats;
   trace: string[] = [];
+  /** Lines traced since the last reconnect (trace keeps the tail). */
+  private traced = 0;
   private logFrom = 0;
   private keyNo = 0;
 
@@ -284,7 +288,16 @@ export class Fuzzer {
 
   private fail(msg: string): never {
     const tail = this.d.log.slice(-12).map((l) => "    | " + l.line).join("\n");
-    throw new FuzzFailure(`${this.stats.target}: ${msg}\n  frames of this case (since its reconnect):\n${this.trace.map((s) => "    " + s).join("\n")}\n  device log tail:\n${tail}`);
+    const cut = this.traced > this.trace.length ? [`(${this.traced - this.trace.length} earlier frames of this session left out)`] : [];
+    throw new FuzzFailure(`${this.stats.target}: ${msg}\n  frames since the last reconnect (a security 1 session carries over cases):\n` +
+      `${[...cut, ...this.trace].map((s) => "    " + s).join("\n")}\n  device log tail:\n${tail}`);
+  }
+
+  /** Records a line of the session's trace, keeping the last TRACE_MAX. */
+  private note(line: string) {
+    this.traced++;
+    this.trace.push(line);
+    if (this.trace.length > 2 * TRACE_MAX) this.trace.splice(0, this.trace.length - TRACE_MAX);
   }
 
   private checkDevice() {
@@ -299,7 +312,8 @@ export class Fuzzer {
     this.link.reconnect();
     newSession(this.st);
     this.stats.reconnects++;
-    this.trace.push("reconnect");
+    this.trace = ["reconnect"];
+    this.traced = 1;
   }
 
   /** One frame: plaintext `req` to `ep` (encrypted here for prov-config in a security 1 session). */
@@ -308,7 +322,7 @@ export class Fuzzer {
     const now = this.d.sched.now - this.d.resetAt;
     const e = expectFrame(this.st, ep, req, now);
     const wire = encrypted(ep) && this.st.secVer === 1 && established(this.st) ? this.st.sec1.crypt!(req) : req;
-    this.trace.push(`${ep} ${hex(req)}${wire !== req ? " (encrypted " + hex(wire) + ")" : ""}  — expect ${e.drop === true ? "drop" : e.drop === false ? "reply" : "drop or reply"}: ${e.why}`);
+    this.note(`${ep} ${hex(req)}${wire !== req ? " (encrypted " + hex(wire) + ")" : ""}  — expect ${e.drop === true ? "drop" : e.drop === false ? "reply" : "drop or reply"}: ${e.why}`);
     if (fuzzed) this.stats.frames++; else this.stats.protocolFrames++;
     let r: Reply;
     try {
@@ -356,7 +370,7 @@ export class Fuzzer {
     const max = this.link.maxRequest;
     if (s.t === "reconnect") return this.reconnect();
     if (s.t === "wait") {
-      this.trace.push(`wait ${s.ms} ms`);
+      this.note(`wait ${s.ms} ms`);
       this.d.run(s.ms);
       return this.checkDevice();
     }
@@ -380,9 +394,8 @@ export class Fuzzer {
     this.frame("prov-session", mutate(encode(D_SessionData, { sec_ver: 1, sec1: { msg: 2, sc1: { client_verify_data: v } } }), s.mut, max), fuzzed);
   }
 
-  /** A case: a fresh link (and, for prov-config, an established session), then the steps. */
+  /** A case: a fresh link (and, for an encrypted endpoint, an established session, kept from the last case under security 1), then the steps. */
   runCase(steps: Step[]) {
-    this.trace = [];
     this.stats.cases++;
     const enc = encrypted(this.t.endpoint);
     const keepSession = enc && this.t.sec === 1 && this.link.connected() && established(this.st);
