@@ -1,14 +1,14 @@
 /**
  * npm run fuzz -- [--seed N] [--frames N] [--endpoint NAME] [--sec 0|1]
  *                 [--transport ble|http] [--time-limit SECONDS]
- * Fuzzes each endpoint (security 0 and 1 builds, over BLE and SoftAP/HTTP) through the shipped bundle in the simulator; prints
+ * Fuzzes every endpoint (security 0 and 1 builds, over BLE and SoftAP/HTTP) through the shipped bundle in the simulator; prints
  * frames, drops and frames/s per endpoint; exits 1 with the failing case's frames on a property violation.
  */
 import { bundleKey, bundles, ENDPOINTS, FuzzFailure, fuzzTarget, HTTP_TARGETS, TARGETS, targetName } from "./fuzz";
 
 const HELP = `usage: npm run fuzz -- [--seed N] [--frames N] [--endpoint NAME] [--sec 0|1] [--transport ble|http] [--time-limit S]
   --seed N        fast-check seed (default 1); the same seed replays the same run
-  --frames N      fuzzed frames per endpoint and security scheme (default 100000)
+  --frames N      fuzzed frames per target (endpoint, security scheme, transport; default 100000)
   --endpoint NAME ${ENDPOINTS.join(", ")} (default: all)
   --sec 0|1       only that security scheme's build (default: both)
   --transport T   ble (the virtual central, BLE builds) or http (the SoftAP builds' HTTP server); default both
