@@ -1,13 +1,15 @@
 /**
  * Property-based fuzzing (fast-check) of every protocomm endpoint through the shipped bundle in the
- * simulator. A case = a fresh link (new session) and a few frames: raw bytes, or valid protobuf messages
- * (SessionData sec0/sec1, WiFiConfigPayload Get/Set/Apply) built from generated fields and then mutated
- * byte-wise, or Security 1 steps (Cmd0 from a key the fuzzer holds, Cmd1 with the right or a wrong proof).
+ * simulator. A case = a fresh link (new session; under security 1 an encrypted endpoint's session carries
+ * over) and a few frames: raw bytes, or valid protobuf messages (SessionData sec0/sec1, WiFiConfigPayload
+ * Get/Set/Apply, WiFiScanPayload Start/Status/Result, WiFiCtrlPayload Reset/Reprov) or custom-data text built
+ * from generated fields and then mutated byte-wise, Security 1 steps (Cmd0 from a key the fuzzer holds,
+ * Cmd1 with the right or a wrong proof), and device time passing.
  * Properties after every frame (model.ts says what ESP-IDF would do):
  *   - no "Uncaught …" line from the firmware, no reboot;
  *   - the link dropped exactly when ESP-IDF drops it (a handler error), answered otherwise, and the answer
- *     is the right message (session state as the protocol says: prov-config answers only in an
- *     established session, through the session's CTR stream under security 1);
+ *     is the right message (session state as the protocol says: the encrypted endpoints answer only in an
+ *     established session, through the session's CTR stream under security 1; scan and station state);
  * and at the end of a run a correct client (esp_prov's steps) provisions the same boot.
  * One booted device serves a whole run; sessions are reset by reconnecting. The interpreter slow-down is 0
  * (device time = event dispatch only), which makes runs reproducible from the seed.
