@@ -27,24 +27,22 @@ export const RSA_BASE = 0x3ff02000;
 export const DPORT_CLK_EN = 0x3ff0001c, DPORT_RST_EN = 0x3ff00020, DPORT_RSA_PD = 0x3ff001fc;
 const BIT_RSA = 4, BIT_DS = 16, MEM_WORDS = 128;
 
-// Words ↔ BigInt through native hex (Buffer): per-word string building or BigInt masks and shifts cost
-// several times more, and the fuzzer runs thousands of X25519s on this model. Word i is bits 32i..32i+31,
-// each word little-endian in memory (as on the chip and on any little-endian host: the words are bytes of
-// one little-endian number).
+// Words ↔ BigInt 64 bits at a time through a BigUint64Array view of the same memory (word i is bits
+// 32i..32i+31, little-endian like the chip and any little-endian host): per-word string building or
+// BigInt masks and shifts cost several times more, and the fuzzer runs thousands of X25519s on this model.
+// Operands start at even words (the memories and the Y half of a product are 64-bit aligned).
 const toBig = (m: Uint32Array, at: number, words: number): bigint => {
   let top = at + words;
   while (top > at && !m[top - 1]) top--; // operands are mostly short: skip the zero words
   if (top === at) return 0n;
-  const le = Buffer.from(m.buffer, m.byteOffset + 4 * at, 4 * (top - at));
-  return BigInt("0x" + Buffer.from(le).reverse().toString("hex"));
+  const q = new BigUint64Array(m.buffer, m.byteOffset + 4 * at, (top - at + 1) >> 1);
+  let v = q[q.length - 1]!;
+  for (let i = q.length - 2; i >= 0; i--) v = (v << 64n) | q[i]!;
+  return v;
 };
 const fromBig = (m: Uint32Array, at: number, words: number, v: bigint) => { // v ≥ 0
-  let h = v.toString(16);
-  if (h.length & 1) h = "0" + h;
-  const be = Buffer.from(h, "hex"), n = Math.min(be.length, 4 * words);
-  const dst = new Uint8Array(m.buffer, m.byteOffset + 4 * at, 4 * words);
-  dst.fill(0);
-  for (let i = 0; i < n; i++) dst[i] = be[be.length - 1 - i]!;
+  const q = new BigUint64Array(m.buffer, m.byteOffset + 4 * at, words >> 1);
+  for (let i = 0; i < q.length; i++, v >>= 64n) q[i] = BigInt.asUintN(64, v);
 };
 const modPow = (b: bigint, e: bigint, m: bigint) => {
   let r = 1n % m; b %= m;
