@@ -80,7 +80,9 @@ export class RsaBlock {
   /** M as a number; kept while M's words and size stay the same (an X25519 uses one modulus throughout). */
   private modulus(Mm: Uint32Array, n: number): bigint {
     const c = this.mCache;
-    if (c.n !== n || c.words.length !== n || c.words.some((w, i) => w !== Mm[i])) {
+    let same = c.n === n && c.words.length === n;
+    for (let i = 0; same && i < n; i++) same = c.words[i] === Mm[i];
+    if (!same) {
       c.n = n;
       c.words = Mm.slice(0, n);
       c.big = toBig(Mm, 0, n);
