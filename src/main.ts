@@ -24,7 +24,7 @@ import { HttpTransport, httpTransport, MAX_BODY } from "./transport/http-protoco
 import { registerAppEndpoints } from "./app/custom-endpoints";
 import { espruinoHttp, espruinoSoftAp } from "./platform/espruino/http";
 import { advertData, bleTransport, deviceName } from "./transport/ble-gatt";
-import { espruinoBle } from "./platform/espruino/ble";
+import { espruinoBle, ESPRUINO_LOCAL_MTU } from "./platform/espruino/ble";
 import {
   bleEnabled, deviceMac, disableBleAndReboot, enableBleAndReboot, espruinoClock, espruinoCrypto, espruinoKv,
   espruinoWifi, print, rebootNow,
@@ -117,9 +117,11 @@ function start() {
   pc.add("prov-ctrl", Kind.REQ, wifiCtrlHandler(manager.ctrl));
   pc.add("prov-scan", Kind.REQ, wifiScanHandler({
     wifi: wifi, log: createLogger(sink, "wifi_prov_scan"), maxEntries: SCAN_MAX_ENTRIES,
-    // Over BLE a reply must fit one ATT read (Espruino ignores read offsets); HTTP takes any size.
+    // Over BLE a reply must fit one ATT read (Espruino ignores read offsets); HTTP takes any size. Espruino
+    // sets the local MTU to 500 (targets/esp32/BLE/esp32_bluetooth_utils.c setMtu), so no link's MTU is
+    // above that, whatever PROV_BLE_MTU says.
     pageBytes: function (sid) {
-      return http && sid === http.sessionId() ? MAX_BODY : CONFIG.bleMtu - 1;
+      return http && sid === http.sessionId() ? MAX_BODY : Math.min(CONFIG.bleMtu, ESPRUINO_LOCAL_MTU) - 1;
     },
   }));
   pc.add("prov-session", Kind.SEC);

@@ -1,15 +1,15 @@
 /**
- * npm run fuzz -- [--seed N] [--frames N] [--endpoint proto-ver|prov-session|prov-config] [--sec 0|1]
+ * npm run fuzz -- [--seed N] [--frames N] [--endpoint NAME] [--sec 0|1]
  *                 [--transport ble|http] [--time-limit SECONDS]
- * Fuzzes each endpoint (security 0 and 1 builds, over BLE and SoftAP/HTTP) through the shipped bundle in the simulator; prints
+ * Fuzzes every endpoint (security 0 and 1 builds, over BLE and SoftAP/HTTP) through the shipped bundle in the simulator; prints
  * frames, drops and frames/s per endpoint; exits 1 with the failing case's frames on a property violation.
  */
-import { bundleKey, bundles, FuzzFailure, fuzzTarget, HTTP_TARGETS, TARGETS, targetName } from "./fuzz";
+import { bundleKey, bundles, ENDPOINTS, FuzzFailure, fuzzTarget, HTTP_TARGETS, TARGETS, targetName } from "./fuzz";
 
 const HELP = `usage: npm run fuzz -- [--seed N] [--frames N] [--endpoint NAME] [--sec 0|1] [--transport ble|http] [--time-limit S]
   --seed N        fast-check seed (default 1); the same seed replays the same run
-  --frames N      fuzzed frames per endpoint and security scheme (default 100000)
-  --endpoint NAME proto-ver, prov-session or prov-config (default: all)
+  --frames N      fuzzed frames per target (endpoint, security scheme, transport; default 100000)
+  --endpoint NAME ${ENDPOINTS.join(", ")} (default: all)
   --sec 0|1       only that security scheme's build (default: both)
   --transport T   ble (the virtual central, BLE builds) or http (the SoftAP builds' HTTP server); default both
   --time-limit S  stop each endpoint after S seconds (frames/s and the projected time are printed)`;
@@ -25,7 +25,7 @@ const seed = Number(o.seed ?? 1), frames = Number(o.frames ?? 100000), limit = o
 const targets = [...TARGETS, ...HTTP_TARGETS].filter((t) => (!o.endpoint || t.endpoint === o.endpoint) && (o.sec === undefined || t.sec === Number(o.sec)) &&
   (o.transport === undefined || (t.transport || "ble") === o.transport));
 if (!targets.length || !Number.isInteger(seed) || !(frames > 0) || (limit !== undefined && !(limit > 0))) {
-  console.error(`fuzz: nothing to run: check --endpoint (proto-ver, prov-session, prov-config), --sec (0 or 1), --transport (ble or http), --seed, --frames and --time-limit\n${HELP}`);
+  console.error(`fuzz: nothing to run: check --endpoint (${ENDPOINTS.join(", ")}), --sec (0 or 1), --transport (ble or http), --seed, --frames and --time-limit\n${HELP}`);
   process.exit(2);
 }
 const b = await bundles();

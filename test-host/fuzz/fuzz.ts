@@ -1,13 +1,15 @@
 /**
  * Property-based fuzzing (fast-check) of every protocomm endpoint through the shipped bundle in the
- * simulator. A case = a fresh link (new session) and a few frames: raw bytes, or valid protobuf messages
- * (SessionData sec0/sec1, WiFiConfigPayload Get/Set/Apply) built from generated fields and then mutated
- * byte-wise, or Security 1 steps (Cmd0 from a key the fuzzer holds, Cmd1 with the right or a wrong proof).
+ * simulator. A case = a fresh link (new session; under security 1 an encrypted endpoint's session carries
+ * over) and a few frames: raw bytes, or valid protobuf messages (SessionData sec0/sec1, WiFiConfigPayload
+ * Get/Set/Apply, WiFiScanPayload Start/Status/Result, WiFiCtrlPayload Reset/Reprov) or custom-data text built
+ * from generated fields and then mutated byte-wise, Security 1 steps (Cmd0 from a key the fuzzer holds,
+ * Cmd1 with the right or a wrong proof), and device time passing.
  * Properties after every frame (model.ts says what ESP-IDF would do):
  *   - no "Uncaught …" line from the firmware, no reboot;
  *   - the link dropped exactly when ESP-IDF drops it (a handler error), answered otherwise, and the answer
- *     is the right message (session state as the protocol says: prov-config answers only in an
- *     established session, through the session's CTR stream under security 1);
+ *     is the right message (session state as the protocol says: the encrypted endpoints answer only in an
+ *     established session, through the session's CTR stream under security 1; scan and station state);
  * and at the end of a run a correct client (esp_prov's steps) provisions the same boot.
  * One booted device serves a whole run; sessions are reset by reconnecting. The interpreter slow-down is 0
  * (device time = event dispatch only), which makes runs reproducible from the seed.
@@ -18,23 +20,43 @@ import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { encode } from "../../src/proto/codec";
-import { D_SessionData, D_WiFiConfigPayload } from "../../src/proto/schema.gen";
+import { D_SessionData, D_WiFiConfigPayload, D_WiFiCtrlPayload, D_WiFiScanPayload } from "../../src/proto/schema.gen";
 import { SimDevice } from "../sim/device";
-import { DEFAULT_WORLD } from "../sim/wifi";
+import { DEFAULT_WORLD, RadioWorld } from "../sim/wifi";
 import { bleTransport, simCentral } from "../client/transport";
 import { provision, x25519Shared } from "../client/esp-prov";
-import { FuzzLink, bleLink, httpLink } from "./link";
+import { FuzzLink, Reply, bleLink, httpLink } from "./link";
 import { httpTransport, simHttpSend } from "../client/http-transport";
-import { clientKey, established, expectFrame, initialState, ModelState, newSession } from "./model";
+import { clientKey, established, expectedNetworks, expectFrame, initialState, ModelState, newSession } from "./model";
 
 export const POP = "abcd1234";
-export type Endpoint = "proto-ver" | "prov-session" | "prov-config";
+/** Frames a failure report lists at most (the tail of a long session). */
+const TRACE_MAX = 300;
+export type Endpoint = "proto-ver" | "prov-session" | "prov-config" | "prov-scan" | "prov-ctrl" | "custom-data";
+/** The endpoints that go through the session's cipher and need an established session under security 1. */
+export const ENCRYPTED: Endpoint[] = ["prov-config", "prov-scan", "prov-ctrl", "custom-data"];
+export const ENDPOINTS: Endpoint[] = ["proto-ver", "prov-session", ...ENCRYPTED];
 /** transport: "ble" (default) through the virtual central, "http" through the SoftAP build's HTTP server. */
 export interface Target { endpoint: Endpoint; sec: 0 | 1; transport?: "ble" | "http" }
+/** Every endpoint the firmware serves, in security 0 and 1 builds (proto-ver does not depend on the scheme). */
 export const TARGETS: Target[] = [
-  { endpoint: "proto-ver", sec: 0 }, { endpoint: "prov-session", sec: 0 }, { endpoint: "prov-config", sec: 0 },
-  { endpoint: "prov-session", sec: 1 }, { endpoint: "prov-config", sec: 1 },
+  { endpoint: "proto-ver", sec: 0 },
+  ...(["prov-session", ...ENCRYPTED] as Endpoint[]).flatMap((endpoint) => [{ endpoint, sec: 0 as const }, { endpoint, sec: 1 as const }]),
 ];
+const encrypted = (ep: Endpoint) => ENCRYPTED.includes(ep);
+
+/**
+ * The radio world of a fuzzed device: the network the honest client joins, and 20 more with SSIDs of 1 to
+ * 32 bytes, equal signal strengths and every auth mode, so that scans keep 16 (CONFIG_WIFI_PROV_SCAN_MAX_ENTRIES),
+ * rank ties and pages get cut to fit a BLE read. Passwords no fuzzed SetConfig sends.
+ */
+export const FUZZ_WORLD: RadioWorld = {
+  aps: [...DEFAULT_WORLD.aps, ...Array.from({ length: 20 }, (_, i) => ({
+    ssid: (i % 3 === 0 ? "Fuzz-AP-" : i % 3 === 1 ? "n\u00e9twork " : "x").padEnd(1 + ((i * 13) % 32), String.fromCharCode(97 + i)).slice(0, 1 + ((i * 13) % 32)),
+    password: "not-a-fuzzed-password-" + i, rssi: -40 - 5 * (i % 7), channel: 1 + (i % 13), bssid: `02:00:00:00:00:${i.toString(16).padStart(2, "0")}`,
+    auth: ["open", "wep", "wpa", "wpa2", "wpa_wpa2"][i % 5],
+  }))],
+};
 /** The same targets over SoftAP/HTTP. */
 export const HTTP_TARGETS: Target[] = TARGETS.map((t) => ({ ...t, transport: "http" as const }));
 export const targetName = (t: Target) => `${t.endpoint}/sec${t.sec}${t.transport === "http" ? "/http" : ""}`;
@@ -47,9 +69,15 @@ export type Step =
   | { t: "msg"; ep: Endpoint; obj: unknown; mut: Mut[] }
   | { t: "cmd0"; seed: string; low?: number; mut: Mut[] }
   | { t: "cmd1"; good: boolean; alt: string; mut: Mut[] }
-  | { t: "reconnect" };
+  | { t: "reconnect" }
+  /** Device time passes (a scan finishing, a connection attempt failing). */
+  | { t: "wait"; ms: number };
 /** [op, position, value, count]: 0 flip a bit, 1 set a byte, 2 insert, 3 delete, 4 truncate, 5 duplicate a slice. */
 export type Mut = [number, number, number, number];
+/** The protobuf message each endpoint takes (proto-ver and custom-data take text). */
+const SCHEMA: Partial<Record<Endpoint, typeof D_SessionData>> = {
+  "prov-session": D_SessionData, "prov-config": D_WiFiConfigPayload, "prov-scan": D_WiFiScanPayload, "prov-ctrl": D_WiFiCtrlPayload,
+};
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
@@ -98,8 +126,8 @@ const sessionObj = fc.oneof(
 );
 
 /** WiFiConfigPayload messages: Get/Set/Apply and replies, any msg number, fields of every length. */
-const configObj = fc.record({
-  msg: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 2, 4) }, { weight: 1, arbitrary: smallInt }),
+const configFields = (msg: fc.Arbitrary<number>) => fc.record({
+  msg,
   kind: fc.constantFrom("get", "set", "apply", "none", "rget", "rset"),
   ssid: fc.oneof(bytesArb(40), fc.constantFrom(Buffer.from("myssid"), Buffer.from("x".repeat(32)))),
   pass: fc.oneof(bytesArb(70), fc.constant(Buffer.from("wrongpass"))),
@@ -114,6 +142,54 @@ const configObj = fc.record({
   if (kind === "rset") o.resp_set_config = { status: 0 };
   return o;
 });
+/** Any msg number: mostly the three commands, a share of others (replies, unknown: the device fails them). */
+const anyMsg = (valid: number[]) => fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...valid) }, { weight: 1, arbitrary: smallInt });
+const configObj = configFields(anyMsg([0, 2, 4]));
+
+/** uint32 fields: mostly small (in and just past the 16 results), sometimes the edges of the range. */
+const u32 = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 20 }) },
+  { weight: 1, arbitrary: fc.constantFrom(65535, 65536, 0x7fffffff, 0x80000000, 0xffffffff) }, { weight: 1, arbitrary: fc.nat() });
+
+/** WiFiScanPayload messages: ScanStart (blocking or not, options), ScanStatus, ScanResult pages, replies. */
+const scanFields = (msg: fc.Arbitrary<number>) => fc.record({
+  msg,
+  kind: fc.constantFrom("start", "status", "result", "result", "none", "rstart", "rresult"),
+  blocking: fc.boolean(), passive: fc.boolean(), group: opt(u32), period: opt(u32), from: u32, count: u32,
+}).map(({ msg, kind, blocking, passive, group, period, from, count }) => {
+  const o: any = { msg };
+  if (kind === "start") o.cmd_scan_start = { blocking, passive, group_channels: group, period_ms: period };
+  if (kind === "status") o.cmd_scan_status = {};
+  if (kind === "result") o.cmd_scan_result = { start_index: from, count };
+  if (kind === "rstart") o.resp_scan_start = {};
+  if (kind === "rresult") o.resp_scan_result = { entries: [{ ssid: Buffer.from("x"), channel: 1, rssi: -1 }] };
+  return o;
+});
+const scanObj = scanFields(anyMsg([0, 2, 4]));
+
+/** WiFiCtrlPayload messages: Reset, Reprov, the reserved 0, replies. */
+const ctrlFields = (msg: fc.Arbitrary<number>) => fc.record({
+  msg,
+  kind: fc.constantFrom("reset", "reprov", "none", "rreset"),
+}).map(({ msg, kind }) => {
+  const o: any = { msg };
+  if (kind === "reset") o.cmd_ctrl_reset = {};
+  if (kind === "reprov") o.cmd_ctrl_reprov = {};
+  if (kind === "rreset") o.resp_ctrl_reset = {};
+  return o;
+});
+const ctrlObj = ctrlFields(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(1, 3) }, { weight: 1, arbitrary: fc.constantFrom(0, 2, 4) }, { weight: 1, arbitrary: smallInt }));
+
+/** custom-data: esp_prov --custom_data text, or any bytes. */
+const customObj = fc.oneof(fc.constantFrom("hello", "SUCCESS", "{\"k\":1}"), fc.string({ maxLength: 60 }),
+  fc.uint8Array({ maxLength: 80 }).map((b) => Buffer.from(b).toString("latin1")));
+
+/** The structured messages of an encrypted endpoint. */
+const messages: Record<string, fc.Arbitrary<unknown>> = { "prov-config": configObj, "prov-scan": scanObj, "prov-ctrl": ctrlObj, "custom-data": customObj };
+/** The same with a command's msg number only (security 1 "keep the session" frames; the payload may still mismatch). */
+const commands: Record<string, fc.Arbitrary<unknown>> = {
+  "prov-config": configFields(fc.constantFrom(0, 2, 4)), "prov-scan": scanFields(fc.constantFrom(0, 2, 4)), "prov-ctrl": ctrlFields(fc.constantFrom(1, 3)), "custom-data": customObj,
+};
+const waitArb = fc.oneof(fc.constantFrom(1500, 2600, 4100), fc.integer({ min: 0, max: 6000 })).map((ms) => ({ t: "wait", ms }) as Step);
 
 function stepArb(t: Target, max: number): fc.Arbitrary<Step> {
   const reconnect = fc.constant<Step>({ t: "reconnect" });
@@ -121,18 +197,30 @@ function stepArb(t: Target, max: number): fc.Arbitrary<Step> {
     return fc.oneof({ weight: 3, arbitrary: rawArb("proto-ver", max) },
       { weight: 2, arbitrary: fc.tuple(fc.constantFrom("none", "V0.1", '{"prov":1}'), mutArb).map(([s, mut]) => ({ t: "msg", ep: "proto-ver", obj: s, mut }) as Step) });
   }
-  if (t.endpoint === "prov-config" && t.sec === 1) {
-    // Every drop costs a new handshake (two X25519 on the device): mostly well-formed requests that keep the
-    // session, so that the CTR stream is exercised over long sessions, and a share of frames that end it.
-    return fc.oneof({ weight: 1, arbitrary: rawArb("prov-config", max) },
-      { weight: 16, arbitrary: configObj.map((obj) => ({ t: "msg", ep: "prov-config", obj, mut: [] }) as Step) },
-      { weight: 2, arbitrary: fc.tuple(configObj, mutArb).map(([obj, mut]) => ({ t: "msg", ep: "prov-config", obj, mut }) as Step) });
-  }
-  if (t.endpoint === "prov-config") {
-    return fc.oneof({ weight: 2, arbitrary: rawArb("prov-config", max) },
-      { weight: 6, arbitrary: fc.tuple(configObj, someMut).map(([obj, mut]) => ({ t: "msg", ep: "prov-config", obj, mut }) as Step) },
-      { weight: 1, arbitrary: fc.tuple(sessionObj, someMut).map(([obj, mut]) => ({ t: "msg", ep: "prov-session", obj, mut }) as Step) },
-      { weight: 1, arbitrary: reconnect });
+  if (encrypted(t.endpoint)) {
+    const ep = t.endpoint, own = messages[ep]!, cmd = commands[ep]!;
+    const msg = (a: fc.Arbitrary<unknown>, e: Endpoint, m: fc.Arbitrary<Mut[]>) => fc.tuple(a, m).map(([obj, mut]) => ({ t: "msg", ep: e, obj, mut }) as Step);
+    // prov-scan and prov-ctrl depend on the Wi-Fi state: credentials set and applied (they fail), time passing.
+    const wifi = ep === "prov-scan" || ep === "prov-ctrl";
+    if (t.sec === 1) {
+      // Every drop costs a new handshake (two X25519 on the device): mostly well-formed requests that keep the
+      // session, so that the CTR stream is exercised over long sessions, and a share of frames that end it.
+      return fc.oneof({ weight: 1, arbitrary: rawArb(ep, max) },
+        // custom-data never fails in a session: its only drops are these reconnects, kept rare (each costs a handshake).
+        { weight: ep === "custom-data" ? 200 : 14, arbitrary: msg(cmd, ep, fc.constant([])) },
+        { weight: 2, arbitrary: msg(own, ep, fc.constant([])) },
+        { weight: 2, arbitrary: msg(own, ep, mutArb) },
+        { weight: wifi ? 4 : 0, arbitrary: msg(commands["prov-config"]!, "prov-config", fc.constant([])) },
+        { weight: wifi ? 2 : 0, arbitrary: waitArb },
+        // A new link without a handshake: the next request finds no session (protocomm fails the decrypt).
+        { weight: 1, arbitrary: reconnect });
+    }
+    return fc.oneof({ weight: 2, arbitrary: rawArb(ep, max) },
+      { weight: 6, arbitrary: msg(own, ep, someMut) },
+      { weight: 1, arbitrary: msg(sessionObj, "prov-session", someMut) },
+      { weight: 1, arbitrary: reconnect },
+      { weight: wifi ? 3 : 0, arbitrary: msg(configObj, "prov-config", fc.constant([])) },
+      { weight: wifi ? 1 : 0, arbitrary: waitArb });
   }
   const session = fc.oneof({ weight: 2, arbitrary: rawArb("prov-session", max) },
     { weight: 4, arbitrary: fc.tuple(sessionObj, someMut).map(([obj, mut]) => ({ t: "msg", ep: "prov-session", obj, mut }) as Step) });
@@ -178,7 +266,7 @@ export async function bundles(): Promise<Record<string, string>> {
 
 /** Boots a bundle; a SoftAP build boots with BLE already off (the state after its one BLE-off reboot). */
 export function bootDevice(bundle: string, t?: Target): SimDevice {
-  const d = new SimDevice({ world: DEFAULT_WORLD, slowdown: 0 });
+  const d = new SimDevice({ world: FUZZ_WORLD, slowdown: 0 });
   if (t?.transport === "http") d.nvs.ble = false;
   d.install(bundle);
   d.boot();
@@ -192,18 +280,29 @@ export class Fuzzer {
   link: FuzzLink;
   stats: FuzzStats;
   trace: string[] = [];
+  /** Lines traced since the last reconnect (trace keeps the tail). */
+  private traced = 0;
   private logFrom = 0;
   private keyNo = 0;
 
   constructor(public d: SimDevice, public t: Target, mkLink: (d: SimDevice) => FuzzLink = t.transport === "http" ? httpLink : bleLink) {
     this.link = mkLink(d);
-    this.st = initialState(t.sec, POP);
+    this.st = initialState(t.sec, POP, FUZZ_WORLD);
     this.stats = { target: targetName(t), frames: 0, protocolFrames: 0, drops: 0, reconnects: 0, cases: 0, sessions: 0, ms: 0 };
   }
 
   private fail(msg: string): never {
     const tail = this.d.log.slice(-12).map((l) => "    | " + l.line).join("\n");
-    throw new FuzzFailure(`${this.stats.target}: ${msg}\n  frames of this case (since its reconnect):\n${this.trace.map((s) => "    " + s).join("\n")}\n  device log tail:\n${tail}`);
+    const cut = this.traced > this.trace.length ? [`(${this.traced - this.trace.length} earlier frames of this session left out)`] : [];
+    throw new FuzzFailure(`${this.stats.target}: ${msg}\n  frames since the last reconnect (a security 1 session carries over cases):\n` +
+      `${[...cut, ...this.trace].map((s) => "    " + s).join("\n")}\n  device log tail:\n${tail}`);
+  }
+
+  /** Records a line of the session's trace, keeping the last TRACE_MAX. */
+  private note(line: string) {
+    this.traced++;
+    this.trace.push(line);
+    if (this.trace.length > 2 * TRACE_MAX) this.trace.splice(0, this.trace.length - TRACE_MAX);
   }
 
   private checkDevice() {
@@ -218,7 +317,8 @@ export class Fuzzer {
     this.link.reconnect();
     newSession(this.st);
     this.stats.reconnects++;
-    this.trace.push("reconnect");
+    this.trace = ["reconnect"];
+    this.traced = 1;
   }
 
   /** One frame: plaintext `req` to `ep` (encrypted here for prov-config in a security 1 session). */
@@ -226,10 +326,17 @@ export class Fuzzer {
     if (!this.link.connected()) this.reconnect();
     const now = this.d.sched.now - this.d.resetAt;
     const e = expectFrame(this.st, ep, req, now);
-    const wire = ep === "prov-config" && this.st.secVer === 1 && established(this.st) ? this.st.sec1.crypt!(req) : req;
-    this.trace.push(`${ep} ${hex(req)}${wire !== req ? " (encrypted " + hex(wire) + ")" : ""}  — expect ${e.drop === true ? "drop" : e.drop === false ? "reply" : "drop or reply"}: ${e.why}`);
+    const wire = encrypted(ep) && this.st.secVer === 1 && established(this.st) ? this.st.sec1.crypt!(req) : req;
+    this.note(`${ep} ${hex(req)}${wire !== req ? " (encrypted " + hex(wire) + ")" : ""}  — expect ${e.drop === true ? "drop" : e.drop === false ? "reply" : "drop or reply"}: ${e.why}`);
     if (fuzzed) this.stats.frames++; else this.stats.protocolFrames++;
-    const r = this.link.exchange(ep, wire);
+    let r: Reply;
+    try {
+      r = this.link.exchange(ep, wire);
+    } catch (err) {
+      // Neither a reply nor a drop (a reply too long for one BLE read, no HTTP answer in time).
+      this.checkDevice();
+      this.fail(`exchange failed: ${(err as Error).message}`);
+    }
     this.checkDevice();
     if (r.dropped) {
       this.stats.drops++;
@@ -267,9 +374,14 @@ export class Fuzzer {
   run(s: Step, fuzzed = true) {
     const max = this.link.maxRequest;
     if (s.t === "reconnect") return this.reconnect();
+    if (s.t === "wait") {
+      this.note(`wait ${s.ms} ms`);
+      this.d.run(s.ms);
+      return this.checkDevice();
+    }
     if (s.t === "raw") return void this.frame(s.ep, unhex(s.hex), fuzzed);
     if (s.t === "msg") {
-      const base = typeof s.obj === "string" ? new Uint8Array(Buffer.from(s.obj, "latin1")) : encode(s.ep === "prov-config" ? D_WiFiConfigPayload : D_SessionData, s.obj);
+      const base = typeof s.obj === "string" ? new Uint8Array(Buffer.from(s.obj, "latin1")) : encode(SCHEMA[s.ep]!, s.obj);
       return void this.frame(s.ep, mutate(base, s.mut, max), fuzzed);
     }
     if (s.t === "cmd0") {
@@ -287,17 +399,17 @@ export class Fuzzer {
     this.frame("prov-session", mutate(encode(D_SessionData, { sec_ver: 1, sec1: { msg: 2, sc1: { client_verify_data: v } } }), s.mut, max), fuzzed);
   }
 
-  /** A case: a fresh link (and, for prov-config, an established session), then the steps. */
+  /** A case: a fresh link (and, for an encrypted endpoint, an established session, kept from the last case under security 1), then the steps. */
   runCase(steps: Step[]) {
-    this.trace = [];
     this.stats.cases++;
-    const keepSession = this.t.endpoint === "prov-config" && this.t.sec === 1 && this.link.connected() && established(this.st);
+    const enc = encrypted(this.t.endpoint);
+    const keepSession = enc && this.t.sec === 1 && this.link.connected() && established(this.st);
     if (!keepSession) {
       this.reconnect();
-      if (this.t.endpoint === "prov-config") this.handshake();
+      if (enc) this.handshake();
     }
     for (const s of steps) {
-      if (this.t.endpoint === "prov-config" && !this.link.connected() && s.t !== "reconnect") this.handshake();
+      if (enc && !this.link.connected() && s.t !== "reconnect" && s.t !== "wait") this.handshake();
       this.run(s);
     }
   }
@@ -310,11 +422,20 @@ export class Fuzzer {
     const t = this.t.transport === "http" ? httpTransport(simHttpSend(this.d)) : await bleTransport(simCentral(this.d));
     let r;
     try {
-      r = await provision(t, { secVer: this.t.sec, pop: POP, ssid: "myssid", passphrase: "mypassword", sleep: async (ms) => this.d.run(ms) });
+      // After fuzzing prov-scan or custom-data the client also scans / sends custom data, as esp_prov does.
+      r = await provision(t, {
+        secVer: this.t.sec, pop: POP, ssid: "myssid", passphrase: "mypassword", sleep: async (ms) => this.d.run(ms),
+        ...(this.t.endpoint === "prov-scan" ? { scan: {} } : {}), ...(this.t.endpoint === "custom-data" ? { customData: "after the fuzz" } : {}),
+      });
     } catch (e) {
       this.fail("honest client failed after the fuzz run: " + (e as Error).message);
     }
     if (!r.ok) this.fail("honest client did not reach Connected: " + r.state);
+    const nets = expectedNetworks(FUZZ_WORLD).map((n) => n.ssid);
+    if (this.t.endpoint === "prov-scan" && JSON.stringify(r.networks?.map((n) => n.ssid)) !== JSON.stringify(nets)) {
+      this.fail("honest client's scan listed " + JSON.stringify(r.networks?.map((n) => n.ssid)) + ", expected " + JSON.stringify(nets));
+    }
+    if (this.t.endpoint === "custom-data" && r.customReply !== "SUCCESS") this.fail("honest client's custom data got " + JSON.stringify(r.customReply));
     this.checkDevice();
   }
 }
@@ -334,24 +455,30 @@ export interface RunOptions { seed: number; frames: number; timeLimitMs?: number
 export async function fuzzTarget(bundle: string, t: Target, o: RunOptions): Promise<FuzzStats> {
   const d = bootDevice(bundle, t);
   const f = new Fuzzer(d, t);
-  const t0 = performance.now(), chunk = o.chunk ?? 500;
+  const t0 = performance.now();
+  // Cases per fast-check run: given, or 25 doubling up to 500 (a fixed schedule: the same seed replays the
+  // same cases on any host). A run stops at --frames (the remaining cases are skipped) and at the time limit.
+  let chunk = o.chunk ?? 25;
   const arb = caseArb(t, f.link.maxRequest);
   let failure: FuzzFailure | undefined;
   for (let k = 0; f.stats.frames < o.frames; k++) {
     if (o.timeLimitMs !== undefined && performance.now() - t0 > o.timeLimitMs) break;
     const seed = (o.seed + k * 7919) | 0;
+    const left = o.timeLimitMs === undefined ? undefined : Math.max(1, o.timeLimitMs - (performance.now() - t0));
     try {
       fc.assert(fc.property(arb, (steps) => {
+        if (f.stats.frames >= o.frames) return;
         try { f.runCase(steps); } catch (e) { if (e instanceof FuzzFailure) failure = e; throw e; }
-      }), { seed, numRuns: chunk, endOnFailure: true });
+      }), { seed, numRuns: chunk, endOnFailure: true, ...(left === undefined ? {} : { interruptAfterTimeLimit: left }) });
     } catch (e) {
       if (failure) {
-        failure.message += `\n  reproduce: npm run fuzz -- --endpoint ${t.endpoint} --sec ${t.sec} --seed ${o.seed} --frames ${o.frames} (chunk ${k}, fast-check seed ${seed})`;
+        failure.message += `\n  reproduce: npm run fuzz -- --endpoint ${t.endpoint} --sec ${t.sec} --transport ${t.transport || "ble"} --seed ${o.seed} --frames ${o.frames} (chunk ${k} of ${chunk} cases, fast-check seed ${seed})`;
         throw failure;
       }
       throw e;
     }
-    o.print?.(`  ${targetName(t)}: ${f.stats.frames} frames, ${f.stats.drops} drops, ${Math.round(f.stats.frames / ((performance.now() - t0) / 1000))} frames/s`);
+    if (o.chunk === undefined && chunk < 500) chunk *= 2;
+    else o.print?.(`  ${targetName(t)}: ${f.stats.frames} frames, ${f.stats.drops} drops, ${Math.round(f.stats.frames / ((performance.now() - t0) / 1000))} frames/s`);
   }
   f.stats.ms = performance.now() - t0;
   if (o.provisionAtEnd !== false) await f.provisions();

@@ -25,6 +25,10 @@ const UUID: Record<string, string> = {
   "prov-session": "0000ff51-0000-1000-8000-00805f9b34fb",
   "prov-config": "0000ff52-0000-1000-8000-00805f9b34fb",
   "proto-ver": "0000ff53-0000-1000-8000-00805f9b34fb",
+  "prov-ctrl": "0000ff4f-0000-1000-8000-00805f9b34fb",
+  "prov-scan": "0000ff50-0000-1000-8000-00805f9b34fb",
+  // The first custom endpoint (ble-gatt.ts numbers them from 0xFF54 in registration order).
+  "custom-data": "0000ff54-0000-1000-8000-00805f9b34fb",
 };
 
 /** The simulator's virtual central, as esp_prov uses it: write with response, then read at once. */

@@ -3,14 +3,17 @@
  * protocomm.c drops the link whenever a handler fails ("Invalid content received, killing connection");
  * proto-ver never fails; security0.c accepts only a SessionData with sec_ver 0 and an S0_Session_Command;
  * security1.c runs Cmd0 → Resp0 → Cmd1 → Resp1 and fails on anything else; wifi_config.c answers
- * GetStatus/SetConfig/ApplyConfig with msg + 1 and fails on any other message type. Frames are decoded with
+ * GetStatus/SetConfig/ApplyConfig with msg + 1 and fails on any other message type; wifi_scan.c and wifi_ctrl.c
+ * likewise for ScanStart/ScanStatus/ScanResult and Reset/Reprov, with the status at the top level; a custom
+ * endpoint (ESP-IDF's example) answers "SUCCESS". Every encrypted endpoint fails outside an established
+ * session under security 1 (protocomm.c: decrypt fails). Frames are decoded with
  * the repo's codec (pinned against protobufjs in codec.test.ts). On top of ESP-IDF: the PoP throttle
  * (src/protocomm/throttle.ts policy: 3 free failures, then 10 s doubling up to 300 s).
  */
 import nodeCrypto from "node:crypto";
-import nacl from "tweetnacl";
 import { decode } from "../../src/proto/codec";
-import { D_SessionData, D_WiFiConfigPayload } from "../../src/proto/schema.gen";
+import { D_SessionData, D_WiFiConfigPayload, D_WiFiCtrlPayload, D_WiFiScanPayload } from "../../src/proto/schema.gen";
+import { RadioWorld } from "../sim/wifi";
 import { x25519Shared } from "../client/esp-prov";
 
 export const THROTTLE = { free: 3, baseMs: 10000, capMs: 300000 };
@@ -30,10 +33,19 @@ export function clientKey(seed: Uint8Array): ClientKey {
   return { priv, pub };
 }
 
-/** Zero shared secret for any device key: the point is in the small subgroup (RFC 7748 §6.1). */
+const PROBE = clientKey(new Uint8Array(32).fill(0x55));
+/**
+ * Zero shared secret for any device key: the point is in the small subgroup (RFC 7748 §6.1). node:crypto
+ * (OpenSSL) refuses an all-zero X25519 result ("failed during derivation"), as tweetnacl's scalarMult
+ * would return zeros, at a fraction of the cost.
+ */
 export function lowOrder(pub: Uint8Array): boolean {
-  const k = new Uint8Array(32).fill(0x55);
-  return nacl.scalarMult(k, pub).every((b) => b === 0);
+  try {
+    x25519Shared(PROBE.priv, pub);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 const same = (a?: Uint8Array, b?: Uint8Array) => !!a && !!b && a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
@@ -62,10 +74,53 @@ export interface ModelState {
   throttle: { n: number; until: number };
   /** The key the fuzzer made its last Cmd0 from: if the Cmd0 that reached the device carries its public half, the secret is known. */
   lastKey?: ClientKey;
+  /** SSID of the credentials SetConfig accepted (pending = true). */
+  pendingSsid?: string;
+  /**
+   * The station, global to the boot: nothing applied, or an attempt (the fuzzer never sends the right
+   * password) that is still connecting before `lo`, has failed after `hi`, and may be either in between.
+   */
+  sta: { applied: boolean; lo: number; hi: number };
+  /** The Wi-Fi scan, global to the boot: never started, or finished for sure after `hi` and not before `lo`. */
+  scan: { started: boolean; lo: number; hi: number };
+  /** The access points the device can hear (its simulated radio world). */
+  world: RadioWorld;
 }
 
-export function initialState(secVer: 0 | 1, pop: string): ModelState {
-  return { secVer, pop, linked: false, sec0: false, sec1: { state: 0 }, pending: false, throttle: { n: 0, until: 0 } };
+export function initialState(secVer: 0 | 1, pop: string, world: RadioWorld = { aps: [] }): ModelState {
+  return {
+    secVer, pop, linked: false, sec0: false, sec1: { state: 0 }, pending: false, throttle: { n: 0, until: 0 },
+    sta: { applied: false, lo: 0, hi: 0 }, scan: { started: false, lo: 0, hi: 0 }, world,
+  };
+}
+
+/**
+ * Device-time delays the model predicts from: src/main.ts connects 1 s after ApplyConfig (applyDelayMs, as
+ * ESP-IDF's manager); test-host/sim/wifi.ts fails a wrong password after 1.5 s and an absent SSID after 3 s,
+ * and finishes a scan after 1.5 s. WIFI_SLACK_MS covers the request's own trip (a connection interval or
+ * two) and the event dispatch: an outcome this close to the predicted moment may be either.
+ */
+export const WIFI = { applyMs: 1000, wrongPassMs: 1500, noApMs: 3000, scanMs: 1500, slackMs: 400 };
+/** ESP-IDF's CONFIG_WIFI_PROV_SCAN_MAX_ENTRIES (the firmware's SCAN_MAX_ENTRIES). */
+export const SCAN_MAX = 16;
+
+/** "none" (nothing applied or state reset), "connecting", "failed", or "either" close to the failure. */
+export function staAt(s: ModelState, now: number): "none" | "connecting" | "failed" | "either" {
+  if (!s.sta.applied) return "none";
+  return now < s.sta.lo ? "connecting" : now > s.sta.hi ? "failed" : "either";
+}
+
+/** Whether the scan has finished at `now` (undefined: too close to call). */
+export function scanDone(s: ModelState, now: number): boolean | undefined {
+  const c = s.scan;
+  if (!c.started) return false;
+  return now > c.hi ? true : now < c.lo ? false : undefined;
+}
+
+/** The networks the device keeps from a scan, as the firmware ranks them (strongest first, scan order on ties). */
+export function expectedNetworks(w: RadioWorld) {
+  const aps = w.aps.filter((a) => a.reachable !== false).map((a, i) => ({ ssid: a.ssid, rssi: a.rssi ?? -50, channel: a.channel || 6, i }));
+  return aps.sort((a, b) => b.rssi - a.rssi || a.i - b.i).slice(0, SCAN_MAX);
 }
 
 export function newSession(s: ModelState) {
@@ -106,7 +161,10 @@ export function expectFrame(s: ModelState, ep: string, req: Uint8Array, now: num
     };
   }
   if (ep === "prov-session") return s.secVer === 0 ? sec0Session(s, req) : sec1Session(s, req, now);
-  if (ep === "prov-config") return config(s, req);
+  if (ep === "prov-config") return config(s, req, now);
+  if (ep === "prov-scan") return scan(s, req, now);
+  if (ep === "prov-ctrl") return ctrl(s, req, now);
+  if (ep === "custom-data") return custom(s);
   return { drop: true, why: "no such endpoint" };
 }
 
@@ -188,13 +246,30 @@ function sec1Session(s: ModelState, req: Uint8Array, now: number): Expect {
   return { drop: true, why: "security 1 message type " + msg };
 }
 
-function config(s: ModelState, req: Uint8Array): Expect {
-  if (!established(s)) return { drop: true, why: "session not established" };
-  const crypt = s.secVer === 1 ? s.sec1.crypt! : (d: Uint8Array) => d;
-  const m = tryDecode(D_WiFiConfigPayload, req);
-  if (!m) return { drop: true, why: "WiFiConfigPayload does not decode" };
+/** The plaintext view of an encrypted endpoint's replies: the session's CTR stream under security 1. */
+function plain(s: ModelState): (d: Uint8Array) => Uint8Array {
+  return s.secVer === 1 ? s.sec1.crypt! : (d) => d;
+}
+
+/**
+ * What wifi_config.c, wifi_scan.c and wifi_ctrl.c have in common: no session (security 1) or a message that
+ * does not decode or has no handler for its msg number fails the exchange (the drop returned as `drop`);
+ * else the decoded message, its msg number and the reply's decryption.
+ */
+function command(s: ModelState, req: Uint8Array, d: typeof D_WiFiConfigPayload, name: string, valid: number[]):
+  { drop: Expect } | { m: any; msg: number; crypt: (d: Uint8Array) => Uint8Array } {
+  if (!established(s)) return { drop: { drop: true, why: "session not established" } };
+  const m = tryDecode(d, req);
+  if (!m) return { drop: { drop: true, why: name + "Payload does not decode" } };
   const msg = m.msg || 0;
-  if (msg !== 0 && msg !== 2 && msg !== 4) return { drop: true, why: "WiFiConfig msg type " + msg };
+  if (!valid.includes(msg)) return { drop: { drop: true, why: name + " msg type " + msg } };
+  return { m, msg, crypt: plain(s) };
+}
+
+function config(s: ModelState, req: Uint8Array, now: number): Expect {
+  const c = command(s, req, D_WiFiConfigPayload, "WiFiConfig", [0, 2, 4]);
+  if ("drop" in c) return c.drop;
+  const { m, msg, crypt } = c;
   let want = -1;
   if (msg === 2) {
     const c = m.cmd_set_config || {};
@@ -209,10 +284,129 @@ function config(s: ModelState, req: Uint8Array): Expect {
       if (!d || d.msg !== msg + 1) return "reply msg " + d?.msg + " for " + msg;
       const st = msg === 0 ? d.resp_get_status?.status : msg === 2 ? d.resp_set_config?.status : d.resp_apply_config?.status;
       if (want >= 0 && (st || 0) !== want) return "status " + (st || 0) + ", expected " + want;
-      if (msg === 0 && ![0, 1, 2, 3].includes(d.resp_get_status?.sta_state || 0)) return "sta_state " + d.resp_get_status.sta_state;
-      if (msg === 2) s.pending = (st || 0) === 0 ? true : s.pending;
-      if (msg === 4 && (st || 0) === 0) s.pending = false;
+      if (msg === 0) {
+        // WifiStationState: Connected 0, Connecting 1, Disconnected 2, ConnectionFailed 3.
+        const got = d.resp_get_status?.sta_state || 0, sta = staAt(s, now);
+        const ok = sta === "none" ? [2] : sta === "connecting" ? [1] : sta === "failed" ? [3] : [1, 3];
+        if (!ok.includes(got)) return `sta_state ${got}, expected ${ok.join(" or ")} (station ${sta})`;
+      }
+      if (msg === 2 && (st || 0) === 0) {
+        s.pending = true;
+        s.pendingSsid = Buffer.from(m.cmd_set_config?.ssid || []).toString("latin1");
+      }
+      if (msg === 4 && (st || 0) === 0) {
+        const ap = s.world.aps.find((a) => a.ssid === s.pendingSsid && a.reachable !== false);
+        const failAt = now + WIFI.applyMs + (ap ? WIFI.wrongPassMs : WIFI.noApMs), before = staAt(s, now);
+        s.pending = false;
+        // An attempt still running when a new one is applied goes on in the Wi-Fi stack (the firmware stops
+        // listening to it, it does not disconnect): its failure, queued around the new attempt's start, is
+        // taken as the new attempt's. Seen by this fuzzer; the model accepts either state until the new
+        // attempt has failed for sure (see README "Fuzzing").
+        const racing = before === "connecting" || before === "either";
+        s.sta = { applied: true, lo: racing ? now : failAt - WIFI.slackMs, hi: failAt + WIFI.slackMs };
+      }
       return undefined;
     },
+  };
+}
+
+function scan(s: ModelState, req: Uint8Array, now: number): Expect {
+  const c = command(s, req, D_WiFiScanPayload, "WiFiScan", [0, 2, 4]);
+  if ("drop" in c) return c.drop;
+  const { m, msg, crypt } = c;
+  const done = scanDone(s, now), nets = expectedNetworks(s.world);
+  const reply = (r: Uint8Array): any => {
+    const d = tryDecode(D_WiFiScanPayload, crypt(r));
+    return d && d.msg === msg + 1 ? d : undefined;
+  };
+  if (msg === 0) {
+    const blocking = !!m.cmd_scan_start?.blocking;
+    return {
+      drop: false, why: "ScanStart" + (blocking ? " (blocking)" : ""),
+      check: (r) => {
+        const d = reply(r);
+        if (!d || (d.status || 0) !== 0 || !d.resp_scan_start) return "bad RespScanStart";
+        // A blocking start answers once a scan has finished; else a scan that is not running starts now,
+        // one that is running goes on (and one that may just have finished may or may not start again).
+        if (blocking) s.scan = { started: true, lo: -Infinity, hi: -Infinity };
+        else if (done === true || !s.scan.started) s.scan = { started: true, lo: now + WIFI.scanMs - WIFI.slackMs, hi: now + WIFI.scanMs + WIFI.slackMs };
+        else if (done === undefined) s.scan = { started: true, lo: s.scan.lo, hi: now + WIFI.scanMs + WIFI.slackMs };
+        return undefined;
+      },
+    };
+  }
+  if (msg === 2) {
+    return {
+      drop: false, why: "ScanStatus",
+      check: (r) => {
+        const d = reply(r), st = d?.resp_scan_status;
+        if (!d || (d.status || 0) !== 0 || !st) return "bad RespScanStatus";
+        const fin = !!st.scan_finished, n = st.result_count || 0;
+        if (done !== undefined && fin !== done) return `scan_finished ${fin}, expected ${done}`;
+        if (n !== (fin ? nets.length : 0)) return `result_count ${n} with scan_finished ${fin}, expected ${fin ? nets.length : 0}`;
+        if (fin) s.scan = { started: true, lo: -Infinity, hi: -Infinity };
+        return undefined;
+      },
+    };
+  }
+  const q = m.cmd_scan_result || {}, from = q.start_index || 0, count = q.count || 0;
+  return {
+    drop: false, why: `ScanResult ${from}+${count}`,
+    check: (r) => {
+      const d = reply(r);
+      if (!d || !d.resp_scan_result) return "bad RespScanResult";
+      const st = d.status || 0, got: any[] = d.resp_scan_result.entries || [];
+      // Out of range or before the scan finished: InternalError (wifi_scan.c when the manager has no such
+      // index). A zero count asks the manager nothing in ESP-IDF (Success); the firmware checks the scan
+      // state first (InternalError before it finished): either is accepted there.
+      const inRange = from + count <= nets.length;
+      if (st === 5) {
+        if (got.length) return "entries with InternalError";
+        if (done === true && inRange) return `InternalError for ${from}+${count} of ${nets.length} finished results`;
+        return undefined;
+      }
+      if (st !== 0) return "status " + st;
+      if (done === false && count) return "Success before the scan finished";
+      if (!inRange) return `Success for ${from}+${count} of ${nets.length} results`;
+      if (got.length > count || (count && !got.length)) return `${got.length} entries for a count of ${count}`;
+      for (let i = 0; i < got.length; i++) {
+        const e = got[i], w = nets[from + i]!;
+        if (Buffer.from(e.ssid || []).toString("latin1") !== w.ssid || (e.rssi || 0) !== w.rssi || (e.channel || 0) !== w.channel) return `entry ${from + i} is ${JSON.stringify(Buffer.from(e.ssid || []).toString("latin1"))}, expected ${JSON.stringify(w.ssid)}`;
+      }
+      if (count) s.scan = { started: true, lo: -Infinity, hi: -Infinity };
+      return undefined;
+    },
+  };
+}
+
+function ctrl(s: ModelState, req: Uint8Array, now: number): Expect {
+  const c = command(s, req, D_WiFiCtrlPayload, "WiFiCtrl", [1, 3]);
+  if ("drop" in c) return c.drop;
+  const { msg, crypt } = c;
+  // Reset only after a failed attempt (wifi_prov_mgr_reset_sm_state_on_failure); Reprov always.
+  const sta = staAt(s, now), ok = msg === 3 ? [0] : sta === "failed" ? [0] : sta === "either" ? [0, 5] : [5];
+  return {
+    drop: false, why: (msg === 1 ? "Reset" : "Reprov") + ` (station ${sta})`,
+    check: (r) => {
+      const d = tryDecode(D_WiFiCtrlPayload, crypt(r));
+      if (!d || d.msg !== msg + 1 || !(msg === 1 ? d.resp_ctrl_reset : d.resp_ctrl_reprov)) return "bad ctrl reply";
+      const st = d.status || 0;
+      if (!ok.includes(st)) return `status ${st}, expected ${ok.join(" or ")}`;
+      if (st === 0) {
+        s.sta = { applied: false, lo: 0, hi: 0 };
+        s.pending = false;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** ESP-IDF's example custom endpoint (and this firmware's src/app/custom-endpoints.ts): any bytes → "SUCCESS". */
+function custom(s: ModelState): Expect {
+  if (!established(s)) return { drop: true, why: "session not established" };
+  const crypt = plain(s);
+  return {
+    drop: false, why: "custom-data",
+    check: (r) => (Buffer.from(crypt(r)).toString("latin1") === "SUCCESS" ? undefined : "reply is not SUCCESS"),
   };
 }

@@ -27,15 +27,22 @@ export const RSA_BASE = 0x3ff02000;
 export const DPORT_CLK_EN = 0x3ff0001c, DPORT_RST_EN = 0x3ff00020, DPORT_RSA_PD = 0x3ff001fc;
 const BIT_RSA = 4, BIT_DS = 16, MEM_WORDS = 128;
 
+// Words ↔ BigInt 64 bits at a time through a BigUint64Array view of the same memory (word i is bits
+// 32i..32i+31, little-endian like the chip and any little-endian host): per-word string building or
+// BigInt masks and shifts cost several times more, and the fuzzer runs thousands of X25519s on this model.
+// Operands start at even words (the memories and the Y half of a product are 64-bit aligned).
 const toBig = (m: Uint32Array, at: number, words: number): bigint => {
   let top = at + words;
   while (top > at && !m[top - 1]) top--; // operands are mostly short: skip the zero words
-  let h = "0x0";
-  for (let i = top - 1; i >= at; i--) h += m[i]!.toString(16).padStart(8, "0");
-  return BigInt(h);
+  if (top === at) return 0n;
+  const q = new BigUint64Array(m.buffer, m.byteOffset + 4 * at, (top - at + 1) >> 1);
+  let v = q[q.length - 1]!;
+  for (let i = q.length - 2; i >= 0; i--) v = (v << 64n) | q[i]!;
+  return v;
 };
-const fromBig = (m: Uint32Array, at: number, words: number, v: bigint) => {
-  for (let i = 0; i < words; i++) { m[at + i] = Number(v & 0xffffffffn); v >>= 32n; }
+const fromBig = (m: Uint32Array, at: number, words: number, v: bigint) => { // v ≥ 0
+  const q = new BigUint64Array(m.buffer, m.byteOffset + 4 * at, words >> 1);
+  for (let i = 0; i < q.length; i++, v >>= 64n) q[i] = BigInt.asUintN(64, v);
 };
 const modPow = (b: bigint, e: bigint, m: bigint) => {
   let r = 1n % m; b %= m;
@@ -70,6 +77,27 @@ export class RsaBlock {
   fault: "none" | "wrong" | "stuck" = "none";
   onOp?: () => void;
 
+  /** M as a number; kept while M's words and size stay the same (an X25519 uses one modulus throughout). */
+  private modulus(Mm: Uint32Array, n: number): bigint {
+    const c = this.mCache;
+    let same = c.n === n && c.words.length === n;
+    for (let i = 0; same && i < n; i++) same = c.words[i] === Mm[i];
+    if (!same) {
+      c.n = n;
+      c.words = Mm.slice(0, n);
+      c.big = toBig(Mm, 0, n);
+      c.mdash = -1;
+    }
+    return c.big;
+  }
+  /** Whether M' = −M⁻¹ mod 2^32 (else the product is garbage, as on the chip). */
+  private mdashOk(m: bigint): boolean {
+    const c = this.mCache;
+    if (c.mdash !== this.mdash) { c.mdash = this.mdash; c.mdashOk = ((m * BigInt(this.mdash)) + 1n) % (1n << 32n) === 0n; }
+    return c.mdashOk;
+  }
+  private mCache = { n: 0, words: new Uint32Array(0), big: 0n, mdash: -1, mdashOk: false };
+
   private on(): boolean { return !!(this.clk & BIT_RSA) && !(this.rst & (BIT_RSA | BIT_DS)); }
   private powered(): boolean { return this.on() && !(this.pd & 1); }
 
@@ -87,6 +115,26 @@ export class RsaBlock {
       this.cleanReads = 0;
       this.done = 0;
     }
+  }
+
+  /**
+   * Several words of the memories M/Z/Y/X at once, as read(addr + 4i) would give them; false (nothing done)
+   * unless the whole range is block memory and the block is on (the caller then goes word by word).
+   */
+  readWords(addr: number, out: { length: number; [i: number]: number }): boolean {
+    const off = addr - RSA_BASE;
+    if (off < 0 || off & 3 || off + 4 * out.length > 0x800 || !this.on()) return false;
+    if (this.pd & 1) for (let i = 0; i < out.length; i++) out[i] = 0;
+    else for (let i = 0, w = off >> 2; i < out.length; i++) out[i] = this.ram[w + i]!;
+    return true;
+  }
+  /** Several words into the memories, as write(addr + 4i, Number(v[i])) would store them; false as readWords. */
+  writeWords(addr: number, v: ArrayLike<number>): boolean {
+    const off = addr - RSA_BASE;
+    if (off < 0 || off & 3 || off + 4 * v.length > 0x800 || !this.on()) return false;
+    if (this.pd & 1) return true; // memories powered down: the stores are lost
+    for (let i = 0, w = off >> 2; i < v.length; i++) this.ram[w + i] = Number(v[i]) >>> 0;
+    return true;
   }
 
   read(addr: number): number {
@@ -140,19 +188,19 @@ export class RsaBlock {
       out = toBig(Xm, 0, n) * toBig(Zm, n, n);
       words = 2 * n;
     } else {
-      const n = 16 * ((kind === "exp" ? this.modexpMode : this.multMode) + 1);
-      const m = toBig(Mm, 0, n), R = 1n << BigInt(32 * n);
+      const n = 16 * ((kind === "exp" ? this.modexpMode : this.multMode) + 1), bits = BigInt(32 * n);
+      const m = this.modulus(Mm, n), R = 1n << bits;
       const x = toBig(Xm, 0, n), z = toBig(Zm, 0, n);
       words = n;
       if (m % 2n === 0n) out = 0n; // Montgomery needs an odd modulus: the chip's output is meaningless
-      else if (((m * BigInt(this.mdash)) + 1n) % (1n << 32n) !== 0n) out = (x * z) % R; // wrong M': garbage
+      else if (!this.mdashOk(m)) out = (x * z) % R; // wrong M': garbage
       else if (kind === "exp") {
         const r2ok = z === (R * R) % m;
         out = r2ok ? modPow(x, toBig(Ym, 0, n), m) : (x * z) % R;
       } else {
-        if (this.invFor !== m || this.invR !== R) { this.inv = negInv(m, BigInt(32 * n)); this.invFor = m; this.invR = R; }
-        const t = x * z, mm = ((t % R) * this.inv) % R;
-        out = (t + mm * m) / R; // REDC without the final subtraction
+        if (this.invFor !== m || this.invR !== R) { this.inv = negInv(m, bits); this.invFor = m; this.invR = R; }
+        const t = x * z, mm = BigInt.asUintN(32 * n, BigInt.asUintN(32 * n, t) * this.inv);
+        out = (t + mm * m) >> bits; // REDC without the final subtraction
       }
     }
     if (this.fault === "wrong") out ^= 1n << 3n;

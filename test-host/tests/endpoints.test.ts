@@ -14,6 +14,7 @@ import { bleTransport, simCentral } from "../client/transport";
 import { scanNetworks, startSession } from "../client/esp-prov";
 import { SimDevice, loadBundle } from "../sim/device";
 import { BLE_BUNDLE } from "./helpers";
+import { FUZZ_WORLD } from "../fuzz/fuzz";
 
 const quiet = { e() {}, w() {}, i() {}, d() {} };
 const ap = (ssid: string, rssi: number, ch = 1): ScanEntry => ({ ssid, rssi, channel: ch, bssid: Uint8Array.of(1, 2, 3, 4, 5, ch), auth: 3 });
@@ -133,5 +134,29 @@ test("prov-scan over BLE (BLE build, MTU 517): esp_prov's pages of 4 arrive whol
   const s = await startSession(t, { pop: "abcd1234" });
   const nets = await scanNetworks(s, { pageSize: 4 });
   assert.deepEqual(nets.map((n) => n.ssid), world.aps.map((a) => a.ssid));
+  await t.close();
+});
+
+test("prov-scan over BLE (BLE build, PROV_BLE_MTU 517): every page fits one read at Espruino's local MTU of 500", async () => {
+  // Found by npm run fuzz (test-host/fuzz-corpus/ble-scan-page-over-local-mtu.json): pages were cut to
+  // PROV_BLE_MTU − 1 = 516 bytes, but Espruino sets the local MTU to 500 (esp32_bluetooth_utils.c setMtu), so
+  // the link's MTU is at most 500 and a 500–516-byte page could not be read whole (Bluedroid cuts a read at MTU − 1).
+  const d = new SimDevice({ world: FUZZ_WORLD, slowdown: 0 });
+  d.install(loadBundle(BLE_BUNDLE));
+  d.boot();
+  d.run(5000);
+  const t = await bleTransport(simCentral(d), { mtu: 517 });
+  const s = await startSession(t, { pop: "abcd1234" });
+  const scan = async (m: object) => decode(D_WiFiScanPayload, s.crypt(await s.ex("prov-scan", s.crypt(encode(D_WiFiScanPayload, m)))));
+  await scan({ msg: 0, cmd_scan_start: { blocking: true } });
+  let cut = 0;
+  for (let from = 0; from < 16; from++) {
+    const r = await scan({ msg: 4, cmd_scan_result: { start_index: from, count: 16 - from } });
+    assert.equal(r.status || 0, Status.Success);
+    const n = r.resp_scan_result.entries.length;
+    assert.ok(n >= 1 && n <= 16 - from);
+    if (n < 16 - from) cut++;
+  }
+  assert.ok(cut > 0, "some pages were cut to fit");
   await t.close();
 });

@@ -1,4 +1,4 @@
-// CI slice of `npm run fuzz`: every endpoint (security 0 and 1 builds) for a few hundred seeded frames with
+// CI slice of `npm run fuzz`: every endpoint (security 0 and 1 builds, BLE and HTTP) for 60-300 seeded frames with
 // all the per-frame properties, an honest client provisioning afterwards, and the corpus of every case
 // that once failed (test-host/fuzz-corpus/*.json) replayed on a fresh device.
 import { test, before } from "node:test";
@@ -11,12 +11,15 @@ let b: Record<string, string>;
 before(async () => { b = await bundles(); });
 
 for (const t of [...TARGETS, ...HTTP_TARGETS]) {
-  // Over HTTP every failed frame starts a new session (two X25519s under security 1): fewer frames there.
-  const frames = t.transport === "http" && t.sec === 1 ? 60 : 300;
+  // Every failed frame under security 1 starts a new session (two X25519s on the device): fewer frames
+  // there; prov-scan, prov-ctrl and custom-data share prov-config's session code, so shorter slices.
+  const first = ["proto-ver", "prov-session", "prov-config"].includes(t.endpoint);
+  const frames = t.sec === 1 && (t.transport === "http" || !first) ? 60 : first ? 300 : 150;
   test(`fuzz slice ${targetName(t)}: ${frames} frames (seed 17), no property violated, provisionable afterwards`, async () => {
     const s = await fuzzTarget(b[bundleKey(t)]!, t, { seed: 17, frames, chunk: frames === 300 ? 100 : 20 });
     assert.ok(s.frames >= frames);
-    if (t.endpoint !== "proto-ver") assert.ok(s.drops > 0, "the slice includes frames that end the session");
+    // In a security 1 session custom-data answers any bytes (CTR has no integrity): it drops only after a rare reconnect.
+    if (t.endpoint !== "proto-ver" && !(t.endpoint === "custom-data" && t.sec === 1)) assert.ok(s.drops > 0, "the slice includes frames that end the session");
   });
 }
 

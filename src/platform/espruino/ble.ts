@@ -11,6 +11,8 @@
 import { BleEvents, BlePort, GattChar, SERVICE_UUID16 } from "../../transport/ble-gatt";
 
 var ONWRITE_MAX = 61;
+/** esp_ble_gatt_set_local_mtu(500) at init (targets/esp32/BLE/esp32_bluetooth_utils.c setMtu): the largest MTU a link gets. */
+export var ESPRUINO_LOCAL_MTU = 500;
 
 function key(u: number): string {
   return "0x" + u.toString(16).toUpperCase();
