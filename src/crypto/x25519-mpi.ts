@@ -129,8 +129,8 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     for (var n = 0; E(a) !== 1; ) if (++n > 50) throw MPI_FAIL;
   }
   /**
-   * One product with X and/or Z written first (0: keep what is there), and its result unless `keep` (then it
-   * stays in Z for the next product). One JS call per product: the interpreter's calls are what costs here.
+   * One product: z written to Z, x to X unless 0 (X keeps the previous operand), and its result unless `keep`
+   * (then it stays in Z for the next product). One JS call per product: the interpreter's calls are what costs.
    */
   function g(x: Half | 0, z: Half, keep?: number): Half {
     if (x) { K(X, x[0]!); K(X4, x[1]!); }
