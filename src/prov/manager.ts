@@ -144,6 +144,14 @@ export function createManager(o: ManagerOptions): Manager {
         o.logHandler.e("WiFi config not set");
         return Status.InternalError;
       }
+      if (state === WifiStationState.Connecting) {
+        // As wifi_prov_mgr_configure_sta (manager.c: state >= CRED_RECV). Here it also keeps the attempt in
+        // progress honest: Espruino's Wifi.connect while the station still connects only sets the config and
+        // waits for a STA_START that does not come again (libs/network/esp32/jswrap_esp32_network.c), so the
+        // old attempt's retries and its disconnect would be taken for the new credentials'.
+        o.logHandler.e("Wi-Fi credentials already received by provisioning app");
+        return Status.InternalError;
+      }
       cancel();
       active = pending;
       pending = undefined;

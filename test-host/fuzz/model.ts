@@ -276,7 +276,10 @@ function config(s: ModelState, req: Uint8Array, now: number): Expect {
     const ssid = c.ssid?.length || 0, pass = c.passphrase?.length || 0, bssid = c.bssid?.length || 0;
     if (ssid > 31 || pass > 63 || (bssid !== 0 && bssid !== 6)) want = 4; // InvalidArgument (Espruino keeps 31/63)
   }
-  if (msg === 4) want = s.pending ? 0 : 5;
+  // ApplyConfig: refused without credentials, and while an attempt still connects (src/prov/manager.ts, as
+  // ESP-IDF's wifi_prov_mgr_configure_sta); either answer while that attempt may just have failed.
+  const sta4 = staAt(s, now);
+  if (msg === 4) want = !s.pending || sta4 === "connecting" ? 5 : sta4 === "either" ? -1 : 0;
   return {
     drop: false, why: "WiFiConfig " + msg,
     check: (r) => {
@@ -296,14 +299,9 @@ function config(s: ModelState, req: Uint8Array, now: number): Expect {
       }
       if (msg === 4 && (st || 0) === 0) {
         const ap = s.world.aps.find((a) => a.ssid === s.pendingSsid && a.reachable !== false);
-        const failAt = now + WIFI.applyMs + (ap ? WIFI.wrongPassMs : WIFI.noApMs), before = staAt(s, now);
+        const failAt = now + WIFI.applyMs + (ap ? WIFI.wrongPassMs : WIFI.noApMs);
         s.pending = false;
-        // An attempt still running when a new one is applied goes on in the Wi-Fi stack (the firmware stops
-        // listening to it, it does not disconnect): its failure, queued around the new attempt's start, is
-        // taken as the new attempt's. Seen by this fuzzer; the model accepts either state until the new
-        // attempt has failed for sure (see README "Fuzzing").
-        const racing = before === "connecting" || before === "either";
-        s.sta = { applied: true, lo: racing ? now : failAt - WIFI.slackMs, hi: failAt + WIFI.slackMs };
+        s.sta = { applied: true, lo: failAt - WIFI.slackMs, hi: failAt + WIFI.slackMs };
       }
       return undefined;
     },

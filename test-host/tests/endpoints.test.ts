@@ -15,6 +15,7 @@ import { scanNetworks, startSession } from "../client/esp-prov";
 import { SimDevice, loadBundle } from "../sim/device";
 import { BLE_BUNDLE } from "./helpers";
 import { FUZZ_WORLD } from "../fuzz/fuzz";
+import { createManager } from "../../src/prov/manager";
 
 const quiet = { e() {}, w() {}, i() {}, d() {} };
 const ap = (ssid: string, rssi: number, ch = 1): ScanEntry => ({ ssid, rssi, channel: ch, bssid: Uint8Array.of(1, 2, 3, 4, 5, ch), auth: 3 });
@@ -159,4 +160,31 @@ test("prov-scan over BLE (BLE build, PROV_BLE_MTU 517): every page fits one read
   }
   assert.ok(cut > 0, "some pages were cut to fit");
   await t.close();
+});
+
+test("ApplyConfig while an attempt still connects is refused (as wifi_prov_mgr_configure_sta); after its failure new credentials apply", () => {
+  const quiet = { e() {}, w() {}, i() {}, d() {} }, errors: string[] = [];
+  const timers: (() => void)[] = [], connects: { ssid: string; ev: { disconnected(r: number): void } }[] = [];
+  const wifi: WifiPort = {
+    maxSsid: 31, maxPass: 63, scan() {}, disconnect() {},
+    connect: (ssid, _p, ev) => void connects.push({ ssid, ev }),
+  };
+  const m = createManager({
+    wifi, clock: { now: () => 0, after: (_ms, fn) => timers.push(fn), cancel() {} },
+    log: quiet, logHandler: { ...quiet, e: (s: string) => void errors.push(s) }, logApp: quiet,
+    applyDelayMs: 1000, retryDelayMs: 1000, onConnected() {},
+  });
+  const creds = (ssid: string) => ({ ssid: Buffer.from(ssid), passphrase: Buffer.from("password1"), bssid: new Uint8Array(0), channel: 0 });
+  assert.equal(m.handlers.setConfig(creds("first")), Status.Success);
+  assert.equal(m.handlers.applyConfig(), Status.Success);
+  timers.shift()!(); // the station starts on "first"
+  assert.equal(m.handlers.setConfig(creds("second")), Status.Success);
+  assert.equal(m.handlers.applyConfig(), Status.InternalError);
+  assert.deepEqual(errors, ["Wi-Fi credentials already received by provisioning app"]);
+  assert.deepEqual(connects.map((c) => c.ssid), ["first"]);
+  connects[0]!.ev.disconnected(202); // AUTH_FAIL: "first" failed, and is reported as such
+  assert.equal(m.handlers.getStatus().sta_state, 3);
+  assert.equal(m.handlers.applyConfig(), Status.Success); // "second", still pending, applies now
+  timers.shift()!();
+  assert.deepEqual(connects.map((c) => c.ssid), ["first", "second"]);
 });
