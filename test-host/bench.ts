@@ -22,6 +22,7 @@ import { provision } from "./client/esp-prov";
 import { readConfig } from "../tools/config.mjs";
 import { sessionPlan } from "./bench-session";
 import { minify } from "terser";
+import { MINIFY } from "../tools/build.mjs";
 
 const HELP = `usage: npm run bench            (builds first)
        ESPRUINO=/path/to/espruino npm run bench
@@ -163,11 +164,13 @@ if (!E) {
   // The accelerated X25519 as ES5 (TS emits `exports.f = f;` before the functions, which Espruino does not hoist),
   // minified with the build's options (tools/build.mjs): the interpreter lexes names and spaces on every run of a
   // statement, so the minified code the board runs is cheaper than the transpiled text.
+  // The build's terser options, keeping top-level names: the scripts below call x25519Mpi and self.nacl by name.
+  const BENCH_MINIFY = { ...MINIFY, toplevel: false };
   const mpiSrc = (await minify(ts.transpileModule(fs.readFileSync(path.join(ROOT, "src/crypto/x25519-mpi.ts"), "utf8"), {
     compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.None, removeComments: true },
   }).outputText.replace(/^Object.defineProperty\(exports.*$/gm, "").replace(/^exports\.\w+ = (exports\.\w+ = )*void 0;$/gm, "")
     .replace(/^exports\.(\w+) = \1;$/gm, "").replace(/exports\./g, "").replace(/"use strict";/, ""),
-  { ecma: 5, compress: { hoist_funs: true, passes: 2 }, mangle: true, format: { ascii_only: true } })).code!;
+  BENCH_MINIFY)).code!;
   const mpiSetup = "var K0=new Uint8Array(32),U0=new Uint8Array(32);for(var i=0;i<32;i++)K0[i]=i+1;U0[0]=9;";
   // RAM for the RSA block (0x820 bytes) and DPORT (0x200), done (INTERRUPT) and CLEAN preset to 1.
   const mpiRam = "var RA=new Uint32Array(520),DA=new Uint32Array(128),rb=E.getAddressOf(RA,true),db=E.getAddressOf(DA,true);RA[0x814>>2]=1;RA[0x818>>2]=1;" +
@@ -214,7 +217,7 @@ if (!E) {
       `(${MPI_READS.toLocaleString("en")} reads × ${(perRead / 1e3).toFixed(0)} k + ${MPI_FLAGS.toLocaleString("en")} register reads × ${(perFlag / 1e3).toFixed(0)} k)`);
     say(`ratio                        tweetnacl / accelerated = ${(inacl / im).toFixed(1)}× (${(inacl / imBoard).toFixed(1)}× as on the board)   (goal ≥ 20×)   JS firmware / accelerated = ${(io / im).toFixed(1)}×`);
     // Stock tweetnacl is the goal's yardstick; minified as our bundle is, it lexes less, so say that ratio too.
-    const naclMin = "var self={};" + (await minify(fs.readFileSync(require.resolve("tweetnacl/nacl-fast.js"), "utf8"), { ecma: 5, compress: { hoist_funs: true, passes: 2 }, mangle: true })).code!;
+    const naclMin = "var self={};" + (await minify(fs.readFileSync(require.resolve("tweetnacl/nacl-fast.js"), "utf8"), BENCH_MINIFY)).code!;
     const inaclMin = instr(script("naclmin.js", naclMin + setup + "var R;" + callNacl)) - instr(script("naclmin0.js", naclMin + setup + "var R;"));
     say(`                             tweetnacl minified as the bundle (${(inaclMin / 1e9).toFixed(2)} G) / accelerated = ${(inaclMin / im).toFixed(1)}× (${(inaclMin / imBoard).toFixed(1)}× as on the board)`);
     const hwMs = MPI_OPS * HW_MULT_US / 1000 + HW_EXP_MS;

@@ -30,6 +30,16 @@ function args(argv) {
   return o;
 }
 
+/** terser options for the bundle (npm run bench minifies the modules it measures with these too). */
+export const MINIFY = {
+  ecma: 5,
+  toplevel: true,
+  // Function declarations first in each scope: Espruino does not hoist (docs/interpreter-measurements.md §5).
+  compress: { hoist_funs: true, passes: 2, unsafe_arrows: false },
+  mangle: { reserved: ["onInit"] },
+  format: { ascii_only: true, comments: false },
+};
+
 export async function build(opts) {
   execFileSync(process.execPath, [path.join(root, "tools/gen-proto.mjs")], { stdio: "inherit" });
   const cfg = buildConfig(opts); // validates board + config before compiling
@@ -38,14 +48,7 @@ export async function build(opts) {
   const { output } = await bundle.generate(rc.output);
   await bundle.close();
   const debug = output[0].code;
-  const min = await minify(debug, {
-    ecma: 5,
-    toplevel: true,
-    // Function declarations first in each scope: Espruino does not hoist (docs/interpreter-measurements.md §5).
-    compress: { hoist_funs: true, passes: 2, unsafe_arrows: false },
-    mangle: { reserved: ["onInit"] },
-    format: { ascii_only: true, comments: false },
-  });
+  const min = await minify(debug, MINIFY);
   fs.mkdirSync(path.join(root, "dist"), { recursive: true });
   const out = path.resolve(root, opts.out || "dist/firmware.js");
   fs.mkdirSync(path.dirname(out), { recursive: true });
