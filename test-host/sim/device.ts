@@ -212,10 +212,9 @@ export class SimDevice {
       // With no slow-down nothing is billed, so the host clock (process.cpuUsage(), a system call that was half
       // the fuzzer's time in accelerated X25519s) is not read.
       if (!sched.slowdown) return fn();
-      const t0 = hostCpuMs();
       try { return fn(); } finally {
         const t1 = hostCpuMs();
-        sched.charge(0, t1 - (mp.item === sched.item ? Math.min(mp.at, t0) : sched.itemHostStart));
+        sched.charge(0, t1 - (mp.item === sched.item ? mp.at : sched.itemHostStart));
         mp.item = sched.item;
         mp.at = t1;
       }
