@@ -278,8 +278,10 @@ function config(s: ModelState, req: Uint8Array, now: number): Expect {
   }
   // ApplyConfig: refused without credentials, and while an attempt still connects (src/prov/manager.ts, as
   // ESP-IDF's wifi_prov_mgr_configure_sta); either answer while that attempt may just have failed.
-  const sta4 = staAt(s, now);
-  if (msg === 4) want = !s.pending || sta4 === "connecting" ? 5 : sta4 === "either" ? -1 : 0;
+  if (msg === 4) {
+    const sta = staAt(s, now);
+    want = !s.pending || sta === "connecting" ? 5 : sta === "either" ? -1 : 0;
+  }
   return {
     drop: false, why: "WiFiConfig " + msg,
     check: (r) => {
