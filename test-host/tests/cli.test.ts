@@ -43,6 +43,19 @@ function oneLine(r: Run, re: RegExp) {
   assert.doesNotMatch(r.err, /^\s+at /m, "no stack trace");
 }
 
+/** Session failures prov reports in the same words over BLE and SoftAP: each run exits 1 with its one line. */
+async function sameOnBothTransports(run: (...a: string[]) => Promise<Run>) {
+  const cases: [string[], RegExp][] = [
+    [["--pop", "wrong"], /^prov: wrong proof of possession: .*check --pop against the firmware's PROV_POP/],
+    [["--sec_ver", "0"], /^prov: security-version mismatch: the device uses Security 1, you asked for --sec_ver 0/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await run("--ssid", "myssid", "--passphrase", "mypassword", ...args);
+    assert.equal(r.code, 1);
+    oneLine(r, re);
+  }
+}
+
 interface Sim { proc: ChildProcess; port: number; httpPort: number; out: () => string; err: () => string; flash: string }
 /** A simulated board's Storage holding a bundle as .boot0 (what npm run flash would have written). */
 function flashWith(bundle: string): string {
@@ -185,12 +198,7 @@ test("prov against npm run sim (BLE build): no device, wrong PoP, security misma
     r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword");
     assert.equal(r.code, 1);
     oneLine(r, /^prov: the device needs a proof of possession: pass --pop/);
-    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", "wrong");
-    assert.equal(r.code, 1);
-    oneLine(r, /^prov: wrong proof of possession: .*check --pop against the firmware's PROV_POP/);
-    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword", "--sec_ver", "0");
-    assert.equal(r.code, 1);
-    oneLine(r, /^prov: security-version mismatch: the device uses Security 1, you asked for --sec_ver 0/);
+    await sameOnBothTransports((...a) => prov(s.port, ...a));
     r = await prov(s.port, "--ssid", "otherssid", "--passphrase", "mypassword", "--pop", "abcd1234");
     assert.equal(r.code, 1);
     oneLine(r, /^prov: the device could not join Wi-Fi otherssid: network not found \(NetworkNotFound\): check --ssid/);
@@ -218,13 +226,8 @@ test("prov over SoftAP against npm run sim (default build): wrong PoP, mismatch,
   const s = await sim();
   try {
     await until(() => /SoftAP started/.test(s.out()), "AP up", 30_000);
-    let r = await provAp(s.httpPort, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", "wrong");
-    assert.equal(r.code, 1);
-    oneLine(r, /^prov: wrong proof of possession: .*check --pop against the firmware's PROV_POP/);
-    r = await provAp(s.httpPort, "--ssid", "myssid", "--passphrase", "mypassword", "--sec_ver", "0");
-    assert.equal(r.code, 1);
-    oneLine(r, /^prov: security-version mismatch: the device uses Security 1, you asked for --sec_ver 0/);
-    r = await provAp(s.httpPort, "--ssid", "myssid", "--passphrase", "wrongpass", "--pop", "abcd1234");
+    await sameOnBothTransports((...a) => provAp(s.httpPort, ...a));
+    let r = await provAp(s.httpPort, "--ssid", "myssid", "--passphrase", "wrongpass", "--pop", "abcd1234");
     assert.equal(r.code, 1);
     oneLine(r, /^prov: the device could not join Wi-Fi myssid: wrong password \(AuthError\): check --passphrase/);
     r = await provAp(s.httpPort, "--reprov", "--pop", "abcd1234");
