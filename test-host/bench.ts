@@ -236,16 +236,7 @@ if (!E) {
     say("  not checked. The estimates below use the figure with the stand-in's calls (an upper bound).");
     say(`slice                        ${(io / slices / 1e6).toFixed(0)} M instructions per slice (${slices} slices of ${SLICE} ladder steps or ${SLICE * 8} inversion products) ≈ ${(io / slices / 240e6 * 1000).toFixed(0)}–${(io / slices * 2.6 / 240e6 * 1000).toFixed(0)} ms on the ESP32`);
   }
-  // Memory: the bundle stored in (emulated) flash Storage and run from there, as on the board.
-  const bundle = fs.readFileSync(path.join(ROOT, "dist/firmware.js"), "latin1").replace(/\bpeek32\b/g, "__peek32").replace(/\bpoke32\b/g, "__poke32").replace(/\bgetSerial\(/g, "__getSerial(");
   const shims = fs.readFileSync(path.join(ROOT, "test-host/bench-shims.js"), "utf8");
-  const memScript = script("mem.js", shims + "\nvar S=require('Storage');S.erase('.bench');S.write('.bench'," + JSON.stringify(bundle) + ");\n" +
-    // The board runs .bootcde at root scope (src/jsflash.c jsfLoadBootCodeFromFlash → jspEvaluateVar(code, 0)):
-    // eval from a timer, not inside a function, so closures get no extra scope level the board would not have.
-    "var m0;setTimeout(function(){m0=process.memory().usage;setTimeout(eval,0,S.read('.bench'));" +
-    "setTimeout(function(){print('BOOT '+(process.memory().usage-m0)+' '+process.memory().usage);},25000);},10);");
-  const memOut = runE(memScript);
-  const boot = /BOOT (\d+) (\d+)/.exec(memOut);
   // Slices from timers, as on the board (a synchronous defer would keep every slice's frame alive); the module
   // is loaded before m0, so its own code (in flash on the board) is not counted.
   const peakOf = (ops: string) => /PEAK (\d+)/.exec(runE(script("peak-" + ops + ".js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{ops:" + ops +
@@ -256,7 +247,6 @@ if (!E) {
     // module's code is held in RAM here (E.getSizeOf of the function), in flash Storage on the board.
     "var m0=process.memory().usage,pk=0;x25519Mpi(K0,U0,io,{slice:" + 4 * SLICE + ",defer:function(f){pk=Math.max(pk,process.memory().usage);setTimeout(f,0);}}," +
     "function(o){print('PEAK '+(pk-m0)+' '+E.getSizeOf(x25519Mpi));},function(w){print('FAIL '+w);});")));
-  say(`JsVars after boot            ${boot ? boot[1] + " (firmware from flash Storage, shims for NRF/Wifi/ESP32 and the RSA block on the Linux build: its X25519 self-test fails there and the JS X25519 makes the key pair)" : "n/a: " + memOut.slice(-300)}`);
   const mpiSet = mpiPeak ? Number(mpiPeak[1]) - Number(mpiPeak[2]) : NaN;
   say(`JsVars accelerated X25519   ${mpiPeak ? mpiSet : "n/a"} extra at its peak (${mpiPeak ? mpiPeak[1] : "n/a"} with its code, which is in RAM here and in flash on the board)   (goal < 400)`);
   say(`JsVars X25519 working set    generated ${peakGen}, loops ${peakLoops} extra at its peak (X25519 alone, between slices; the module's own code not counted)`);
@@ -278,7 +268,10 @@ if (!E) {
     const plan = sessionPlan(pop, transport);
     const code = fs.readFileSync(path.join(ROOT, file), "latin1").replace(/\bpeek32\b/g, "__peek32").replace(/\bpoke32\b/g, "__poke32").replace(/\bgetSerial\(/g, "__getSerial(");
     const sessOut = runE(script(`session-${transport}.js`, `var __BLE=${transport === "ble"};\n` + shims + plan.driver +
-      // A blank Storage each time: the previous session left credentials in the interpreter's flash file.
+      // A blank Storage each time: the previous session left credentials in the interpreter's flash file. The
+      // bundle runs from (emulated) flash Storage as on the board, at root scope as the board runs .bootcde
+      // (src/jsflash.c jsfLoadBootCodeFromFlash → jspEvaluateVar(code, 0)): eval from a timer, not inside a
+      // function, so closures get no extra scope level the board would not have.
       "\nvar S=require('Storage');S.eraseAll();S.write('.bench'," + JSON.stringify(code) + ");\n" +
       "__st(function(){print('BASE '+process.memory().usage);__st(eval,0,S.read('.bench'));__st(__start,20000);},10);"));
     const bad = plan.check(sessOut), bm = /BOOTED (\d+) (\d+)/.exec(sessOut), sm = /SESSION (\d+) (.+?) (\d+) (\d+)\r?$/m.exec(sessOut);

@@ -1,6 +1,6 @@
 /**
  * A small table-driven proto3 codec. `tools/gen-proto.mjs` turns proto/*.proto into descriptor tables
- * (schema.gen.ts); this file encodes and decodes any message from its table. Shape follows protobufjs'
+ * (schema.gen.ts schemaGroup: text); this file encodes and decodes any message from its table. Shape follows protobufjs'
  * generated static code (switch on field number, skipType for unknown fields, RangeError-like errors
  * with the offset), without shipping its runtime to the device.
  *
@@ -10,17 +10,34 @@
  * deeper than MAX_DEPTH are errors.
  */
 
+import { SCHEMA_GROUP, schemaGroup } from "./schema.gen";
+
 /** Field type codes (low 4 bits of a field's flags). */
 export const enum T { UINT = 1, INT32 = 2, BOOL = 3, BYTES = 4, STRING = 5, MSG = 6 }
 /** Field flag bits. */
 export const enum F { TYPE = 15, REPEATED = 16 }
 /** [field number, name, type|flags, sub-message descriptor, oneof name] */
-export type Field = [number, string, number, Desc | 0, string?];
+export type Field = [number, string, number, Desc, string?];
 /**
- * A message descriptor is a function returning its field table, built per encode/decode: the code stays in
- * flash, where resident tables of arrays kept ≈ 430 JsVars of RAM on Espruino for the whole schema.
+ * A message descriptor: a generated message's number (schema.gen.ts D_*), or a function returning a field
+ * table. Tables are built per encode/decode from text that stays in flash: resident tables of arrays kept
+ * ≈ 430 JsVars of RAM on Espruino for the whole schema, a function per message ≈ 146 (tools/gen-proto.mjs).
  */
-export type Desc = () => Field[];
+export type Desc = number | (() => Field[]);
+
+/** The field table of descriptor d: for a generated message, parsed from its record (tools/gen-proto.mjs). */
+export function fields(d: Desc): Field[] {
+  if (typeof d == "function") return d();
+  var t = schemaGroup(d), s = 0, e, out: Field[] = [], i;
+  for (i = 0; i < d % SCHEMA_GROUP; i++) s = t.indexOf("|", s) + 1;
+  e = t.indexOf("|", s);
+  var recs = t.substring(s, e < 0 ? t.length : e).split(",");
+  for (i = 0; i < recs.length; i++) {
+    var r = recs[i]!.split(" ");
+    if (r.length > 2) out.push([+r[0]!, r[2]!, +r[1]!, +(r[3] || 0), r[4]]);
+  }
+  return out;
+}
 
 /** Codec error: `code` names the class of malformation, `pos` the byte offset where it was found. */
 export interface ProtoError extends Error { code: string; pos: number }
@@ -79,7 +96,7 @@ function putField(o: Out, f: Field, v: any) {
   var t = f[2] & F.TYPE, no = f[0];
   if (t === T.BYTES || t === T.STRING || t === T.MSG) {
     putVarint(o, (no << 3) | 2);
-    if (t === T.MSG) putBytes(o, encode(f[3] as Desc, v));
+    if (t === T.MSG) putBytes(o, encode(f[3], v));
     else if (t === T.STRING) putBytes(o, strBytes(v));
     else putBytes(o, v);
   } else {
@@ -97,7 +114,7 @@ function strBytes(s: string): Uint8Array {
 
 /** Encodes `m` (a plain object keyed by proto field names) with descriptor `d`. */
 export function encode(desc: Desc, m: any): Uint8Array {
-  var o: Out = { b: new Uint8Array(32), n: 0 }, d = desc();
+  var o: Out = { b: new Uint8Array(32), n: 0 }, d = fields(desc);
   for (var i = 0; i < d.length; i++) {
     var f = d[i]!, v = m[f[1]];
     if (v === undefined || v === null) continue;
@@ -148,7 +165,7 @@ function skip(r: In, wt: number, end: number) {
 
 function read(desc: Desc, r: In, end: number, depth: number): any {
   if (depth > MAX_DEPTH) fail("depth", r.p, "nesting deeper than " + MAX_DEPTH);
-  var m: any = {}, d = desc();
+  var m: any = {}, d = fields(desc);
   while (r.p < end) {
     var at = r.p, tag = getVarint(r, end) >>> 0, no = tag >>> 3, wt = tag & 7;
     if (no === 0) fail("field-zero", at, "field number 0");
@@ -160,7 +177,7 @@ function read(desc: Desc, r: In, end: number, depth: number): any {
     if (t >= T.BYTES) {
       var n = getLen(r, end), s = r.p;
       r.p += n;
-      if (t === T.MSG) v = read(f[3] as Desc, { b: r.b, p: s }, s + n, depth + 1);
+      if (t === T.MSG) v = read(f[3], { b: r.b, p: s }, s + n, depth + 1);
       else if (t === T.BYTES) v = r.b.slice(s, s + n);
       else { v = ""; for (var k = s; k < s + n; k++) v += String.fromCharCode(r.b[k]!); }
     } else {

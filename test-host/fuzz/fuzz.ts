@@ -19,7 +19,7 @@ import nodeCrypto from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
-import { encode } from "../../src/proto/codec";
+import { Desc, encode } from "../../src/proto/codec";
 import { D_SessionData, D_WiFiConfigPayload, D_WiFiCtrlPayload, D_WiFiScanPayload } from "../../src/proto/schema.gen";
 import { SimDevice } from "../sim/device";
 import { DEFAULT_WORLD, RadioWorld } from "../sim/wifi";
@@ -75,7 +75,7 @@ export type Step =
 /** [op, position, value, count]: 0 flip a bit, 1 set a byte, 2 insert, 3 delete, 4 truncate, 5 duplicate a slice. */
 export type Mut = [number, number, number, number];
 /** The protobuf message each endpoint takes (proto-ver and custom-data take text). */
-const SCHEMA: Partial<Record<Endpoint, typeof D_SessionData>> = {
+const SCHEMA: Partial<Record<Endpoint, Desc>> = {
   "prov-session": D_SessionData, "prov-config": D_WiFiConfigPayload, "prov-scan": D_WiFiScanPayload, "prov-ctrl": D_WiFiCtrlPayload,
 };
 

@@ -11,7 +11,7 @@
  * (src/protocomm/throttle.ts policy: 3 free failures, then 10 s doubling up to 300 s).
  */
 import nodeCrypto from "node:crypto";
-import { decode } from "../../src/proto/codec";
+import { decode, Desc } from "../../src/proto/codec";
 import { D_SessionData, D_WiFiConfigPayload, D_WiFiCtrlPayload, D_WiFiScanPayload } from "../../src/proto/schema.gen";
 import { RadioWorld } from "../sim/wifi";
 import { x25519Shared } from "../client/esp-prov";
@@ -256,7 +256,7 @@ function plain(s: ModelState): (d: Uint8Array) => Uint8Array {
  * does not decode or has no handler for its msg number fails the exchange (the drop returned as `drop`);
  * else the decoded message, its msg number and the reply's decryption.
  */
-function command(s: ModelState, req: Uint8Array, d: typeof D_WiFiConfigPayload, name: string, valid: number[]):
+function command(s: ModelState, req: Uint8Array, d: Desc, name: string, valid: number[]):
   { drop: Expect } | { m: any; msg: number; crypt: (d: Uint8Array) => Uint8Array } {
   if (!established(s)) return { drop: { drop: true, why: "session not established" } };
   const m = tryDecode(d, req);
