@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Compiles proto/*.proto into src/proto/schema.gen.ts: const enums, TypeScript interfaces and the
-// descriptor tables that src/proto/codec.ts encodes/decodes with. protobufjs parses the schemas on the
-// host only; none of its runtime reaches the device. Tables are emitted in dependency order because
-// Espruino does not hoist `var` (docs/espruino-esp32.md §6).
+// descriptor tables (text, below) that src/proto/codec.ts encodes/decodes with. protobufjs parses the
+// schemas on the host only; none of its runtime reaches the device. Messages are numbered in dependency
+// order (a message after every message it contains).
 //   node tools/gen-proto.mjs           write the file
 //   node tools/gen-proto.mjs --check   exit 1 if the committed file is stale
 import fs from "node:fs";
@@ -39,7 +39,7 @@ function generate() {
     }
   })(r);
   enums.sort((a, b) => a.name.localeCompare(b.name));
-  // Topological order: a table is emitted after every table it references.
+  // Topological order: a message is numbered after every message it contains.
   const done = new Set(), ordered = [];
   const visit = (m) => {
     if (done.has(m.name)) return;
