@@ -110,49 +110,35 @@ function k(w0: number, w1: number, hi?: number): Uint32Array {
  */
 export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOptions, done: (r: Uint8Array) => void, fail: (why: string) => void): void {
   // The hot names first: Espruino looks a name up by walking the enclosing scope's variables in order.
-  var K = io.poke, E = io.peek, B = io.rsa, X = B + 0x600, Z = B + 0x200, X4 = X + 16, Z4 = Z + 16, ST = B + 0x810, IN = B + 0x814,
-    X1 = X + 32, X2 = X + 64, Z1 = Z + 32, D = io.dport, CK = D + 0x1c, RS = D + 0x20, PD = D + 0x1fc,
+  var K = io.poke, E = io.peek, B = io.rsa, Z = B + 0x200, Z4 = Z + 16, ST = B + 0x810, IN = B + 0x814,
+    D = io.dport, CK = D + 0x1c, RS = D + 0x20, PD = D + 0x1fc,
     // p; R mod p, R² mod p, (−1/38)·R, (−486662)·R, 4R mod p; p − 2 (node: test-host/tests/x25519-mpi.test.ts)
     P = k(-19, -1, 1), ONE = k(0x1fd110, 0), R2 = k(0x4c9b2100, 0x3f4), NEG = k(-54891, -1, 1),
     NA = k(-1144174195, -237, 1), FOUR = k(0x7f4440, 0), PM2 = k(-21, -1, 1), NIL = new Uint32Array(16);
   var z = new Uint8Array(sk);
   z[31] = (z[31]! & 127) | 64;
   z[0] = z[0]! & 248;
-  /** Starts the operation set up in the memories and waits (bounded) for the done flag, then clears it. */
-  function op(start?: number) {
-    K(start || ST, 1);
-    poll(IN);
-    K(IN, 1);
-  }
-  /** Waits (bounded) for a register to read 1. */
-  function poll(a: number) {
-    for (var n = 0; E(a) !== 1; ) if (++n > 50) throw MPI_FAIL;
-  }
   /**
-   * One product: z written to Z, x to X unless 0 (X keeps the previous operand), and its result unless `keep`
-   * (then it stays in Z for the next product). One JS call per product: the interpreter's calls are what costs.
+   * Starts the operation set up in the memories, waits (bounded) for the done flag and clears it. No parameters,
+   * and the operands are written by the caller's own statements: in Espruino each parameter of a call costs
+   * ≈ 10 k instructions and a call with a product's three (x, z, keep) ≈ 55 k, a fifth of a whole product, where a
+   * call without any costs ≈ 9 k (callgrind, 2,000-call loops in the Linux build).
    */
-  function g(x: Half | 0, z: Half, keep?: number): Half {
-    if (x) { K(X, x[0]!); K(X4, x[1]!); }
-    K(Z, z[0]!); K(Z4, z[1]!);
+  function op() {
     K(ST, 1);
     if (E(IN) !== 1) poll(IN);
     K(IN, 1);
-    return keep ? z : [E(Z, 4), E(Z4, 4)];
   }
-  /** A product by a 24-word constant in X (which also clears X's upper slots) and Z as it is. */
-  function c(w: Uint32Array): Half {
-    K(X, w);
+  /** op(), then reads the result from Z. */
+  function rd(): Half {
     K(ST, 1);
     if (E(IN) !== 1) poll(IN);
     K(IN, 1);
     return [E(Z, 4), E(Z4, 4)];
   }
-  /** [a | b]² with both operands packed. */
-  function sq(a: Half, b: Half) {
-    K(X, a[0]!); K(X4, a[1]!); K(X1, b[0]!); K(X1 + 16, b[1]!);
-    K(Z, a[0]!); K(Z4, a[1]!); K(Z1, b[0]!); K(Z1 + 16, b[1]!);
-    op();
+  /** Waits (bounded) for a register to read 1. */
+  function poll(a: number) {
+    for (var n = 0; E(a) !== 1; ) if (++n > 50) throw MPI_FAIL;
   }
   /** Powers the block up as esp_mpi_acquire_hardware does, from the clock register's value c. */
   function up(c: number) {
@@ -200,9 +186,13 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     else slice(fn);
   }
   function ladder(): boolean {
+    // The hot names again, as this function's first variables (a copy per slice): a name is found by walking the
+    // current scope's variables in order, then the enclosing scope's (its parameters and, as the minifier hoists
+    // them, its functions come before its variables), and these are read ≈ 25 times per product.
+    var K = io.poke, E = io.peek, ST = B + 0x810, IN = B + 0x814, Z = B + 0x200, Z4 = Z + 16, X = B + 0x600, X4 = X + 16,
+      X1 = X + 32, Z1 = Z + 32, X2 = X + 64;
     if (!x1) {
-      K(X, new Uint32Array(ub.buffer)); K(Z, R2); op();
-      x3 = [E(Z, 4), E(Z4, 4)];
+      K(X, new Uint32Array(ub.buffer)); K(Z, R2); x3 = rd();
       // x1 as a constant for z3' = x1·V² (24 words: the write clears X's upper slots, left by V²)
       x1 = new Uint32Array(24); x1.set(x3[0]!); x1.set(x3[1]!, 4);
       x2 = z3 = half(ONE); z2 = n2 = half(NIL); n3 = half(NEG);
@@ -211,31 +201,38 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
       var kt = (z[bit >> 3]! >> (bit & 7)) & 1, t1, t2, t3, t4, a2, b2, cc, d;
       if (swap ^ kt) { T = x2; x2 = x3; x3 = T; T = z2; z2 = z3; z3 = T; T = n2; n2 = n3; n3 = T; }
       swap = kt;
-      t1 = g(x2, x3);                 // x2·x3
-      t4 = g(0, n3);                  // x2·n3 = −x2·z3/38
-      a2 = g(0, x2);                  // x2²
-      g(0, n2, 1); cc = c(NA);        // −A·(x2·n2) = A·x2·z2/38
-      d = g(n2, n2);                  // n2² = z2²/1444
-      t2 = g(z2, n3);                 // z2·n3 = −z2·z3/38
-      t3 = g(0, x3);                  // z2·x3
-      b2 = g(0, n2);                  // z2·n2 = −z2²/38
-      g(0, x2, 1);                    // Z = P = x2·z2
+      // One product per line: X and Z written unless they already hold the operand (X keeps the last write, Z the
+      // last result), then op() or rd().
+      K(X, x2[0]!); K(X4, x2[1]!); K(Z, x3[0]!); K(Z4, x3[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); t1 = [E(Z, 4), E(Z4, 4)]; // x2·x3
+      K(Z, n3[0]!); K(Z4, n3[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); t4 = [E(Z, 4), E(Z4, 4)];                             // x2·n3 = −x2·z3/38
+      K(Z, x2[0]!); K(Z4, x2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); a2 = [E(Z, 4), E(Z4, 4)];                             // x2²
+      K(Z, n2[0]!); K(Z4, n2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);                                  // Z = x2·n2
+      K(X, NA); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); cc = [E(Z, 4), E(Z4, 4)];                                                // −A·(x2·n2) = A·x2·z2/38
+      K(X, n2[0]!); K(X4, n2[1]!); K(Z, n2[0]!); K(Z4, n2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); d = [E(Z, 4), E(Z4, 4)]; // n2² = z2²/1444
+      K(X, z2[0]!); K(X4, z2[1]!); K(Z, n3[0]!); K(Z4, n3[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); t2 = [E(Z, 4), E(Z4, 4)]; // z2·n3 = −z2·z3/38
+      K(Z, x3[0]!); K(Z4, x3[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); t3 = [E(Z, 4), E(Z4, 4)];                             // z2·x3
+      K(Z, n2[0]!); K(Z4, n2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); b2 = [E(Z, 4), E(Z4, 4)];                             // z2·n2 = −z2²/38
+      K(Z, x2[0]!); K(Z4, x2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);                                  // Z = P = x2·z2
       K(X, a2[0]!); K(X4, a2[1]!); K(X1, cc[0]!); K(X1 + 16, cc[1]!); K(X2, d[0]!); K(X2 + 16, d[1]!);
-      op();                           // Z = P·Q
-      z2 = c(FOUR);                   // z2' = 4·P·Q
-      n2 = c(NEG);
-      sq(a2, b2); x2 = [E(Z, 4), E(Z4, 4)]; // x2' = S²
+      K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);                                                               // Z = P·Q
+      K(X, FOUR); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); z2 = [E(Z, 4), E(Z4, 4)];                                              // z2' = 4·P·Q
+      K(X, NEG); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); n2 = [E(Z, 4), E(Z4, 4)];
+      K(X, a2[0]!); K(X4, a2[1]!); K(X1, b2[0]!); K(X1 + 16, b2[1]!);
+      K(Z, a2[0]!); K(Z4, a2[1]!); K(Z1, b2[0]!); K(Z1 + 16, b2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); x2 = [E(Z, 4), E(Z4, 4)]; // x2' = S²
       if (bit > 2) { // the clamped scalar's bits 2..0 are 0: from there on (x3:z3) never reaches the result
-        sq(t1, t2); x3 = [E(Z, 4), E(Z4, 4)]; // x3' = U²
-        sq(t3, t4);                   // Z = V²
-        z3 = c(x1);                   // z3' = x1·V²
-        n3 = c(NEG);
+        K(X, t1[0]!); K(X4, t1[1]!); K(X1, t2[0]!); K(X1 + 16, t2[1]!);
+        K(Z, t1[0]!); K(Z4, t1[1]!); K(Z1, t2[0]!); K(Z1 + 16, t2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); x3 = [E(Z, 4), E(Z4, 4)]; // x3' = U²
+        K(X, t3[0]!); K(X4, t3[1]!); K(X1, t4[0]!); K(X1 + 16, t4[1]!);
+        K(Z, t3[0]!); K(Z4, t3[1]!); K(Z1, t4[0]!); K(Z1 + 16, t4[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); // Z = V²
+        K(X, x1); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); z3 = [E(Z, 4), E(Z4, 4)];                                              // z3' = x1·V²
+        K(X, NEG); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); n3 = [E(Z, 4), E(Z4, 4)];
       } else K(X1, NIL);              // clear b2 from X's second slot for the next single-slot write
     }
     if (bit >= 0) return true;
     if (swap) { x2 = x3; z2 = z3; }
     // z2^(p−2) by MODEXP (mode 1, Y = p − 2, Z = R² mod p), then ·x2R and ·R².
-    K(B + 0x804, 1); K(X, z2[0]!); K(X4, z2[1]!); K(B + 0x400, PM2); K(Z, R2); op(B + 0x808);
+    K(B + 0x804, 1); K(X, z2[0]!); K(X4, z2[1]!); K(B + 0x400, PM2); K(Z, R2);
+    K(B + 0x808, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);
     K(X, x2[0]!); K(X4, x2[1]!); op(); K(X, R2); op();
     // The result is ≤ p (no final subtraction): p itself stands for 0, which Security 1 must see as 0.
     var r = new Uint32Array(8), i, nz = 0;
