@@ -164,8 +164,9 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
   var ub = new Uint8Array(64);
   ub.set(u);
   ub[31] = ub[31]! & 127;
-  var x1: Uint32Array | undefined, x2: Half, z2: Half, n2: Half, x3: Half, z3: Half, n3: Half,
-    T: Half, res: Uint8Array, bit = opt.topBit === undefined ? 254 : opt.topBit, swap = 0, steps = opt.slice || 8;
+  // Between slices: the ladder state (x2, z2, n2, x3, z3, n3), the next bit and the pending swap.
+  var x1: Uint32Array | undefined, state: Half[] = [], res: Uint8Array, nextBit = opt.topBit === undefined ? 254 : opt.topBit,
+    lastSwap = 0, steps = opt.slice || 8;
   /**
    * Runs fn in slices, each between up() and down(). The RSA clock already on means someone else holds
    * the block (mbedtls keeps it on only while it has it): give up, the JS X25519 takes over.
@@ -190,7 +191,10 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     // current scope's variables in order, then the enclosing scope's (its parameters and, as the minifier hoists
     // them, its functions come before its variables), and these are read ≈ 25 times per product.
     var K = io.poke, E = io.peek, ST = B + 0x810, IN = B + 0x814, Z = B + 0x200, Z4 = Z + 16, X = B + 0x600, X4 = X + 16,
-      X1 = X + 32, Z1 = Z + 32, X2 = X + 64;
+      X1 = X + 32, Z1 = Z + 32, X2 = X + 64,
+      // then the state, read a few times per product (written back at the end of the slice)
+      x2 = state[0]!, z2 = state[1]!, n2 = state[2]!, x3 = state[3]!, z3 = state[4]!, n3 = state[5]!, T: Half,
+      bit = nextBit, swap = lastSwap;
     if (!x1) {
       K(X, new Uint32Array(ub.buffer)); K(Z, R2); x3 = rd();
       // x1 as a constant for z3' = x1·V² (24 words: the write clears X's upper slots, left by V²)
@@ -228,7 +232,12 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
         K(X, NEG); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); n3 = [E(Z, 4), E(Z4, 4)];
       } else K(X1, NIL);              // clear b2 from X's second slot for the next single-slot write
     }
-    if (bit >= 0) return true;
+    if (bit >= 0) {
+      state = [x2, z2, n2, x3, z3, n3];
+      nextBit = bit;
+      lastSwap = swap;
+      return true;
+    }
     if (swap) { x2 = x3; z2 = z3; }
     // z2^(p−2) by MODEXP (mode 1, Y = p − 2, Z = R² mod p), then ·x2R and ·R².
     K(B + 0x804, 1); K(X, z2[0]!); K(X4, z2[1]!); K(B + 0x400, PM2); K(Z, R2);
