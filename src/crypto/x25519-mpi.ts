@@ -82,13 +82,11 @@ export interface MpiOptions {
   topBit?: number;
 }
 
-/**
- * A field element as the block gives it back: two 4-word reads (peek32(addr, 4) twice). A read of more than 16 bytes
- * would allocate a flat string for its Uint32Array (src/jswrap_arraybuffer.c jswrap_arraybuffer_constructor, over
- * JSV_FLAT_STRING_BREAK_EVEN), whose free-list search and sorted free cost 0.5–0.75 M instructions each in the
- * Linux build (npm run bench), more than all the rest of an operation; 16 bytes fit ordinary string blocks.
- */
-type Half = Uint32Array[];
+// A field element as the block gives it back is two 4-word reads (peek32(addr, 4) twice), held as two variables
+// (halves "a" and "b"). A read of more than 16 bytes would allocate a flat string for its Uint32Array
+// (src/jswrap_arraybuffer.c jswrap_arraybuffer_constructor, over JSV_FLAT_STRING_BREAK_EVEN), whose free-list search
+// and sorted free cost 0.5–0.75 M instructions each in the Linux build (npm run bench), more than all the rest of an
+// operation; 16 bytes fit ordinary string blocks.
 
 /** Thrown (as a string) when the block does not answer; the caller falls back to the JS X25519. */
 export var MPI_FAIL = "no answer";
@@ -110,7 +108,7 @@ function k(w0: number, w1: number, hi?: number): Uint32Array {
  */
 export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOptions, done: (r: Uint8Array) => void, fail: (why: string) => void): void {
   // The hot names first: Espruino looks a name up by walking the enclosing scope's variables in order.
-  var K = io.poke, E = io.peek, B = io.rsa, Z = B + 0x200, Z4 = Z + 16, ST = B + 0x810, IN = B + 0x814,
+  var K = io.poke, E = io.peek, B = io.rsa, ST = B + 0x810, IN = B + 0x814,
     D = io.dport, CK = D + 0x1c, RS = D + 0x20, PD = D + 0x1fc,
     // p; R mod p, R² mod p, (−1/38)·R, (−486662)·R, 4R mod p; p − 2 (node: test-host/tests/x25519-mpi.test.ts)
     P = k(-19, -1, 1), ONE = k(0x1fd110, 0), R2 = k(0x4c9b2100, 0x3f4), NEG = k(-54891, -1, 1),
@@ -118,23 +116,11 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
   var z = new Uint8Array(sk);
   z[31] = (z[31]! & 127) | 64;
   z[0] = z[0]! & 248;
-  /**
-   * Starts the operation set up in the memories, waits (bounded) for the done flag and clears it. No parameters,
-   * and the operands are written by the caller's own statements: in Espruino each parameter of a call costs
-   * ≈ 10 k instructions and a call with a product's three (x, z, keep) ≈ 55 k, a fifth of a whole product, where a
-   * call without any costs ≈ 9 k (callgrind, 2,000-call loops in the Linux build).
-   */
+  /** Starts the operation set up in the memories, waits (bounded) for the done flag and clears it. */
   function op() {
     K(ST, 1);
     if (E(IN) !== 1) poll(IN);
     K(IN, 1);
-  }
-  /** op(), then reads the result from Z. */
-  function rd(): Half {
-    K(ST, 1);
-    if (E(IN) !== 1) poll(IN);
-    K(IN, 1);
-    return [E(Z, 4), E(Z4, 4)];
   }
   /** Waits (bounded) for a register to read 1. */
   function poll(a: number) {
@@ -156,16 +142,12 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     K(RS, E(RS) | 4);
     K(CK, E(CK) & ~4);
   }
-  /** A constant's 8-word value as a pair of 4-word views. */
-  function half(w: Uint32Array): Half {
-    return [w.subarray(0, 4), w.subarray(4, 8)];
-  }
   // x1 = uR: u (top bit masked, possibly ≥ p) times R² mod p.
   var ub = new Uint8Array(64);
   ub.set(u);
   ub[31] = ub[31]! & 127;
-  // Between slices: the ladder state (x2, z2, n2, x3, z3, n3), the next bit and the pending swap.
-  var x1: Uint32Array | undefined, state: Half[] = [], res: Uint8Array, nextBit = opt.topBit === undefined ? 254 : opt.topBit,
+  // Between slices: the ladder state (x2, z2, n2, x3, z3, n3 as halves), the next bit and the pending swap.
+  var x1: Uint32Array | undefined, state: Uint32Array[] = [], res: Uint8Array, nextBit = opt.topBit === undefined ? 254 : opt.topBit,
     lastSwap = 0, steps = opt.slice || 8;
   /**
    * Runs fn in slices, each between up() and down(). The RSA clock already on means someone else holds
@@ -193,56 +175,64 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     var K = io.poke, E = io.peek, ST = B + 0x810, IN = B + 0x814, Z = B + 0x200, Z4 = Z + 16, X = B + 0x600, X4 = X + 16,
       X1 = X + 32, Z1 = Z + 32, X2 = X + 64,
       // then the state, read a few times per product (written back at the end of the slice)
-      x2 = state[0]!, z2 = state[1]!, n2 = state[2]!, x3 = state[3]!, z3 = state[4]!, n3 = state[5]!, T: Half,
+      x2a = state[0]!, x2b = state[1]!, z2a = state[2]!, z2b = state[3]!, n2a = state[4]!, n2b = state[5]!,
+      x3a = state[6]!, x3b = state[7]!, z3a = state[8]!, z3b = state[9]!, n3a = state[10]!, n3b = state[11]!, T: Uint32Array,
       bit = nextBit, swap = lastSwap;
     if (!x1) {
-      K(X, new Uint32Array(ub.buffer)); K(Z, R2); x3 = rd();
+      K(X, new Uint32Array(ub.buffer)); K(Z, R2); op();
       // x1 as a constant for z3' = x1·V² (24 words: the write clears X's upper slots, left by V²)
-      x1 = new Uint32Array(24); x1.set(x3[0]!); x1.set(x3[1]!, 4);
-      x2 = z3 = half(ONE); z2 = n2 = half(NIL); n3 = half(NEG);
+      x1 = new Uint32Array(24); x1.set(x3a = E(Z, 4)); x1.set(x3b = E(Z4, 4), 4);
+      x2a = z3a = ONE.subarray(0, 4); x2b = z3b = ONE.subarray(4, 8); z2a = n2a = z2b = n2b = NIL.subarray(0, 4);
+      n3a = NEG.subarray(0, 4); n3b = NEG.subarray(4, 8);
     }
     for (var s = 0; s < steps && bit >= 0; s++, bit--) {
-      var kt = (z[bit >> 3]! >> (bit & 7)) & 1, t1, t2, t3, t4, a2, b2, cc, d;
-      if (swap ^ kt) { T = x2; x2 = x3; x3 = T; T = z2; z2 = z3; z3 = T; T = n2; n2 = n3; n3 = T; }
+      var kt = (z[bit >> 3]! >> (bit & 7)) & 1, t1a, t1b, t2a, t2b, t3a, t3b, t4a, t4b, a2a, a2b, b2a, b2b, cca, ccb, da, db;
+      if (swap ^ kt) {
+        T = x2a; x2a = x3a; x3a = T; T = x2b; x2b = x3b; x3b = T; T = z2a; z2a = z3a; z3a = T; T = z2b; z2b = z3b; z3b = T;
+        T = n2a; n2a = n3a; n3a = T; T = n2b; n2b = n3b; n3b = T;
+      }
       swap = kt;
       // One product per line: X and Z written unless they already hold the operand (X keeps the last write, Z the
-      // last result), then op() or rd().
-      K(X, x2[0]!); K(X4, x2[1]!); K(Z, x3[0]!); K(Z4, x3[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); t1 = [E(Z, 4), E(Z4, 4)]; // x2·x3
-      K(Z, n3[0]!); K(Z4, n3[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); t4 = [E(Z, 4), E(Z4, 4)];                             // x2·n3 = −x2·z3/38
-      K(Z, x2[0]!); K(Z4, x2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); a2 = [E(Z, 4), E(Z4, 4)];                             // x2²
-      K(Z, n2[0]!); K(Z4, n2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);                                  // Z = x2·n2
-      K(X, NA); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); cc = [E(Z, 4), E(Z4, 4)];                                                // −A·(x2·n2) = A·x2·z2/38
-      K(X, n2[0]!); K(X4, n2[1]!); K(Z, n2[0]!); K(Z4, n2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); d = [E(Z, 4), E(Z4, 4)]; // n2² = z2²/1444
-      K(X, z2[0]!); K(X4, z2[1]!); K(Z, n3[0]!); K(Z4, n3[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); t2 = [E(Z, 4), E(Z4, 4)]; // z2·n3 = −z2·z3/38
-      K(Z, x3[0]!); K(Z4, x3[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); t3 = [E(Z, 4), E(Z4, 4)];                             // z2·x3
-      K(Z, n2[0]!); K(Z4, n2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); b2 = [E(Z, 4), E(Z4, 4)];                             // z2·n2 = −z2²/38
-      K(Z, x2[0]!); K(Z4, x2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);                                  // Z = P = x2·z2
-      K(X, a2[0]!); K(X4, a2[1]!); K(X1, cc[0]!); K(X1 + 16, cc[1]!); K(X2, d[0]!); K(X2 + 16, d[1]!);
+      // last result), start, wait for the done flag and clear it, read the result as two halves unless it stays in Z.
+      // Written out, not a helper: in Espruino a call with a product's operands as parameters costs ≈ 40–55 k
+      // instructions (≈ 10 k per parameter), a fifth of a product; a call without parameters ≈ 9 k (callgrind,
+      // 2,000-call loops in the Linux build).
+      K(X, x2a); K(X4, x2b); K(Z, x3a); K(Z4, x3b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); t1a = E(Z, 4); t1b = E(Z4, 4); // x2·x3
+      K(Z, n3a); K(Z4, n3b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); t4a = E(Z, 4); t4b = E(Z4, 4);                             // x2·n3 = −x2·z3/38
+      K(Z, x2a); K(Z4, x2b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); a2a = E(Z, 4); a2b = E(Z4, 4);                             // x2²
+      K(Z, n2a); K(Z4, n2b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);                                  // Z = x2·n2
+      K(X, NA); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); cca = E(Z, 4); ccb = E(Z4, 4);                                                // −A·(x2·n2) = A·x2·z2/38
+      K(X, n2a); K(X4, n2b); K(Z, n2a); K(Z4, n2b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); da = E(Z, 4); db = E(Z4, 4); // n2² = z2²/1444
+      K(X, z2a); K(X4, z2b); K(Z, n3a); K(Z4, n3b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); t2a = E(Z, 4); t2b = E(Z4, 4); // z2·n3 = −z2·z3/38
+      K(Z, x3a); K(Z4, x3b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); t3a = E(Z, 4); t3b = E(Z4, 4);                             // z2·x3
+      K(Z, n2a); K(Z4, n2b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); b2a = E(Z, 4); b2b = E(Z4, 4);                             // z2·n2 = −z2²/38
+      K(Z, x2a); K(Z4, x2b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);                                  // Z = P = x2·z2
+      K(X, a2a); K(X4, a2b); K(X1, cca); K(X1 + 16, ccb); K(X2, da); K(X2 + 16, db);
       K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);                                                               // Z = P·Q
-      K(X, FOUR); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); z2 = [E(Z, 4), E(Z4, 4)];                                              // z2' = 4·P·Q
-      K(X, NEG); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); n2 = [E(Z, 4), E(Z4, 4)];
-      K(X, a2[0]!); K(X4, a2[1]!); K(X1, b2[0]!); K(X1 + 16, b2[1]!);
-      K(Z, a2[0]!); K(Z4, a2[1]!); K(Z1, b2[0]!); K(Z1 + 16, b2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); x2 = [E(Z, 4), E(Z4, 4)]; // x2' = S²
+      K(X, FOUR); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); z2a = E(Z, 4); z2b = E(Z4, 4);                                              // z2' = 4·P·Q
+      K(X, NEG); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); n2a = E(Z, 4); n2b = E(Z4, 4);
+      K(X, a2a); K(X4, a2b); K(X1, b2a); K(X1 + 16, b2b);
+      K(Z, a2a); K(Z4, a2b); K(Z1, b2a); K(Z1 + 16, b2b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); x2a = E(Z, 4); x2b = E(Z4, 4); // x2' = S²
       if (bit > 2) { // the clamped scalar's bits 2..0 are 0: from there on (x3:z3) never reaches the result
-        K(X, t1[0]!); K(X4, t1[1]!); K(X1, t2[0]!); K(X1 + 16, t2[1]!);
-        K(Z, t1[0]!); K(Z4, t1[1]!); K(Z1, t2[0]!); K(Z1 + 16, t2[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); x3 = [E(Z, 4), E(Z4, 4)]; // x3' = U²
-        K(X, t3[0]!); K(X4, t3[1]!); K(X1, t4[0]!); K(X1 + 16, t4[1]!);
-        K(Z, t3[0]!); K(Z4, t3[1]!); K(Z1, t4[0]!); K(Z1 + 16, t4[1]!); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); // Z = V²
-        K(X, x1); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); z3 = [E(Z, 4), E(Z4, 4)];                                              // z3' = x1·V²
-        K(X, NEG); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); n3 = [E(Z, 4), E(Z4, 4)];
+        K(X, t1a); K(X4, t1b); K(X1, t2a); K(X1 + 16, t2b);
+        K(Z, t1a); K(Z4, t1b); K(Z1, t2a); K(Z1 + 16, t2b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); x3a = E(Z, 4); x3b = E(Z4, 4); // x3' = U²
+        K(X, t3a); K(X4, t3b); K(X1, t4a); K(X1 + 16, t4b);
+        K(Z, t3a); K(Z4, t3b); K(Z1, t4a); K(Z1 + 16, t4b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); // Z = V²
+        K(X, x1); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); z3a = E(Z, 4); z3b = E(Z4, 4);                                              // z3' = x1·V²
+        K(X, NEG); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); n3a = E(Z, 4); n3b = E(Z4, 4);
       } else K(X1, NIL);              // clear b2 from X's second slot for the next single-slot write
     }
     if (bit >= 0) {
-      state = [x2, z2, n2, x3, z3, n3];
+      state = [x2a, x2b, z2a, z2b, n2a, n2b, x3a, x3b, z3a, z3b, n3a, n3b];
       nextBit = bit;
       lastSwap = swap;
       return true;
     }
-    if (swap) { x2 = x3; z2 = z3; }
+    if (swap) { x2a = x3a; x2b = x3b; z2a = z3a; z2b = z3b; }
     // z2^(p−2) by MODEXP (mode 1, Y = p − 2, Z = R² mod p), then ·x2R and ·R².
-    K(B + 0x804, 1); K(X, z2[0]!); K(X4, z2[1]!); K(B + 0x400, PM2); K(Z, R2);
+    K(B + 0x804, 1); K(X, z2a); K(X4, z2b); K(B + 0x400, PM2); K(Z, R2);
     K(B + 0x808, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);
-    K(X, x2[0]!); K(X4, x2[1]!); op(); K(X, R2); op();
+    K(X, x2a); K(X4, x2b); op(); K(X, R2); op();
     // The result is ≤ p (no final subtraction): p itself stands for 0, which Security 1 must see as 0.
     var r = new Uint32Array(8), i, nz = 0;
     r.set(E(Z, 4)); r.set(E(Z4, 4), 4);
