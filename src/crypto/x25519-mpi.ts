@@ -112,7 +112,9 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     D = io.dport, CK = D + 0x1c, RS = D + 0x20, PD = D + 0x1fc,
     // p; R mod p, R² mod p, (−1/38)·R, (−486662)·R, 4R mod p; p − 2 (node: test-host/tests/x25519-mpi.test.ts)
     P = k(-19, -1, 1), ONE = k(0x1fd110, 0), R2 = k(0x4c9b2100, 0x3f4), NEG = k(-54891, -1, 1),
-    NA = k(-1144174195, -237, 1), FOUR = k(0x7f4440, 0), PM2 = k(-21, -1, 1), NIL = new Uint32Array(16);
+    NA = k(-1144174195, -237, 1), FOUR = k(0x7f4440, 0), PM2 = k(-21, -1, 1), NIL = new Uint32Array(16),
+    // (−4/38)·R: n2' = −z2'/38 straight from P·Q when z2' itself is not needed
+    NEG4 = k(-219507, -1, 1);
   var z = new Uint8Array(sk);
   z[31] = (z[31]! & 127) | 64;
   z[0] = z[0]! & 248;
@@ -147,7 +149,7 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
   ub.set(u);
   ub[31] = ub[31]! & 127;
   // Between slices: the ladder state (x2, z2, n2, x3, z3, n3 as halves), the next bit and the pending swap.
-  var x1: Uint32Array | undefined, state: Uint32Array[] = [], res: Uint8Array, nextBit = opt.topBit === undefined ? 254 : opt.topBit,
+  var x1: Uint32Array | undefined, x1n: Uint32Array, state: Uint32Array[] = [], res: Uint8Array, nextBit = opt.topBit === undefined ? 254 : opt.topBit,
     lastSwap = 0, steps = opt.slice || 8;
   /**
    * Runs fn in slices, each between up() and down(). The RSA clock already on means someone else holds
@@ -180,8 +182,10 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
       bit = nextBit, swap = lastSwap;
     if (!x1) {
       K(X, new Uint32Array(ub.buffer)); K(Z, R2); op();
-      // x1 as a constant for z3' = x1·V² (24 words: the write clears X's upper slots, left by V²)
+      // x1 as a constant for z3' = x1·V² (24 words: the write clears X's upper slots, left by V²), and −x1/38 for
+      // n3' = −z3'/38 straight from V² when z3' itself is not needed
       x1 = new Uint32Array(24); x1.set(x3a = E(Z, 4)); x1.set(x3b = E(Z4, 4), 4);
+      K(X, NEG); op(); x1n = new Uint32Array(24); x1n.set(E(Z, 4)); x1n.set(E(Z4, 4), 4);
       x2a = z3a = ONE.subarray(0, 4); x2b = z3b = ONE.subarray(4, 8); z2a = n2a = z2b = n2b = NIL.subarray(0, 4);
       n3a = NEG.subarray(0, 4); n3b = NEG.subarray(4, 8);
     }
@@ -192,6 +196,9 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
         T = n2a; n2a = n3a; n3a = T; T = n2b; n2b = n3b; n3b = T;
       }
       swap = kt;
+      // The point the next step doubles (x3:z3 if it swaps, else x2:z2) needs x, z and n; the other only x and n
+      // (the differential addition reads z2 and n3 alone), so its n comes from one product instead of two.
+      var next = bit > 0 && kt ^ ((z[(bit - 1) >> 3]! >> ((bit - 1) & 7)) & 1);
       // One product per line: X and Z written unless they already hold the operand (X keeps the last write, Z the
       // last result), start, wait for the done flag and clear it, read the result as two halves unless it stays in Z.
       // Written out, not a helper: in Espruino a call with a product's operands as parameters costs ≈ 40–55 k
@@ -209,8 +216,10 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
       K(Z, x2a); K(Z4, x2b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);                                  // Z = P = x2·z2
       K(X, a2a); K(X4, a2b); K(X1, cca); K(X1 + 16, ccb); K(X2, da); K(X2 + 16, db);
       K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);                                                               // Z = P·Q
-      K(X, FOUR); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); z2a = E(Z, 4); z2b = E(Z4, 4);                                              // z2' = 4·P·Q
-      K(X, NEG); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); n2a = E(Z, 4); n2b = E(Z4, 4);
+      // (untaken code is not free: Espruino lexes it to skip it, so the branches share what they can)
+      K(X, next ? NEG4 : FOUR); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);
+      if (next) { n2a = E(Z, 4); n2b = E(Z4, 4); }                       // n2' = −4·P·Q/38
+      else { z2a = E(Z, 4); z2b = E(Z4, 4); K(X, NEG); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); n2a = E(Z, 4); n2b = E(Z4, 4); } // z2' = 4·P·Q
       K(X, a2a); K(X4, a2b); K(X1, b2a); K(X1 + 16, b2b);
       K(Z, a2a); K(Z4, a2b); K(Z1, b2a); K(Z1 + 16, b2b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); x2a = E(Z, 4); x2b = E(Z4, 4); // x2' = S²
       if (bit > 2) { // the clamped scalar's bits 2..0 are 0: from there on (x3:z3) never reaches the result
@@ -218,8 +227,9 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
         K(Z, t1a); K(Z4, t1b); K(Z1, t2a); K(Z1 + 16, t2b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); x3a = E(Z, 4); x3b = E(Z4, 4); // x3' = U²
         K(X, t3a); K(X4, t3b); K(X1, t4a); K(X1 + 16, t4b);
         K(Z, t3a); K(Z4, t3b); K(Z1, t4a); K(Z1 + 16, t4b); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); // Z = V²
-        K(X, x1); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); z3a = E(Z, 4); z3b = E(Z4, 4);                                              // z3' = x1·V²
-        K(X, NEG); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); n3a = E(Z, 4); n3b = E(Z4, 4);
+        K(X, next ? x1 : x1n); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);
+        if (next) { z3a = E(Z, 4); z3b = E(Z4, 4); K(X, NEG); K(ST, 1); if (E(IN) !== 1) poll(IN); K(IN, 1); n3a = E(Z, 4); n3b = E(Z4, 4); } // z3' = x1·V²
+        else { n3a = E(Z, 4); n3b = E(Z4, 4); }                          // n3' = −x1·V²/38
       } else K(X1, NIL);              // clear b2 from X's second slot for the next single-slot write
     }
     if (bit >= 0) {
