@@ -29,13 +29,24 @@ export const RNG_SEED = 0x12345678;
 
 export interface SessionPlan { driver: string; check(out: string): string | undefined }
 
+/** Variants of the scripted session: a prefix of its steps, without the memory sampler, ending the interpreter. */
+export interface SessionOptions {
+  /** Only the first n writes (2: SessionCmd0 and SessionCmd1). */
+  steps?: number;
+  /** Sample process.memory() every millisecond (default true; off when counting instructions). */
+  sample?: boolean;
+  /** quit() after the session (or, with steps 0, once the device key pair is ready): the Linux build's -e loop
+   * runs while the firmware has timers pending. */
+  quit?: boolean;
+}
+
 /**
  * The Espruino-side driver (appended after the shims and the bundle's Storage file) and a checker for its output.
  * "ble": a scripted central writes to the BLE build's characteristics; "softap": a scripted HTTP client calls
  * the SoftAP build's request handler (the shims' http.createServer keeps it) with Espruino-shaped req/res objects,
  * sending the cookie it was given back.
  */
-export function sessionPlan(pop: string, transport: "ble" | "softap" = "ble"): SessionPlan {
+export function sessionPlan(pop: string, transport: "ble" | "softap" = "ble", opt: SessionOptions = {}): SessionPlan {
   const next = lcg(RNG_SEED);
   const devPriv = randomBytes(next, 32), devPub = nacl.scalarMult.base(devPriv), devRandom = randomBytes(next, 16);
   const cPriv = new Uint8Array(32).fill(0x42), cPub = nacl.scalarMult.base(cPriv);
@@ -53,27 +64,28 @@ export function sessionPlan(pop: string, transport: "ble" | "softap" = "ble"): S
   reqs.push(cfg({ msg: 0, cmd_get_status: {} }));
   const wire: string[] = [];
   for (let i = 0; i < reqs.length; i++) { wire.push(hex(crypt(reqs[i]!))); if (resps[i]) crypt(resps[i]!); }
-  const steps = [
+  const allSteps = [
     ["0xFF51", hex(encode(D_SessionData, { sec_ver: 1, sec1: { msg: 0, sc0: { client_pubkey: cPub } } }))],
     ["0xFF51", hex(encode(D_SessionData, { sec_ver: 1, sec1: { msg: 2, sc1: { client_verify_data: verify } } }))],
     ["0xFF52", wire[0]!], ["0xFF52", wire[1]!], ["0xFF52", wire[2]!],
   ];
+  const steps = allSteps.slice(0, opt.steps ?? allSteps.length), quit = opt.quit ? "quit();" : "";
   const driver = `
 var __on={},__svc,__peak=0,__at='',__step=0,__steps=${JSON.stringify(steps)},__waitFor,__t0;
 function __sample(where){var u=process.memory().usage;if(u>__peak){__peak=u;__at=where;}}
-var __st=setTimeout,__iv=setInterval(function(){__sample('between timers');},1);
+var __st=setTimeout,__iv=${opt.sample === false ? "0" : "setInterval(function(){__sample('between timers');},1)"};
 NRF.setServices=function(s){__svc=s['0xFFFF'];};
 NRF.on=function(ev,fn){__on[ev]=fn;};
 NRF.emit=function(ev){var f=__on[ev];if(f)setTimeout(f,0);};
 NRF.disconnect=function(){print('DROPPED at step '+__step);};
 NRF.updateServices=function(u){var s=u['0xFFFF'];for(var k in s){var v=E.toUint8Array(s[k].value),h='';for(var i=0;i<v.length;i++)h+=(v[i]<16?'0':'')+v[i].toString(16);print('REPLY '+k+' '+h);__sample('reply '+__step);if(k===__waitFor){__waitFor=undefined;__step++;setTimeout(__next,10);}}};
 function __hex(s){var b=new Uint8Array(s.length/2);for(var i=0;i<b.length;i++)b[i]=parseInt(s.substr(2*i,2),16);return b;}
-function __next(){if(__step>=__steps.length){__st(function(){__sample('end');clearInterval(__iv);print('SESSION '+__peak+' '+__at+' '+process.memory().usage+' '+process.memory().total);},3000);return;}
+function __next(){if(__step>=__steps.length){__st(function(){__sample('end');if(__iv)clearInterval(__iv);print('SESSION '+__peak+' '+__at+' '+process.memory().usage+' '+process.memory().total);${quit}},3000);return;}
   var s=__steps[__step];__waitFor=s[0];__svc[s[0]].onWrite({data:__hex(s[1]).buffer});}
 function __start(){__sample('boot');print('BOOTED '+process.memory().usage+' '+__peak);__peak=0;__on.connect('aa:bb:cc:dd:ee:ff');__st(__next,50);}
 ${transport === "softap" ? `
 var __cookie;
-__next=function(){if(__step>=__steps.length){__st(function(){__sample('end');clearInterval(__iv);print('SESSION '+__peak+' '+__at+' '+process.memory().usage+' '+process.memory().total);},3000);return;}
+__next=function(){if(__step>=__steps.length){__st(function(){__sample('end');if(__iv)clearInterval(__iv);print('SESSION '+__peak+' '+__at+' '+process.memory().usage+' '+process.memory().total);${quit}},3000);return;}
   var s=__steps[__step],body=E.toString(__hex(s[1])),h={'Content-Length':''+body.length},ev={};if(__cookie)h.Cookie=__cookie;
   var req={method:'POST',url:s[0]==='0xFF51'?'/prov-session':'/prov-config',headers:h,on:function(e,f){ev[e]=f;}};
   var res={writeHead:function(c,hd){if(c!==200)print('DROPPED at step '+__step+': HTTP '+c);if(hd&&hd['Set-Cookie'])__cookie=hd['Set-Cookie'];},
@@ -92,7 +104,7 @@ __start=function(){__sample('boot');print('BOOTED '+process.memory().usage+' '+_
       const c2 = mk(), x = (d: Uint8Array) => new Uint8Array(c2.update(d));
       x(devPub);
       if (hex(x(Buffer.from(replies[1]!.slice(-64), "hex"))) !== hex(cPub)) return "Resp1's verify data does not decrypt to the client key";
-      for (let i = 0; i < reqs.length; i++) {
+      for (let i = 0; i < reqs.length && 2 + i < replies.length; i++) {
         x(new Uint8Array(reqs[i]!.length));
         const plain = x(Buffer.from(replies[2 + i]!, "hex"));
         if (resps[i] ? hex(plain) !== hex(resps[i]!) : plain[0] !== 8 || plain[1] !== 1) return `config reply ${i} decrypts to ${hex(plain)}`;

@@ -14,26 +14,31 @@
  * Arithmetic: two blocks (MULT_MODE 1, R = 2^1024), M = p = 2^255 − 19, values in Montgomery form aR mod p.
  * - Packing: an operand of 8-word slots [a | b | c] is a + 2^256·b + 2^512·c ≡ a + 38·b + 1444·c (mod p),
  *   so one product of a packed operand yields a sum. A difference comes from a slot holding a value
- *   pre-multiplied by −1/38: each point keeps x, z and n = −z/38 (made by one more product from z in Z).
+ *   pre-multiplied by −1/38: each point keeps x and n = −z/38, and z when the next step doubles it.
  * - Bounds: every value read back is ≤ p < 2^255; a 3-slot X times a 1-slot Z, or 2 slots times 2, is
  *   below 2^1022, so (X·Z + m·M)/R ≤ M even without the final subtraction (which ESP-IDF does in software,
  *   esp_mont_hw_op: HAC 14.36 step 3) — results always fit one slot.
- * - Ladder step (RFC 7748 §5 with the common factor 4 of the addition dropped), 18 hardware products:
+ * - Ladder step (RFC 7748 §5 with the common factor 4 of the addition dropped), 17 hardware products:
  *     U = x2·x3 − z2·z3 = [x2·x3 | z2·n3],  V = z2·x3 − x2·z3 = [z2·x3 | x2·n3],  x3' = U², z3' = x1·V²
  *     S = x2² − z2² = [x2² | z2·n2],  Q = x2² + A·x2·z2 + z2² = [x2² | −A·(x2·n2) | n2²],
- *     x2' = S², z2' = 4·(z2·x2)·Q;  n = −z/38 from the new z still in Z.
+ *     x2' = S², z2' = 4·(z2·x2)·Q.  The addition reads z2 and n3 only, so the point the next step doubles needs
+ *     x, z and n (n = −z/38 by one more product from z still in Z), the other x and n, its n made directly
+ *     (−4/38·P·Q, −x1/38·V²): one product fewer than z then n.
  *   The Z memory keeps the last result, so chained products (x1·V², 4·P·Q, −z/38) need no write.
  * - Slots: a product reads all 32 words of X and Z. A product writes every word of Z (the result, zeros above),
  *   so a value written to Z's first slot needs nothing more; X's second and third slots, written by the packed
  *   operands, are cleared by the next 24-word constant written to X (or by NIL when none comes).
  * - Inversion: Z = X^(p−2) mod p with X = zR gives z⁻¹R⁻¹; two products by x2R and R² give x2/z2.
  * Cost (npm run bench, Espruino 2v29 for 32-bit Linux, peripheral stood in by RAM, minified as in the bundle):
- * 4,582 operations, 1.37 G instructions = 300 k per operation for its JS call, 2–8 four-word pokes, start, flag
- * read and clear and two 4-word peeks; 20.4× below tweetnacl. Of that, the stand-in's JS call around each peek
- * (peek32 cannot read RAM on Linux) is ≈ 0.27 G: 1.10 G and 25.5× as on the board. Each result is read as two
- * 4-word peeks (`Half`) because one 16-word peek allocates a flat string (over 16 bytes), which cost more than
- * everything else in an operation. The interpreter around each product, not the hardware (≈ 5 µs per
- * 1024-bit product), still decides; fewer operations per ladder step are where more would come from.
+ * 4,331 operations, 1.00 G instructions = 231 k per operation: 2–8 four-word pokes, start, flag read and clear
+ * and two 4-word peeks; 28.1× below tweetnacl. Of that, the stand-in's JS call around each peek (peek32 cannot
+ * read RAM on Linux) is ≈ 0.26 G: 0.74 G and 37.7× as on the board. Those native calls are now most of an
+ * operation: the products are written out in the ladder (a helper call with the operands as parameters cost
+ * ≈ 55 k of the 300 k an operation took before), and the names they use are the ladder's own first variables (a name
+ * is found by walking the scope's variables in order). Each result is read as two 4-word peeks because one
+ * 16-word peek allocates a flat string (over 16 bytes), which cost more than everything else in an operation.
+ * The hardware (≈ 5 µs per 1024-bit product) is not what decides; fewer products or fewer native calls per
+ * product are where more would come from.
  *
  * Peripheral discipline (as mbedtls, components/mbedtls/port/bignum/esp_bignum.c esp_mpi_acquire_hardware /
  * esp_mpi_release_hardware and components/hal/esp32/include/hal/mpi_ll.h): each slice enables the clock
@@ -260,7 +265,7 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
  * The self-test's known answer: the ladder of RFC 7748 §5 run over the 8 bits of the scalar 184 (0xb8) on u = 9,
  * then the inversion, i.e. x([184]·9) = this (checked against a BigInt ladder in test-host/tests/x25519-mpi.test.ts).
  * It goes through every kind of block operation an X25519 uses (products, packed squares, chained products,
- * MODEXP) in 136 operations instead of a whole X25519's 4,582, so right after boot SessionCmd0 does not wait
+ * MODEXP) in 132 operations instead of a whole X25519's 4,331, so right after boot SessionCmd0 does not wait
  * for a second full X25519 before the device key pair.
  */
 var KAT = "a46728f0e807ecbc68aacaca53bb6f485be0211b24002bd08d571af3a6ae8d5a";

@@ -48,7 +48,7 @@ export function hostCpuMs(): number {
  * (callgrind, same interpreter, peripheral stood in by RAM): instructions per X25519 / operations per
  * X25519, at the same 1–2.6 cycles per instruction (geometric middle) as CONVOLVE_CALL_MS.
  */
-export const MPI_OP_MS = 1.5; // 1.014 G / 4,582 operations = 221 k instructions each × 1.61 cycles / 240 MHz (stand-in calls included)
+export const MPI_OP_MS = 1.55; // 0.999 G / 4,331 operations = 231 k instructions each × 1.61 cycles / 240 MHz (stand-in calls included)
 /** Fixed cost of dispatching one queued event to JS (idle loop, event unpacking, function call). */
 export const DEFAULT_EVENT_MS = 15;
 
