@@ -80,12 +80,13 @@ NRF.emit=function(ev){var f=__on[ev];if(f)setTimeout(f,0);};
 NRF.disconnect=function(){print('DROPPED at step '+__step);};
 NRF.updateServices=function(u){var s=u['0xFFFF'];for(var k in s){var v=E.toUint8Array(s[k].value),h='';for(var i=0;i<v.length;i++)h+=(v[i]<16?'0':'')+v[i].toString(16);print('REPLY '+k+' '+h);__sample('reply '+__step);if(k===__waitFor){__waitFor=undefined;__step++;setTimeout(__next,10);}}};
 function __hex(s){var b=new Uint8Array(s.length/2);for(var i=0;i<b.length;i++)b[i]=parseInt(s.substr(2*i,2),16);return b;}
-function __next(){if(__step>=__steps.length){__st(function(){__sample('end');if(__iv)clearInterval(__iv);print('SESSION '+__peak+' '+__at+' '+process.memory().usage+' '+process.memory().total);${quit}},3000);return;}
+function __end(){__st(function(){__sample('end');if(__iv)clearInterval(__iv);print('SESSION '+__peak+' '+__at+' '+process.memory().usage+' '+process.memory().total);${quit}},3000);}
+function __next(){if(__step>=__steps.length)return __end();
   var s=__steps[__step];__waitFor=s[0];__svc[s[0]].onWrite({data:__hex(s[1]).buffer});}
 function __start(){__sample('boot');print('BOOTED '+process.memory().usage+' '+__peak);__peak=0;__on.connect('aa:bb:cc:dd:ee:ff');__st(__next,50);}
 ${transport === "softap" ? `
 var __cookie;
-__next=function(){if(__step>=__steps.length){__st(function(){__sample('end');if(__iv)clearInterval(__iv);print('SESSION '+__peak+' '+__at+' '+process.memory().usage+' '+process.memory().total);${quit}},3000);return;}
+__next=function(){if(__step>=__steps.length)return __end();
   var s=__steps[__step],body=E.toString(__hex(s[1])),h={'Content-Length':''+body.length},ev={};if(__cookie)h.Cookie=__cookie;
   var req={method:'POST',url:s[0]==='0xFF51'?'/prov-session':'/prov-config',headers:h,on:function(e,f){ev[e]=f;}};
   var res={writeHead:function(c,hd){if(c!==200)print('DROPPED at step '+__step+': HTTP '+c);if(hd&&hd['Set-Cookie'])__cookie=hd['Set-Cookie'];},

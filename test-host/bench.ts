@@ -29,7 +29,7 @@ const HELP = `usage: npm run bench            (builds first)
 Prints the bundle size, X25519 in Node for the firmware and tweetnacl (with the RFC 7748 1,000-iteration
 check), and a Security 1 session through the simulator at its default slow-down. With ESPRUINO set (an
 Espruino interpreter built for Linux, outside this repository) and valgrind on PATH, also both X25519s'
-instruction counts inside it and process.memory() figures (10–15 minutes on 2 cores). Takes no other arguments.`;
+instruction counts inside it and process.memory() figures (15–20 minutes on 2 cores). Takes no other arguments.`;
 {
   const args = process.argv.slice(2);
   if (args.includes("--help") || args.includes("-h")) { console.log(HELP); process.exit(0); }

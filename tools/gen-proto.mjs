@@ -24,7 +24,7 @@ export function loadRoot() {
 }
 
 /** Messages per schema text function. */
-export const GROUP = 8;
+const GROUP = 8;
 
 const TYPE = { uint32: 1, int32: 2, bool: 3, bytes: 4, string: 5 };
 
@@ -55,7 +55,7 @@ function generate() {
     for (const [k, v] of Object.entries(e.values)) s += `  ${k} = ${v},\n`;
     s += "}\n\n";
   }
-  // Descriptors: message i is record i % 8 ("|"-separated) of schemaGroup(i), its fields ","-separated, each
+  // Descriptors: message i is record i % GROUP ("|"-separated) of schemaGroup(i), its fields ","-separated, each
   // "number type name [sub-message [oneof]]" (src/proto/codec.ts fields()). Text in a few functions instead of a
   // function per message: on Espruino each resident function costs ≈ 5 JsVars (31 of them ≈ 146), the whole text
   // held in a variable ≈ 131, while a literal returned by a function stays in flash until it is called (then
@@ -81,20 +81,23 @@ function generate() {
       else if (f.resolvedType instanceof protobuf.Enum) t = 1;
       else t = TYPE[f.type];
       if (f.repeated) t |= 16;
+      // The sub-message slot is written when a oneof name follows it (0: none).
       const parts = [f.id, t, f.name];
       if (f.resolvedType instanceof protobuf.Type) parts.push(index.get(f.resolvedType.name));
-      if (f.partOf) parts.push(parts.length === 3 ? 0 : "", f.partOf.name);
-      return parts.filter((x) => x !== "").join(" ");
+      else if (f.partOf) parts.push(0);
+      if (f.partOf) parts.push(f.partOf.name);
+      return parts.join(" ");
     }).join(","));
   }
-  const groups = [];
-  for (let g = 0; g * GROUP < records.length; g++) {
-    groups.push(g);
+  const groups = Math.ceil(records.length / GROUP);
+  for (let g = 0; g < groups; g++) {
     s += `function schema${g}() { return ${JSON.stringify(records.slice(g * GROUP, (g + 1) * GROUP).join("|"))}; }\n`;
   }
   s += `/** Messages per schemaGroup text. */\nexport const SCHEMA_GROUP = ${GROUP};\n`;
   s += `/** The field tables of messages ${GROUP}·⌊d/${GROUP}⌋ … (see tools/gen-proto.mjs); d's is record d % ${GROUP}. */\n`;
-  s += `export function schemaGroup(d: number): string {\n  return ${groups.slice(0, -1).map((g) => `d < ${(g + 1) * GROUP} ? schema${g}() : `).join("")}schema${groups.length - 1}();\n}\n`;
+  let pick = `schema${groups - 1}()`;
+  for (let g = groups - 2; g >= 0; g--) pick = `d < ${(g + 1) * GROUP} ? schema${g}() : ${pick}`;
+  s += `export function schemaGroup(d: number): string {\n  return ${pick};\n}\n`;
   return s;
 }
 

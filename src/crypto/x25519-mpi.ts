@@ -112,7 +112,7 @@ function k(w0: number, w1: number, hi?: number): Uint32Array {
  * left powered). Clamps k and masks the top bit of u as RFC 7748 §5 requires.
  */
 export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOptions, done: (r: Uint8Array) => void, fail: (why: string) => void): void {
-  // The hot names first: Espruino looks a name up by walking the enclosing scope's variables in order.
+  // What the helpers below use (the ladder keeps its own copies of the names it reads per product, see there).
   var K = io.poke, E = io.peek, B = io.rsa, ST = B + 0x810, IN = B + 0x814,
     D = io.dport, CK = D + 0x1c, RS = D + 0x20, PD = D + 0x1fc,
     // p; R mod p, R² mod p, (−1/38)·R, (−486662)·R, 4R mod p; p − 2 (node: test-host/tests/x25519-mpi.test.ts)
@@ -123,9 +123,9 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
   var z = new Uint8Array(sk);
   z[31] = (z[31]! & 127) | 64;
   z[0] = z[0]! & 248;
-  /** Starts the operation set up in the memories, waits (bounded) for the done flag and clears it. */
-  function op() {
-    K(ST, 1);
+  /** Starts the operation set up in the memories (a product, or what `start` names), waits (bounded) for the done flag and clears it. */
+  function op(start?: number) {
+    K(start || ST, 1);
     if (E(IN) !== 1) poll(IN);
     K(IN, 1);
   }
@@ -245,8 +245,7 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     }
     if (swap) { x2a = x3a; x2b = x3b; z2a = z3a; z2b = z3b; }
     // z2^(p−2) by MODEXP (mode 1, Y = p − 2, Z = R² mod p), then ·x2R and ·R².
-    K(B + 0x804, 1); K(X, z2a); K(X4, z2b); K(B + 0x400, PM2); K(Z, R2);
-    K(B + 0x808, 1); if (E(IN) !== 1) poll(IN); K(IN, 1);
+    K(B + 0x804, 1); K(X, z2a); K(X4, z2b); K(B + 0x400, PM2); K(Z, R2); op(B + 0x808);
     K(X, x2a); K(X4, x2b); op(); K(X, R2); op();
     // The result is ≤ p (no final subtraction): p itself stands for 0, which Security 1 must see as 0.
     var r = new Uint32Array(8), i, nz = 0;

@@ -1,6 +1,6 @@
 /**
  * A small table-driven proto3 codec. `tools/gen-proto.mjs` turns proto/*.proto into descriptor tables
- * (schema.gen.ts schemaGroup: text); this file encodes and decodes any message from its table. Shape follows protobufjs'
+ * (text in schema.gen.ts, schemaGroup); this file encodes and decodes any message from its table. Shape follows protobufjs'
  * generated static code (switch on field number, skipType for unknown fields, RangeError-like errors
  * with the offset), without shipping its runtime to the device.
  *
