@@ -1,3 +1,5 @@
+import * as v8 from "node:v8";
+
 /**
  * Virtual time for the simulated board. Two kinds of work:
  * - "bt" work runs in the Bluetooth/Wi-Fi tasks at its own time, even while JS is busy (Bluedroid answers
@@ -34,12 +36,19 @@ export const CONVOLVE_CALL_LOOPS_MS = CONVOLVE_CALL_MS * 1.75;
  * Wall time also counts the time the process waited for a core, so on a busy host (a shared 2-core machine
  * running other test suites) a handler's few milliseconds became tens, and × the slow-down exceeded the
  * client's 30 s ATT limit at the very first exchange. On an idle host both clocks agree, so the calibration
- * (DEFAULT_SLOWDOWN, CONVOLVE_CALL_MS) stands. process.cpuUsage also counts V8's helper threads (GC), which
- * a busy main thread mostly waits for anyway.
+ * (DEFAULT_SLOWDOWN, CONVOLVE_CALL_MS) stands. process.cpuUsage also counts V8's helper threads, so a JS item
+ * is billed the smaller of this and its wall time, less its garbage collections (Scheduler.step).
  */
 export function hostCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+}
+
+/** Milliseconds of garbage collection since `p.start()` (v8.GCProfiler statistics: cost in microseconds). */
+function gcMs(p: v8.GCProfiler): number {
+  let us = 0;
+  for (const g of p.stop()?.statistics || []) us += g.cost;
+  return us / 1000;
 }
 
 /**
@@ -129,11 +138,19 @@ export class Scheduler {
       const until = performance.now() + WAKE_SPIN_MS;
       while (performance.now() < until) { /* warm the core, unbilled */ }
     }
+    // The host's garbage collections are not the board's work: they collect the simulator's own garbage too (the
+    // RSA model's BigInts, the scheduler's lists) and land on whichever item allocates when the young generation fills
+    // (measured: 0.3–1 ms scavenges, a whole 5 s body timeout × the slow-down). They are not billed.
+    const gc = timed ? new v8.GCProfiler() : undefined;
+    gc?.start();
+    const w0 = timed ? performance.now() : 0;
     const h0 = (this.itemHostStart = timed ? hostCpuMs() : 0);
     this.inJs = true;
     this.jsStartedAt = this.now;
     try { it.fn(); } catch (e) { this.onJsError(e); } finally { this.inJs = false; }
-    const hostMs = timed ? Math.max(0, hostCpuMs() - h0 - this.excludedHostMs) : 0;
+    // The interpreter is one thread: the item's own work is at most its CPU time (which excludes waiting for a core)
+    // and at most its wall time (which excludes V8's helper threads: concurrent marking, background compiling).
+    const hostMs = timed ? Math.max(0, Math.min(hostCpuMs() - h0, performance.now() - w0) - this.excludedHostMs - gcMs(gc!)) : 0;
     if (timed) this.lastItemEnd = performance.now();
     this.jsHostMs += hostMs;
     this.busyUntil = this.now + this.eventMs + hostMs * this.slowdown + this.charged * (this.slowdown / DEFAULT_SLOWDOWN);

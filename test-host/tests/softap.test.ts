@@ -9,6 +9,7 @@ import { build } from "../../tools/build.mjs";
 import { SimDevice, loadBundle } from "../sim/device";
 import { DEFAULT_BOARD } from "../sim/device";
 import { parseResponse } from "../sim/http";
+import { DEFAULT_SLOWDOWN } from "../sim/scheduler";
 import { CookieJar, httpTransport, HttpClientStyle, simHttpSend } from "../client/http-transport";
 import { ctrl, provision, ProvOptions, startSession } from "../client/esp-prov";
 import { bleTransport, simCentral } from "../client/transport";
@@ -185,6 +186,18 @@ test("a client that closes mid-request or never sends its body: the device stays
   assert.equal(silent.closedByDevice, false);
   silent.end();
   assert.equal((await prov(d)).ok, true);
+  noUncaught(d);
+});
+
+test("a request whose callback keeps the interpreter past the 5 s body deadline: its body, already in the socket, is taken (no 408)", () => {
+  const d = apDevice(B.sec0);
+  // The request callback takes 6 s of device time (on a host, a garbage collection × the slow-down did): Espruino then
+  // runs the due deadline timer before its socket server reads the body (src/jsinteractive.c jsiIdle), as the simulator does.
+  const srv = d.http.servers.get(80)!, cb = srv.cb;
+  srv.cb = (req, res) => { cb(req, res); d.sched.charge(6000 * (DEFAULT_SLOWDOWN / d.sched.slowdown), 0); };
+  const { reply } = raw(d, post("proto-ver", Buffer.from("---")));
+  assert.equal(reply?.status, 200);
+  assert.deepEqual(d.lines().filter((l) => /not received/.test(l)), []);
   noUncaught(d);
 });
 
