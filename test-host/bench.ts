@@ -257,8 +257,9 @@ if (!E) {
   say(`JsVars X25519 working set    generated ${peakGen}, loops ${peakLoops} extra at its peak (X25519 alone, between slices; the module's own code not counted)`);
   // What the ladder holds: the most that trading the generated field code for loops (or for code kept in
   // flash) could give back is the "generated code" figure.
+  // Ten field elements as x25519() makes them (its el()), whose helpers are not reachable from outside.
   const parts = /PARTS (\d+) (\d+) (\d+)/.exec(runE(script("parts.js", ourSrc + "var m=function(){return process.memory().usage;};var a=m();tables();var b=m();" +
-    "var F=generatedOps(E.convolve,E.mapInPlace);var c=m();var L=[];for(var i=0;i<10;i++)L.push(el());var d=m();print('PARTS '+(b-a)+' '+(c-b)+' '+(d-c));")));
+    "var F=generatedOps(E.convolve,E.mapInPlace);var c=m();var L=[];for(var i=0;i<10;i++){var w=new Float64Array(35);L.push({w:w,r:new Float64Array(w.buffer,184,12)});}var d=m();print('PARTS '+(b-a)+' '+(c-b)+' '+(d-c));")));
   if (parts) say(`  of which (generated): tables ${parts[1]}, generated field code ${parts[2]} (pretokenised "ram" functions), 10 elements ${parts[3]}`);
   // A whole session (boot, key pair, Cmd0/Cmd1, SetConfig, Apply, Connected, GetStatus) sampled after every
   // timer, event and stored reply, against the board's budgets (boards/*.json jsvarsBudget): the SoftAP build

@@ -257,69 +257,6 @@ export function loopOps(cv: Convolve, gather: Gather): FieldOps {
 
 /** Element: the layouts buffer and a view of its reversed run (typed arrays take no extra properties). */
 interface El { w: Float64Array; r: Float64Array }
-function el(): El {
-  var w = new Float64Array(35);
-  return { w: w, r: new Float64Array(w.buffer, 184, 12) };
-}
-
-/** Writes limb values (scaled doubles; missing ones are 0) into all three layouts. */
-function set(x: El, limbs: ArrayLike<number>) {
-  for (var t = 0; t < 12; t++) {
-    var v = limbs[t] || 0;
-    x.w[11 + t] = x.w[34 - t] = v;
-    if (t) x.w[t - 1] = ZW * v;
-  }
-}
-
-/** u (little-endian, top bit masked as RFC 7748 §5 requires) as 12 scaled limbs. */
-function unpack(u: Uint8Array): Float64Array {
-  var m = new Float64Array(12), t = 0, w = 1; // w = 2^p, kept exact by doubling
-  for (var i = 0; i < 32; i++, w *= 256) {
-    var b = i === 31 ? u[i]! & 127 : u[i]!, p = 8 * i;
-    while (POS[t + 1]! <= p) t++;
-    var k = POS[t + 1]! - p; // bits of limb t still free at bit p
-    if (k >= 8) m[t] = m[t]! + b * w;
-    else {
-      m[t] = m[t]! + (b & ((1 << k) - 1)) * w;
-      m[t + 1] = m[t + 1]! + (b >> k) * WT[t + 1]!;
-    }
-  }
-  return m;
-}
-
-/** Canonical little-endian encoding of a natural-layout element (limbs may be negative). */
-function pack(o: Uint8Array, x: Float64Array) {
-  var t = new Float64Array(16), m = new Float64Array(16), i, j, b, c, e, more = true;
-  for (i = 0; i < 12; i++) {
-    e = POS[i]!;
-    t[e >> 4] = t[e >> 4]! + x[11 + i]! / WT[i]! * (1 << (e & 15)); // the limb's integer × 2^(e mod 16)
-  }
-  // Floor carries in radix 2^16 with 2^256 ≡ 38; a negative total gains 2p per wrapped borrow until ≥ 0.
-  while (more) {
-    more = false;
-    for (i = 0; i < 16; i++) {
-      c = Math.floor(t[i]! / 65536);
-      t[i] = t[i]! - c * 65536;
-      if (i < 15) t[i + 1] = t[i + 1]! + c;
-      else if (c) { t[0] = t[0]! + 38 * c; more = true; }
-    }
-  }
-  for (j = 0; j < 2; j++) { // now 0 ≤ value < 2^256 < 3p: subtract p while it fits (tweetnacl pack25519)
-    m[0] = t[0]! - 0xffed;
-    for (i = 1; i < 15; i++) {
-      m[i] = t[i]! - 0xffff - ((m[i - 1]! >> 16) & 1);
-      m[i - 1] = m[i - 1]! & 0xffff;
-    }
-    m[15] = t[15]! - 0x7fff - ((m[14]! >> 16) & 1);
-    b = (m[15]! >> 16) & 1;
-    m[14] = m[14]! & 0xffff;
-    if (!b) t.set(m);
-  }
-  for (i = 0; i < 16; i++) {
-    o[2 * i] = t[i]! & 0xff;
-    o[2 * i + 1] = t[i]! >> 8;
-  }
-}
 
 /**
  * z^(p-2) as a register program (ref10 fe_invert addition chain: 254 squarings, 11 multiplications).
@@ -353,6 +290,71 @@ export interface X25519Options {
 export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (r: Uint8Array) => void): void {
   if (k.length !== 32 || u.length !== 32) throw new Error("x25519: scalar and point must be 32 bytes");
   tables();
+  // The helpers live inside x25519, so they take RAM only while an X25519 runs (a resident function ≈ 5 JsVars).
+  // Element: the layouts buffer and a view of its reversed run (typed arrays take no extra properties).
+  function el(): El {
+    var w = new Float64Array(35);
+    return { w: w, r: new Float64Array(w.buffer, 184, 12) };
+  }
+
+  /** Writes limb values (scaled doubles; missing ones are 0) into all three layouts. */
+  function set(x: El, limbs: ArrayLike<number>) {
+    for (var t = 0; t < 12; t++) {
+      var v = limbs[t] || 0;
+      x.w[11 + t] = x.w[34 - t] = v;
+      if (t) x.w[t - 1] = ZW * v;
+    }
+  }
+
+  /** u (little-endian, top bit masked as RFC 7748 §5 requires) as 12 scaled limbs. */
+  function unpack(u: Uint8Array): Float64Array {
+    var m = new Float64Array(12), t = 0, w = 1; // w = 2^p, kept exact by doubling
+    for (var i = 0; i < 32; i++, w *= 256) {
+      var b = i === 31 ? u[i]! & 127 : u[i]!, p = 8 * i;
+      while (POS[t + 1]! <= p) t++;
+      var k = POS[t + 1]! - p; // bits of limb t still free at bit p
+      if (k >= 8) m[t] = m[t]! + b * w;
+      else {
+        m[t] = m[t]! + (b & ((1 << k) - 1)) * w;
+        m[t + 1] = m[t + 1]! + (b >> k) * WT[t + 1]!;
+      }
+    }
+    return m;
+  }
+
+  /** Canonical little-endian encoding of a natural-layout element (limbs may be negative). */
+  function pack(o: Uint8Array, x: Float64Array) {
+    var t = new Float64Array(16), m = new Float64Array(16), i, j, b, c, e, more = true;
+    for (i = 0; i < 12; i++) {
+      e = POS[i]!;
+      t[e >> 4] = t[e >> 4]! + x[11 + i]! / WT[i]! * (1 << (e & 15)); // the limb's integer × 2^(e mod 16)
+    }
+    // Floor carries in radix 2^16 with 2^256 ≡ 38; a negative total gains 2p per wrapped borrow until ≥ 0.
+    while (more) {
+      more = false;
+      for (i = 0; i < 16; i++) {
+        c = Math.floor(t[i]! / 65536);
+        t[i] = t[i]! - c * 65536;
+        if (i < 15) t[i + 1] = t[i + 1]! + c;
+        else if (c) { t[0] = t[0]! + 38 * c; more = true; }
+      }
+    }
+    for (j = 0; j < 2; j++) { // now 0 ≤ value < 2^256 < 3p: subtract p while it fits (tweetnacl pack25519)
+      m[0] = t[0]! - 0xffed;
+      for (i = 1; i < 15; i++) {
+        m[i] = t[i]! - 0xffff - ((m[i - 1]! >> 16) & 1);
+        m[i - 1] = m[i - 1]! & 0xffff;
+      }
+      m[15] = t[15]! - 0x7fff - ((m[14]! >> 16) & 1);
+      b = (m[15]! >> 16) & 1;
+      m[14] = m[14]! & 0xffff;
+      if (!b) t.set(m);
+    }
+    for (i = 0; i < 16; i++) {
+      o[2 * i] = t[i]! & 0xff;
+      o[2 * i + 1] = t[i]! >> 8;
+    }
+  }
   // Called through a parameter, which the minifier cannot inline: inlined into this function, generatedOps'
   // source text became a variable of this scope, kept alive by the ladder's closures (≈ 340 JsVars).
   var F = opt.ops(opt.cv || convolveJs, opt.gather || gatherJs), slice = opt.slice || 16;

@@ -252,8 +252,8 @@ test("npm run sim at its default timing, then npm run prov once the key pair is 
   const s = await sim([], false, []);
   try {
     // Right after boot SessionCmd0 waits for the accelerator's self-test and the device key pair (an X25519, about
-    // 26 s of device time here, more on a cold host): start once the board logs that its key pair is ready. SessionCmd1 then
-    // waits for the shared secret (one X25519, about 15–23 s at this timing), within esp_prov's 60 s.
+    // 13 s of device time here): start once the board logs that its key pair is ready. SessionCmd1 then waits for
+    // the shared secret (one X25519, about 11 s at this timing), within esp_prov's 60 s.
     await until(() => /security1: Device key pair ready/.test(s.out()), "key pair ready", 150_000);
     const r = await run(process.execPath, ["--import", "tsx", "test-host/client/prov-cli.ts", "--service_name", `127.0.0.1:${s.httpPort}`, "--poll_interval", "0.2",
       "--pop", "abcd1234", "--ssid", "myssid", "--passphrase", "mypassword"], process.env, 200_000);
