@@ -11,7 +11,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import ts from "typescript";
 import nacl from "tweetnacl";
-import { x25519, convolveJs, generatedOps, loopOps } from "../src/crypto/x25519";
+import { x25519, convolveJs, gatherJs, generatedOps, loopOps } from "../src/crypto/x25519";
 import { SimDevice, loadBundle } from "./sim/device";
 import { DEFAULT_SLOWDOWN, CONVOLVE_CALL_MS, CONVOLVE_CALL_LOOPS_MS, MPI_OP_MS } from "./sim/scheduler";
 import { x25519Mpi, MpiIo } from "../src/crypto/x25519-mpi";
@@ -64,13 +64,13 @@ say(`in flash (.boot0)         ${kb(min + STORAGE_HEADER)}   (code + ${STORAGE_H
 
 // ---- X25519 on this host ------------------------------------------------------------------------------
 const K = new Uint8Array(32).map((_, i) => i + 1), U = new Uint8Array(32); U[0] = 9;
-const ours = (k: Uint8Array, u: Uint8Array) => { let r!: Uint8Array; x25519(k, u, { ops: generatedOps }, (o) => (r = o)); return r; };
+const ours = (k: Uint8Array, u: Uint8Array) => { let r!: Uint8Array; x25519(k, u, { ops: generatedOps, cv: convolveJs, gather: gatherJs }, (o) => (r = o)); return r; };
 if (Buffer.compare(ours(K, U), nacl.scalarMult(K, U)) !== 0) throw new Error("x25519 differs from tweetnacl");
 const nodeOurs = timeMs(() => ours(K, U), 60), nodeNacl = timeMs(() => nacl.scalarMult(K, U), 60);
 // Dot products per scalar multiplication (deterministic): the simulator charges each one its share of the
 // measured interpreter cost (CONVOLVE_CALL_MS).
 let calls = 0;
-x25519(K, U, { ops: generatedOps, cv: (a, b, o) => { calls++; return convolveJs(a, b, o); } }, () => { /* counted */ });
+x25519(K, U, { ops: generatedOps, cv: (a, b, o) => { calls++; return convolveJs(a, b, o); }, gather: gatherJs }, () => { /* counted */ });
 say("\n== X25519 in Node " + process.version + " (host JIT; not the target, shown for scale)");
 say(`firmware x25519 (JS dot product)  ${nodeOurs.toFixed(2)} ms`);
 say(`tweetnacl scalarMult (nacl-fast)  ${nodeNacl.toFixed(2)} ms`);

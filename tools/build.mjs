@@ -10,6 +10,7 @@ import { minify } from "terser";
 import { firmwareConfig } from "../rollup.config.js";
 import { buildConfig } from "./build-config.mjs";
 import { check } from "./subset-check.mjs";
+import { freeBootOnly } from "./boot-only.mjs";
 import { root } from "./config.mjs";
 
 const HELP = `usage: npm run build -- [--board ID] [--config FILE]
@@ -49,6 +50,7 @@ export async function build(opts) {
   await bundle.close();
   const debug = output[0].code;
   const min = await minify(debug, MINIFY);
+  min.code = freeBootOnly(min.code).code;
   fs.mkdirSync(path.join(root, "dist"), { recursive: true });
   const out = path.resolve(root, opts.out || "dist/firmware.js");
   fs.mkdirSync(path.dirname(out), { recursive: true });

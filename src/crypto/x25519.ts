@@ -273,10 +273,11 @@ export interface X25519Options {
   /** The field operations: generatedOps (faster, its code in RAM while it runs) or loopOps (fewer JsVars).
    * No default, so that a bundle holds only the one its build chose. */
   ops: FieldOpsMaker;
-  /** Native dot product (E.convolve); defaults to a plain-JS loop. */
-  cv?: Convolve;
-  /** Native gather (E.mapInPlace); defaults to a plain-JS loop. */
-  gather?: Gather;
+  /** Native dot product (E.convolve); convolveJs on hosts without it. Required, so that the firmware's bundle
+   * does not carry the JS stand-ins it never calls (two resident functions, ≈ 10 JsVars). */
+  cv: Convolve;
+  /** Native gather (E.mapInPlace); gatherJs on hosts without it. */
+  gather: Gather;
   /** Schedules the next slice (setTimeout(fn, 0) on the device); without it the work runs in one go. */
   defer?: (fn: () => void) => void;
   /** Ladder steps per slice (default 16); the inversion runs 8× as many products per slice. */
@@ -357,7 +358,7 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
   }
   // Called through a parameter, which the minifier cannot inline: inlined into this function, generatedOps'
   // source text became a variable of this scope, kept alive by the ladder's closures (≈ 340 JsVars).
-  var F = opt.ops(opt.cv || convolveJs, opt.gather || gatherJs), slice = opt.slice || 16;
+  var F = opt.ops(opt.cv, opt.gather), slice = opt.slice || 16;
   var z = new Uint8Array(k);
   z[31] = (z[31]! & 127) | 64;
   z[0] = z[0]! & 248;

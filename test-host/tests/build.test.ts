@@ -8,6 +8,7 @@ import path from "node:path";
 import { check } from "../../tools/subset-check.mjs";
 import { readConfig } from "../../tools/config.mjs";
 import { readBoard } from "../../tools/build-config.mjs";
+import { bootOnly, freeBootOnly } from "../../tools/boot-only.mjs";
 
 const PLANTED: [string, string][] = [
   ["es5-syntax", "var f = (a) => a;"],
@@ -39,6 +40,29 @@ test("each rule rejects its planted violation with a line and a cited reason", (
 
 test("the shipped bundle passes the subset check", () => {
   assert.deepEqual(check(fs.readFileSync("dist/firmware.js", "utf8")), []);
+});
+
+test("boot-only functions: only those that nothing can call after boot are freed", () => {
+  const iife = (body: string) => "(function () {\n" + body + "\n})();";
+  const code = iife([
+    "function make(n) { return helper(n) + 1; }", // called by boot code only
+    "function helper(n) { return n * 2; }", // called only from make's own body
+    "function later() { return 3; }", // called from a closure: may run after boot
+    "function kept() { return 4; }", // passed as a value: may be called after boot
+    "function shadowedName(x) { return x; }",
+    "function useLocal() { var shadowedName = function () { return 0; }; return shadowedName(); }",
+    "function boot() { var h = { on: kept }; setTimeout(function () { later(); }, 10); (function () { make(1); })(); return useLocal() + shadowedName(2) + h; }",
+    "boot();",
+  ].join("\n"));
+  assert.deepEqual(bootOnly(code), ["make", "helper", "shadowedName", "useLocal", "boot"]);
+  const freed = freeBootOnly(code).code;
+  assert.match(freed, /boot\(\);\nmake=helper=shadowedName=useLocal=boot=void 0\}\)\(\);$/);
+  // The freed bundle still runs its boot and its later work.
+  let timer: (() => void) | undefined;
+  new Function("setTimeout", freed)((fn: () => void) => { timer = fn; });
+  assert.doesNotThrow(() => timer!());
+  // The shipped bundle frees what terser left of the boot-time factories, and still boots (every scenario test).
+  assert.match(fs.readFileSync("dist/firmware.js", "utf8"), /=void 0\}\(\);$/);
 });
 
 test("board files validate; an unknown board is a clear error", () => {

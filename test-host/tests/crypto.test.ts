@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import nodeCrypto from "node:crypto";
 import nacl from "tweetnacl";
-import { FieldOpsMaker, generatedOps, loopOps, rounding, x25519 } from "../../src/crypto/x25519";
+import { FieldOpsMaker, convolveJs, gatherJs, generatedOps, loopOps, rounding, x25519 } from "../../src/crypto/x25519";
 import { sha256 } from "../../src/crypto/sha256";
 import { aes256EncryptBlocks, aes256Expand } from "../../src/crypto/aes";
 import { ctrStream } from "../../src/crypto/ctr";
@@ -13,7 +13,7 @@ import { hex, toHex } from "./helpers";
 // Both field-code variants (generated straight-line code, the default; loops, the compact one) must agree to the bit.
 const VARIANTS: [string, FieldOpsMaker][] = [["generated", generatedOps], ["loops", loopOps]];
 for (const [variant, ops] of VARIANTS) {
-const X = (k: Uint8Array, u: Uint8Array): Uint8Array => { let r: any; x25519(k, u, { ops }, (o) => (r = o)); return r; };
+const X = (k: Uint8Array, u: Uint8Array): Uint8Array => { let r: any; x25519(k, u, { ops, cv: convolveJs, gather: gatherJs }, (o) => (r = o)); return r; };
 
 test(`X25519 (${variant}): RFC 7748 §5.2 vectors and the 1,000-iteration chain`, () => {
   assert.equal(toHex(X(hex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"), hex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c"))),
@@ -48,7 +48,7 @@ test("X25519 rounding constants round to their limb's grid: Kt in [2^52, 2^53)·
 });
 
 for (const [variant, ops] of VARIANTS) {
-const X = (k: Uint8Array, u: Uint8Array): Uint8Array => { let r: any; x25519(k, u, { ops }, (o) => (r = o)); return r; };
+const X = (k: Uint8Array, u: Uint8Array): Uint8Array => { let r: any; x25519(k, u, { ops, cv: convolveJs, gather: gatherJs }, (o) => (r = o)); return r; };
 
 // 10,000 pairs for the default variant; 2,000 (a few seconds) for the compact one, whose arithmetic is the same.
 const pairs = variant === "generated" ? 10000 : 2000;
@@ -64,7 +64,7 @@ test(`X25519 (${variant}) equals tweetnacl (the oracle) on ${pairs.toLocaleStrin
 test(`X25519 (${variant}) in slices gives the same result through a deferring scheduler`, async () => {
   const k = hex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"), u = hex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c");
   let slices = 0;
-  const r = await new Promise<Uint8Array>((res) => x25519(k, u, { ops, slice: 5, defer: (fn) => { slices++; setImmediate(fn); } }, res));
+  const r = await new Promise<Uint8Array>((res) => x25519(k, u, { ops, cv: convolveJs, gather: gatherJs, slice: 5, defer: (fn) => { slices++; setImmediate(fn); } }, res));
   assert.equal(toHex(r), "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552");
   assert.ok(slices > 50, `ran in ${slices} slices`);
 });
@@ -73,9 +73,9 @@ test(`X25519 (${variant}) runs that overlap in slices (a new key pair while an o
   const queue: (() => void)[] = [], defer = (fn: () => void) => { queue.push(fn); };
   const [k1, u1, k2, u2] = ["a", "b", "c", "d"].map((s) => nodeCrypto.createHash("sha256").update("overlap " + s).digest());
   let r1: Uint8Array | undefined, r2: Uint8Array | undefined;
-  x25519(k1!, u1!, { ops, defer, slice: 3 }, (o) => (r1 = o));
+  x25519(k1!, u1!, { ops, cv: convolveJs, gather: gatherJs, defer, slice: 3 }, (o) => (r1 = o));
   for (let i = 0; i < 20; i++) queue.shift()!();
-  x25519(k2!, u2!, { ops, defer, slice: 5 }, (o) => (r2 = o));
+  x25519(k2!, u2!, { ops, cv: convolveJs, gather: gatherJs, defer, slice: 5 }, (o) => (r2 = o));
   while (queue.length) queue.shift()!();
   assert.equal(toHex(r1!), toHex(nacl.scalarMult(k1!, u1!)));
   assert.equal(toHex(r2!), toHex(nacl.scalarMult(k2!, u2!)));
