@@ -87,7 +87,12 @@ export function macBytes(s: string): Uint8Array {
   return out;
 }
 
-var AUTH: { [k: string]: number } = { open: 0, wep: 1, wpa: 2, wpa2: 3, wpa_wpa2: 4, wpa2_enterprise: 5, wpa3: 6, wpa2_wpa3: 7 };
+/** wifi_auth_mode_t number of an Espruino auth mode name (0 when unknown). A function over a text, not an object:
+ * the object would hold about 17 JsVars for good, the text stays in flash until a look-up. */
+function authCode(mode: string | undefined): number {
+  var i = "open wep wpa wpa2 wpa_wpa2 wpa2_enterprise wpa3 wpa2_wpa3".split(" ").indexOf(mode || "");
+  return i < 0 ? 0 : i;
+}
 
 export function espruinoWifi(): WifiPort {
   var W = require("Wifi"), ev: WifiEvents | undefined, bssid: Uint8Array | undefined, channel = 0;
@@ -98,7 +103,7 @@ export function espruinoWifi(): WifiPort {
   });
   W.on("connected", function (d) {
     var st = W.getStatus();
-    if (ev) ev.connected({ ip: d.ip, bssid: bssid, channel: channel || st.channel || 0, auth: AUTH[st.authMode || ""] || 0 });
+    if (ev) ev.connected({ ip: d.ip, bssid: bssid, channel: channel || st.channel || 0, auth: authCode(st.authMode) });
   });
   W.on("disconnected", function (d) {
     if (ev) ev.disconnected(parseInt(d.reason, 10) || 0);
@@ -123,7 +128,7 @@ export function espruinoWifi(): WifiPort {
         var out: ScanEntry[] = [];
         for (var i = 0; i < (aps || []).length; i++) {
           var a = aps[i]!;
-          out.push({ ssid: a.ssid, bssid: macBytes(a.mac), channel: parseInt("" + a.channel, 10) || 0, rssi: a.rssi, auth: AUTH[a.authMode] || 0 });
+          out.push({ ssid: a.ssid, bssid: macBytes(a.mac), channel: parseInt("" + a.channel, 10) || 0, rssi: a.rssi, auth: authCode(a.authMode) });
         }
         cb(out);
       });
