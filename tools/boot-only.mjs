@@ -48,10 +48,9 @@ function declared(fn) {
   return names;
 }
 
-/** The names of the bundle's boot-only functions (see above), in declaration order. */
-export function bootOnly(code) {
-  const ast = acorn.parse(code, { ecmaVersion: 5 });
-  const body = iifeBody(ast);
+/** The bundle function's body and the names of its boot-only functions (see above), in declaration order. */
+function analyse(code) {
+  const body = iifeBody(acorn.parse(code, { ecmaVersion: 5 }));
   const top = new Map(); // name → its FunctionDeclaration
   for (const s of body.body) if (s.type === "FunctionDeclaration") top.set(s.id.name, s);
   // Every reference to a top-level function: whether it is a call, and the top-level function whose own body
@@ -76,7 +75,7 @@ export function bootOnly(code) {
         // A function expression called where it stands (terser turns start() into one) runs as part of its holder.
         if (a.type === "FunctionExpression" && anc[i - 1].type === "CallExpression" && anc[i - 1].callee === a) continue;
         if (a.type === "FunctionDeclaration" || a.type === "FunctionExpression") {
-          holder = a.type === "FunctionDeclaration" && body.body.includes(a) ? a.id.name : "nested";
+          holder = a.type === "FunctionDeclaration" && top.get(a.id.name) === a ? a.id.name : "nested";
           break;
         }
       }
@@ -91,14 +90,18 @@ export function bootOnly(code) {
       if (!ok) { free.delete(k); changed = true; }
     }
   }
-  return [...top.keys()].filter((k) => free.has(k));
+  return { body, names: [...top.keys()].filter((k) => free.has(k)) };
 }
 
-/** The bundle with `a = b = … = void 0;` as the last statement of its IIFE (unchanged when nothing is boot-only). */
+/** The names of the bundle's boot-only functions (see above), in declaration order. */
+export function bootOnly(code) {
+  return analyse(code).names;
+}
+
+/** The bundle with `a=b=…=void 0` as the last statement of its function (unchanged when nothing is boot-only). */
 export function freeBootOnly(code) {
-  const names = bootOnly(code);
+  const { body, names } = analyse(code);
   if (!names.length) return { code, names };
-  const body = iifeBody(acorn.parse(code, { ecmaVersion: 5 }));
   const at = body.end - 1; // the closing brace of the IIFE
   const last = code.slice(0, at).trimEnd().slice(-1);
   const line = (last === ";" || last === "{" ? "" : ";") + names.join("=") + "=void 0";

@@ -292,7 +292,7 @@ export function x25519(k: Uint8Array, u: Uint8Array, opt: X25519Options, done: (
   if (k.length !== 32 || u.length !== 32) throw new Error("x25519: scalar and point must be 32 bytes");
   tables();
   // The helpers live inside x25519, so they take RAM only while an X25519 runs (a resident function ≈ 5 JsVars).
-  // Element: the layouts buffer and a view of its reversed run (typed arrays take no extra properties).
+  /** A new element (El). */
   function el(): El {
     var w = new Float64Array(35);
     return { w: w, r: new Float64Array(w.buffer, 184, 12) };
