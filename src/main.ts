@@ -47,10 +47,10 @@ function start() {
       logProv.i("WiFi credentials saved to flash");
       if (autoStop) return;
       // Keep the transports up so the client can read Connected, then stop them (ble_prov: 30 s one-shot timer).
-      autoStop = clock.after(CONFIG.autoStopMs, function () {
+      autoStop = clock.after(function () {
         autoStop = 0;
         stopProvisioning();
-      });
+      }, CONFIG.autoStopMs);
     },
     onFailed: function () {
       if (!CONFIG.board.apsta && CONFIG.transport !== "ble") startAp();

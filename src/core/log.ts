@@ -39,12 +39,18 @@ function logW(this: TaggedLogger, msg: string) { emit(this, Level.WARN, msg); }
 function logI(this: TaggedLogger, msg: string) { emit(this, Level.INFO, msg); }
 function logD(this: TaggedLogger, msg: string) { emit(this, Level.DEBUG, msg); }
 
+/** The methods every logger inherits. */
+var METHODS = { e: logE, w: logW, i: logI, d: logD };
+
 /**
  * A logger for one module tag (ESP-IDF `static const char *TAG`). Call its methods on it (`log.i(msg)`).
- * No closures: on Espruino each closure keeps a function, its code link and its scope resident (≈ 8 JsVars),
- * and the firmware has seven loggers of four methods.
+ * No closures (on Espruino each keeps a function, its code link and its scope resident, ≈ 8 JsVars), and the
+ * methods come from one shared prototype: each of the firmware's ten loggers holds its sink and tag only
+ * (3 JsVars fewer per logger than the four methods as its own properties, measured in the Linux build).
  */
 export function createLogger(sink: LogSink, tag: string): Logger {
-  var lg: TaggedLogger = { s: sink, t: tag, e: logE, w: logW, i: logI, d: logD };
+  var lg: TaggedLogger = Object.create(METHODS);
+  lg.s = sink;
+  lg.t = tag;
   return lg;
 }

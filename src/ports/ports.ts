@@ -32,7 +32,8 @@ export interface KvPort {
 export interface ClockPort {
   /** ms since boot. */
   now(): number;
-  after(ms: number, fn: () => void): number;
+  /** setTimeout's order, so that Espruino's own setTimeout is the port (no wrapper closure). */
+  after(fn: () => void, ms: number): number;
   cancel(id: number): void;
 }
 

@@ -6,8 +6,10 @@ import { protocolError, Security } from "./security";
 
 export function security0(log: Logger): Security {
   var current = -1;
-  function check(sid: number) {
+  /** Both directions: plaintext once the session is this one (one function: ≈ 7 JsVars fewer than two). */
+  function pass(sid: number, data: Uint8Array) {
     if (sid !== current) throw protocolError("session", "Secure session not established");
+    return data;
   }
   return {
     version: 0,
@@ -26,13 +28,7 @@ export function security0(log: Logger): Security {
       current = sid;
       done(null, encode(D_SessionData, { sec_ver: 0, sec0: { msg: Sec0MsgType.S0_Session_Response, sr: { status: 0 } } }));
     },
-    encrypt: function (sid, data) {
-      check(sid);
-      return data;
-    },
-    decrypt: function (sid, data) {
-      check(sid);
-      return data;
-    },
+    encrypt: pass,
+    decrypt: pass,
   };
 }

@@ -191,6 +191,10 @@ export function security1(o: Sec1Options): Security1 {
     if (s !== sid || state !== St.DONE || !stream) throw protocolError("session", "Secure session not established");
     return stream;
   }
+  /** Encryption and decryption are the same step of the one CTR stream (one function: ≈ 7 JsVars fewer). */
+  function crypt(s: number, data: Uint8Array) {
+    return established(s).update(data);
+  }
 
   return {
     version: 1,
@@ -223,11 +227,7 @@ export function security1(o: Sec1Options): Security1 {
       else if (msg === Sec1MsgType.Session_Command1 && m.sec1.payload === "sc1") cmd1(m, done);
       else fail(done, "sec1", "Invalid security 1 message type " + msg);
     },
-    encrypt: function (s, data) {
-      return established(s).update(data);
-    },
-    decrypt: function (s, data) {
-      return established(s).update(data);
-    },
+    encrypt: crypt,
+    decrypt: crypt,
   };
 }

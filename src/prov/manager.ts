@@ -86,10 +86,10 @@ export function createManager(o: ManagerOptions): Manager {
         if (f === -1 || !provisioning) {
           // Not a credentials problem (or a known-good network dropped): keep trying, report Connecting.
           state = WifiStationState.Connecting;
-          timer = o.clock.after(o.retryDelayMs, function () {
+          timer = o.clock.after(function () {
             timer = 0;
             if (my === attempt) connect(c, provisioning);
-          });
+          }, o.retryDelayMs);
           return;
         }
         state = WifiStationState.ConnectionFailed;
@@ -158,11 +158,11 @@ export function createManager(o: ManagerOptions): Manager {
       state = WifiStationState.Connecting;
       info = undefined;
       var c = active;
-      timer = o.clock.after(o.applyDelayMs, function () {
+      timer = o.clock.after(function () {
         timer = 0;
         log.i("STA Start");
         connect(c, true);
-      });
+      }, o.applyDelayMs);
       o.logHandler.i("WiFi Credentials Applied");
       return Status.Success;
     },

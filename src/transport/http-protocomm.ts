@@ -53,7 +53,7 @@ export interface HttpOptions {
   log: Logger;
   /** A fresh random session id (32 bits). */
   newSessionId(): number;
-  after(ms: number, fn: () => void): number;
+  after(fn: () => void, ms: number): number;
   cancel(id: number): void;
 }
 
@@ -110,13 +110,13 @@ export function httpTransport(pc: Protocomm, port: HttpPort, o: HttpOptions): Ht
       if (!open) return;
       if (!late) {
         late = true;
-        timer = o.after(BODY_GRACE_MS, expire);
+        timer = o.after(expire, BODY_GRACE_MS);
         return;
       }
       open = false;
       fail(res, 408, "Body of " + req.url + " not received in " + BODY_TIMEOUT_MS / 1000 + " s");
     }
-    timer = o.after(BODY_TIMEOUT_MS - BODY_GRACE_MS, expire);
+    timer = o.after(expire, BODY_TIMEOUT_MS - BODY_GRACE_MS);
     req.on("end", function () {
       if (!open) return;
       if (timer) o.cancel(timer);

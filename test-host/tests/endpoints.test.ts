@@ -170,7 +170,7 @@ test("ApplyConfig while an attempt still connects is refused (as wifi_prov_mgr_c
     connect: (ssid, _p, ev) => void connects.push({ ssid, ev }),
   };
   const m = createManager({
-    wifi, clock: { now: () => 0, after: (_ms, fn) => timers.push(fn), cancel() {} },
+    wifi, clock: { now: () => 0, after: (fn) => timers.push(fn), cancel() {} },
     log: quiet, logHandler: { ...quiet, e: (s: string) => void errors.push(s) }, logApp: quiet,
     applyDelayMs: 1000, retryDelayMs: 1000, onConnected() {},
   });

@@ -70,8 +70,7 @@ export function espruinoSoftAp(): SoftAp {
         cb("" + e);
       }
     },
-    stop: function () {
-      W.stopAP();
-    },
+    // The built-in itself (a static method: jswrap_esp32_network.c jswrap_wifi_stopAP), no wrapper closure.
+    stop: W.stopAP,
   };
 }

@@ -42,25 +42,15 @@ export function espruinoCrypto(board: BoardInfo): CryptoPort {
     // ESP32 RSA block and DPORT base (ESP-IDF soc/esp32 hwcrypto_reg.h DR_REG_RSA_BASE, dport_reg.h);
     // peek32/poke32 take addresses above 0x10000000 as they are (targets/esp32/jshardware.c).
     mpi: board.mpi === "esp32-rsa" ? { peek: peek32, poke: poke32, rsa: 0x3ff02000, dport: 0x3ff00000 } : undefined,
-    defer: function (fn) {
-      setTimeout(fn, 0);
-    },
+    // setTimeout(fn) itself: no interval is the minimum interval, as 0 is (jswrap_interactive.c
+    // _jswrap_interface_setTimeoutOrInterval), and no wrapper closure stays resident.
+    defer: setTimeout,
   };
 }
 
+/** The Storage module is the port as it is: its methods are built-in (no JsVars per method, unlike wrappers). */
 export function espruinoKv(): KvPort {
-  var S = require("Storage");
-  return {
-    read: function (k) {
-      return S.read(k);
-    },
-    write: function (k, v) {
-      S.write(k, v);
-    },
-    erase: function (k) {
-      S.erase(k);
-    },
-  };
+  return require("Storage");
 }
 
 /** getTime() counts seconds since power-on on an ESP32 without SNTP, like ESP-IDF's log timestamps. */
@@ -69,12 +59,9 @@ export function espruinoClock(): ClockPort {
     now: function () {
       return Math.round(getTime() * 1000);
     },
-    after: function (ms, fn) {
-      return setTimeout(fn, ms);
-    },
-    cancel: function (id) {
-      clearTimeout(id);
-    },
+    // The built-ins themselves: a wrapper closure would hold about 7 JsVars for good.
+    after: setTimeout,
+    cancel: clearTimeout,
   };
 }
 
@@ -155,10 +142,8 @@ export function enableBleAndReboot(): void {
   ESP32.enableBLE(true);
 }
 
-export function print(line: string): void {
-  console.log(line);
-}
-
-export function rebootNow(): void {
-  ESP32.reboot();
-}
+// The built-ins as values (a native function needs no code or scope in RAM; a wrapper function would hold
+// about 7 JsVars for good). Neither reads `this` (console.log is src/jswrap_functions.c jswrap_print;
+// ESP32.reboot is targets/esp32/jswrap_esp32.c jswrap_ESP32_reboot).
+export var print: (line: string) => void = console.log;
+export var rebootNow: () => void = ESP32.reboot;
