@@ -45,8 +45,8 @@ var METHODS = { e: logE, w: logW, i: logI, d: logD };
 /**
  * A logger for one module tag (ESP-IDF `static const char *TAG`). Call its methods on it (`log.i(msg)`).
  * No closures (on Espruino each keeps a function, its code link and its scope resident, ≈ 8 JsVars), and the
- * methods come from one shared prototype: each of the firmware's ten loggers holds its sink and tag only
- * (3 JsVars fewer per logger than the four methods as its own properties, measured in the Linux build).
+ * methods come from one shared prototype: each logger (nine in the SoftAP build) holds its sink and tag only
+ * (16 JsVars fewer after boot than the four methods as each logger's own properties; docs/interpreter-measurements.md §8).
  */
 export function createLogger(sink: LogSink, tag: string): Logger {
   var lg: TaggedLogger = Object.create(METHODS);
