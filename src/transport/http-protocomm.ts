@@ -22,6 +22,7 @@
 import { strToBytes } from "../core/bytes";
 import { Logger } from "../core/log";
 import { Kind, Protocomm } from "../protocomm/protocomm";
+import { ClockPort } from "../ports/ports";
 
 export var MAX_BODY = 4096;
 /** Time a client gets to deliver its body (esp_http_server's recv_wait_timeout is 5 s). */
@@ -49,12 +50,11 @@ export interface HttpPort {
   close(): void;
 }
 
-export interface HttpOptions {
+/** The clock's timers (body deadline) as ClockPort has them. */
+export interface HttpOptions extends Pick<ClockPort, "after" | "cancel"> {
   log: Logger;
   /** A fresh random session id (32 bits). */
   newSessionId(): number;
-  after(fn: () => void, ms: number): number;
-  cancel(id: number): void;
 }
 
 export interface HttpTransport {

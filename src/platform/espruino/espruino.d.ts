@@ -71,7 +71,7 @@ declare function peek32(addr: number, count?: number): any;
 declare function poke32(addr: number, value: number | ArrayLike<number>): void;
 declare function getSerial(): string;
 declare function getTime(): number;
-// No interval is the minimum interval (jswrap_interactive.c _jswrap_interface_setTimeoutOrInterval: NaN → TIMER_MIN_INTERVAL).
+// No interval is the minimum interval (src/jswrap_interactive.c _jswrap_interface_setTimeoutOrInterval: NaN → TIMER_MIN_INTERVAL).
 declare function setTimeout(fn: () => void, ms?: number): number;
 declare function clearTimeout(id: number): void;
 declare var console: { log(...a: any[]): void };

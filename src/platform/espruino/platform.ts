@@ -42,7 +42,7 @@ export function espruinoCrypto(board: BoardInfo): CryptoPort {
     // ESP32 RSA block and DPORT base (ESP-IDF soc/esp32 hwcrypto_reg.h DR_REG_RSA_BASE, dport_reg.h);
     // peek32/poke32 take addresses above 0x10000000 as they are (targets/esp32/jshardware.c).
     mpi: board.mpi === "esp32-rsa" ? { peek: peek32, poke: poke32, rsa: 0x3ff02000, dport: 0x3ff00000 } : undefined,
-    // setTimeout(fn) itself: no interval is the minimum interval, as 0 is (jswrap_interactive.c
+    // setTimeout(fn) itself: no interval is the minimum interval, as 0 is (src/jswrap_interactive.c
     // _jswrap_interface_setTimeoutOrInterval), and no wrapper closure stays resident.
     defer: setTimeout,
   };
