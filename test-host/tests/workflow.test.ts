@@ -66,7 +66,13 @@ test("menuconfig in a pseudo-terminal: move, help, choose, hidden options, range
     { cwd: ROOT, env: { ...process.env, TERM: "xterm-256color" } });
   procs.add(p);
   const closed = new Promise((r) => p.on("close", r));
-  p.stdout.on("data", (d) => screen.write(d));
+  // The UI draws a screen in several writes and xterm parses them asynchronously: "settled" means every
+  // write parsed and nothing new for 120 ms, so an assertion never sees a half-drawn screen.
+  let pending = 0, lastData = Date.now();
+  p.stdout.on("data", (d) => { pending++; lastData = Date.now(); screen.write(d, () => { pending--; }); });
+  const settled = async () => {
+    for (let i = 0; i < 100 && (pending > 0 || Date.now() - lastData < 120); i++) await new Promise((r) => setTimeout(r, 30));
+  };
   screen.onData((d) => p.stdin.write(d)); // the terminal's answers (cursor position reports) go back, as a real one's do
   const text = () => { const b = screen.buffer.active, r: string[] = []; for (let i = 0; i < screen.rows; i++) r.push(b.getLine(i)!.translateToString(true)); return r.join("\n"); };
   const selected = () => { // the row drawn in inverse video
@@ -76,9 +82,10 @@ test("menuconfig in a pseudo-terminal: move, help, choose, hidden options, range
   };
   const until = async (re: RegExp, what: string) => {
     for (let i = 0; i < 100 && !re.test(text()); i++) await new Promise((r) => setTimeout(r, 50));
+    await settled();
     assert.match(text(), re, `${what}\n--- screen ---\n${text()}`);
   };
-  const keys = async (k: string) => { p.stdin.write(k); await new Promise((r) => setTimeout(r, 150)); };
+  const keys = async (k: string) => { p.stdin.write(k); await new Promise((r) => setTimeout(r, 150)); await settled(); };
   const DOWN = "\x1b[B", UP = "\x1b[A", ENTER = "\r", BACKSPACE = "\x7f";
 
   await until(/Proof of possession \(PoP\)\s+"abcd1234"/, "menu shows the options and values");
@@ -119,6 +126,8 @@ test("menuconfig quit without saving leaves the file as it was", { timeout: 30_0
   let out = "";
   p.stdout.on("data", (d) => { out += d; });
   const step = async (k: string) => { await new Promise((r) => setTimeout(r, 400)); p.stdin.write(k); };
+  // Keys go in only once the menu is drawn: a slow start must not see them before it grabs the keyboard.
+  for (let i = 0; i < 200 && !out.includes("S save and quit"); i++) await new Promise((r) => setTimeout(r, 50));
   await step("\x1b[B"); await step("\x1b[B"); await step("\x1b[B"); await step("\x1b[B"); await step("\r"); // toggle reset-on-boot
   await step("q"); await step("y");
   await closed;
