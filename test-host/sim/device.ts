@@ -236,20 +236,39 @@ export class SimDevice {
       if (rsa && RsaBlock.covers(addr)) return rsa.write(addr, v);
       throw noPeripheral("poke32", addr);
     };
+    // Espruino's timer list (src/jsinteractive.c jsiTimerAdd → src/jsvar.c jsvArrayAddToEnd): a new timer's id is the
+    // newest live timer's id + 1, or 1 when none is live, so ids are reused and a stale id can cancel a later timer.
+    // A timer stays live while its callback runs and is removed afterwards (jsiIdle). Map order is the list's order.
     const timers = new Map<number, number>();
-    let timerIds = 0;
-    const addTimer = (fn: () => void, ms: number, repeat: boolean) => {
-      const id = ++timerIds;
-      const period = Math.max(0, Number(ms) || 0);
+    const addTimer = (fn: unknown, ms: number, repeat: boolean, args: unknown[]) => {
+      // src/jswrap_interactive.c _jswrap_interface_setTimeoutOrInterval: a function or a string of code, and an
+      // interval below TIMER_MIN_INTERVAL (0.1 ms, src/jsinteractive.h) or not a number is that minimum.
+      if (typeof fn !== "function" && typeof fn !== "string") throw new Error("Function or String not supplied!");
+      const run = typeof fn === "function" ? () => fn(...args) : () => vm.runInContext(fn, ctx);
+      let id = 1;
+      for (const k of timers.keys()) id = k + 1;
+      const n = Number(ms), period = n >= 0.1 ? n : 0.1;
       let due = sched.now + period;
       const arm = () => timers.set(id, sched.at(due, true, () => {
-        if (repeat) { due += Math.max(period, 1); arm(); } else timers.delete(id);
-        fn();
+        if (repeat) { due += Math.max(period, 1); arm(); return run(); }
+        try { run(); } finally { timers.delete(id); }
       }));
       arm();
       return id;
     };
-    const clearTimer = (id: number) => { const t = timers.get(id); if (t) sched.cancel(t); timers.delete(id); };
+    // _jswrap_interface_clearTimeoutOrInterval: no argument clears every timer, an explicit undefined is an error,
+    // an id that is not live is ignored.
+    const clearTimer = (kind: string) => (...a: unknown[]) => {
+      if (a.length === 0) {
+        for (const t of timers.values()) sched.cancel(t);
+        timers.clear();
+        return;
+      }
+      if (a[0] === undefined) throw new Error(`clear${kind}(undefined) not allowed. Use clear${kind}() instead`);
+      const id = Number(a[0]), t = timers.get(id);
+      if (t) sched.cancel(t);
+      timers.delete(id);
+    };
     const fw = this.opt.firmware || {};
     const latin1 = (s: unknown) => Buffer.from(String(s), "latin1");
     const g: Record<string, unknown> = {
@@ -269,10 +288,10 @@ export class SimDevice {
         if (name === "http") return H;
         throw new Error(`Module ${name} not found`);
       },
-      setTimeout: (fn: () => void, ms: number) => addTimer(fn, ms, false),
-      setInterval: (fn: () => void, ms: number) => addTimer(fn, ms, true),
-      clearTimeout: clearTimer,
-      clearInterval: clearTimer,
+      setTimeout: (fn: unknown, ms: number, ...args: unknown[]) => addTimer(fn, ms, false, args),
+      setInterval: (fn: unknown, ms: number, ...args: unknown[]) => addTimer(fn, ms, true, args),
+      clearTimeout: clearTimer("Timeout"),
+      clearInterval: clearTimer("Interval"),
       getTime: () => (sched.now - dev.resetAt) / 1000,
       getSerial: () => mac.replace(/:/g, "").replace(/^(.{8})/, "$1-"),
       peek32: (addr: number, count?: number) => {

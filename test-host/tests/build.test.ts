@@ -103,7 +103,7 @@ test("the repository stands on its own: nothing cites files beside the clone, ev
     for (const m of text.matchAll(/docs\/([\w.-]+\.md)/g)) if (!fs.existsSync(path.join(root, "docs", m[1]!))) missing.add(`${path.relative(root, f)} → docs/${m[1]}`);
   }
   assert.deepEqual([...missing], []);
-  for (const p of ["crypto", "language", "storage", "timers"]) {
+  for (const p of ["crypto", "language", "storage", "timers", "timer-ids"]) {
     for (const ext of ["js", "expected"]) assert.ok(fs.existsSync(path.join(root, "test-host/fixtures/probes", `${p}.${ext}`)), `${p}.${ext}`);
   }
 });

@@ -21,7 +21,7 @@ function runProbe(name: string): string[] {
   return d.lines();
 }
 
-for (const p of ["crypto", "storage", "timers"]) {
+for (const p of ["crypto", "storage", "timers", "timer-ids"]) {
   test(`probe ${p}.js prints what Espruino printed`, () => {
     const want = fs.readFileSync(`${PROBES}/${p}.expected`, "utf8").trimEnd().split("\n");
     assert.deepEqual(runProbe(p), want);
