@@ -48,8 +48,11 @@ function declared(fn) {
   return names;
 }
 
-/** The bundle function's body and the names of its boot-only functions (see above), in declaration order. */
-function analyse(code) {
+/**
+ * The bundle with `a=b=…=void 0` as the last statement of its function (unchanged when nothing is boot-only),
+ * and the names of its boot-only functions (see above), in declaration order.
+ */
+export function freeBootOnly(code) {
   const body = iifeBody(acorn.parse(code, { ecmaVersion: 5 }));
   const top = new Map(); // name → its FunctionDeclaration
   for (const s of body.body) if (s.type === "FunctionDeclaration") top.set(s.id.name, s);
@@ -90,17 +93,7 @@ function analyse(code) {
       if (!ok) { free.delete(k); changed = true; }
     }
   }
-  return { body, names: [...top.keys()].filter((k) => free.has(k)) };
-}
-
-/** The names of the bundle's boot-only functions (see above), in declaration order. */
-export function bootOnly(code) {
-  return analyse(code).names;
-}
-
-/** The bundle with `a=b=…=void 0` as the last statement of its function (unchanged when nothing is boot-only). */
-export function freeBootOnly(code) {
-  const { body, names } = analyse(code);
+  const names = [...top.keys()].filter((k) => free.has(k));
   if (!names.length) return { code, names };
   const at = body.end - 1; // the closing brace of the IIFE
   const last = code.slice(0, at).trimEnd().slice(-1);

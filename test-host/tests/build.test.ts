@@ -8,7 +8,7 @@ import path from "node:path";
 import { check } from "../../tools/subset-check.mjs";
 import { readConfig } from "../../tools/config.mjs";
 import { readBoard } from "../../tools/build-config.mjs";
-import { bootOnly, freeBootOnly } from "../../tools/boot-only.mjs";
+import { freeBootOnly } from "../../tools/boot-only.mjs";
 
 const PLANTED: [string, string][] = [
   ["es5-syntax", "var f = (a) => a;"],
@@ -54,8 +54,8 @@ test("boot-only functions: only those that nothing can call after boot are freed
     "function boot() { var h = { on: kept }; setTimeout(function () { later(); }, 10); (function () { make(1); })(); return useLocal() + shadowedName(2) + h; }",
     "boot();",
   ].join("\n"));
-  assert.deepEqual(bootOnly(code), ["make", "helper", "shadowedName", "useLocal", "boot"]);
-  const freed = freeBootOnly(code).code;
+  const { code: freed, names } = freeBootOnly(code);
+  assert.deepEqual(names, ["make", "helper", "shadowedName", "useLocal", "boot"]);
   assert.match(freed, /boot\(\);\nmake=helper=shadowedName=useLocal=boot=void 0\}\)\(\);$/);
   // The freed bundle still runs its boot and its later work.
   let timer: (() => void) | undefined;

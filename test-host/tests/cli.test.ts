@@ -12,6 +12,7 @@ import path from "node:path";
 import jsQR from "jsqr";
 import { QR_PREFIX, qrLines, qrModules, qrBlock } from "../../tools/qr.mjs";
 import { colorizer } from "../../tools/monitor.mjs";
+import { until } from "./helpers";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-"));
@@ -106,11 +107,6 @@ async function freePort(): Promise<number> {
   const p = (s.address() as net.AddressInfo).port;
   await new Promise((r) => s.close(r));
   return p;
-}
-
-async function until(cond: () => boolean, what: string, ms = 10_000) {
-  for (let t = 0; t < ms && !cond(); t += 50) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(cond(), what);
 }
 
 /** Decodes the QR code drawn after the payload line in a log; returns [payload JSON, decoded text]. */

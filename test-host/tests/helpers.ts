@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import fs from "node:fs";
 import { SimDevice, DeviceOptions, loadBundle } from "../sim/device";
 import { bleTransport, simCentral, Era } from "../client/transport";
@@ -7,6 +8,12 @@ import { DEFAULT_WORLD } from "../sim/wifi";
 export const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s/g, ""), "hex"));
 export const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 export const WORLD = DEFAULT_WORLD;
+
+/** Waits (real time, polling every 50 ms) until cond() holds, then asserts it: `what` names what did not happen. */
+export async function until(cond: () => boolean, what: string, ms = 10_000) {
+  for (let t = 0; t < ms && !cond(); t += 50) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(cond(), what);
+}
 
 /**
  * Functional scenarios run with a small interpreter slow-down (×100): they test behaviour, not timing.

@@ -12,6 +12,7 @@ import xterm from "@xterm/headless";
 import { CREDENTIAL_FILES } from "../../tools/board.mjs";
 import { colorizer } from "../../tools/monitor.mjs";
 import { SLOTS } from "../../src/prov/credentials";
+import { until } from "./helpers";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "workflow-"));
@@ -80,7 +81,7 @@ test("menuconfig in a pseudo-terminal: move, help, choose, hidden options, range
     for (let i = 0; i < screen.rows; i++) if (b.getLine(i)!.getCell(2)?.isInverse()) return b.getLine(i)!.translateToString(true).trim();
     return "";
   };
-  const until = async (re: RegExp, what: string) => {
+  const untilScreen = async (re: RegExp, what: string) => {
     for (let i = 0; i < 100 && !re.test(text()); i++) await new Promise((r) => setTimeout(r, 50));
     await settled();
     assert.match(text(), re, `${what}\n--- screen ---\n${text()}`);
@@ -88,26 +89,26 @@ test("menuconfig in a pseudo-terminal: move, help, choose, hidden options, range
   const keys = async (k: string) => { p.stdin.write(k); await new Promise((r) => setTimeout(r, 150)); await settled(); };
   const DOWN = "\x1b[B", UP = "\x1b[A", ENTER = "\r", BACKSPACE = "\x7f";
 
-  await until(/Proof of possession \(PoP\)\s+"abcd1234"/, "menu shows the options and values");
+  await untilScreen(/Proof of possession \(PoP\)\s+"abcd1234"/, "menu shows the options and values");
   assert.match(text(), /S save and quit/, "the footer says what S does (it saves and quits at once)");
   assert.match(selected(), /^Provisioning transport/);
   await keys(DOWN);
   assert.match(selected(), /^Security version\s+1/);
   await keys("?");
-  await until(/X25519 key exchange \+ proof of possession/, "? shows the option's help");
+  await untilScreen(/X25519 key exchange \+ proof of possession/, "? shows the option's help");
   await keys(ENTER);
-  await until(/choose with/, "a choice opens its list");
+  await untilScreen(/choose with/, "a choice opens its list");
   await keys(UP); await keys(ENTER); // 1 → 0
-  await until(/Security version\s+0/, "security 0 chosen");
+  await untilScreen(/Security version\s+0/, "security 0 chosen");
   assert.doesNotMatch(text(), /Proof of possession|X25519 ladder/, "options that depend on security 1 are hidden");
   // BLE auto-stop delay: out of range first (refused, value kept), then a good value.
   for (let i = 0; i < 3; i++) await keys(DOWN);
   assert.match(selected(), /^BLE auto-stop delay/);
   await keys(ENTER); await keys(BACKSPACE + BACKSPACE + "2" + ENTER);
-  await until(/not changed: "2" is out of range: must be an integer from 5 to 600/, "range enforced");
+  await untilScreen(/not changed: "2" is out of range: must be an integer from 5 to 600/, "range enforced");
   assert.match(selected(), /BLE auto-stop delay \(s\)\s+30/);
   await keys(ENTER); await keys(BACKSPACE + BACKSPACE + "45" + ENTER);
-  await until(/BLE auto-stop delay \(s\)\s+45/, "value accepted");
+  await untilScreen(/BLE auto-stop delay \(s\)\s+45/, "value accepted");
   await keys("s");
   await closed;
   const saved = fs.readFileSync(cfg, "utf8");
@@ -127,7 +128,7 @@ test("menuconfig quit without saving leaves the file as it was", { timeout: 30_0
   p.stdout.on("data", (d) => { out += d; });
   const step = async (k: string) => { await new Promise((r) => setTimeout(r, 400)); p.stdin.write(k); };
   // Keys go in only once the menu is drawn: a slow start must not see them before it grabs the keyboard.
-  for (let i = 0; i < 200 && !out.includes("S save and quit"); i++) await new Promise((r) => setTimeout(r, 50));
+  await until(() => out.includes("S save and quit"), "the menu is drawn");
   await step("\x1b[B"); await step("\x1b[B"); await step("\x1b[B"); await step("\x1b[B"); await step("\r"); // toggle reset-on-boot
   await step("q"); await step("y");
   await closed;
