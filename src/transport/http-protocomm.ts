@@ -17,11 +17,14 @@
  *
  * Failures: ESP-IDF closes the socket without a reply when a handler fails. Espruino's server cannot close
  * a request without sending a status line (socketserver.c serverResponseEnd writes a default 200 head), so
- * the firmware answers 500 with an empty body; every client treats a non-200 as a failed exchange.
+ * the firmware answers 500 with an empty body; every client treats a non-200 as a failed exchange. A session
+ * refused by the PoP lock-out (security1 "throttled") is answered 503 with the reason and the time left as
+ * text: esp_prov and the phone apps fail on it as on 500 (they read no body of a non-200), npm run prov tells it.
  */
 import { strToBytes } from "../core/bytes";
 import { Logger } from "../core/log";
 import { Kind, Protocomm } from "../protocomm/protocomm";
+import { ProtocolError } from "../protocomm/security";
 import { ClockPort } from "../ports/ports";
 
 export var MAX_BODY = 4096;
@@ -153,6 +156,7 @@ export function httpTransport(pc: Protocomm, port: HttpPort, o: HttpOptions): Ht
     }
     pc.handle(name, sid, strToBytes(body), function (err, resp) {
       if (!stillOpen()) return log.w("Client of " + name + " left before its reply");
+      if (err && (err as ProtocolError).code === "throttled") return res.send(503, { "Content-Type": "text/plain" }, strToBytes(err.message));
       if (err) return fail(res, 500, "Data handler failed");
       var h: { [k: string]: string } = { "Content-Type": "application/octet-stream" };
       if (fresh) h["Set-Cookie"] = "session=" + sid;

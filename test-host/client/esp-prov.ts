@@ -5,7 +5,9 @@
  */
 import nodeCrypto from "node:crypto";
 import { decode, encode } from "../../src/proto/codec";
-import { D_SessionData, D_WiFiConfigPayload, D_WiFiCtrlPayload, D_WiFiScanPayload } from "../../src/proto/schema.gen";
+import {
+  D_SessionData, D_WiFiConfigPayload, D_WiFiCtrlPayload, D_WiFiScanPayload, SessionData, WiFiConfigPayload, WiFiCtrlPayload, WiFiScanPayload,
+} from "../../src/proto/schema.gen";
 import { Transport } from "./transport";
 
 export interface ProvOptions {
@@ -59,6 +61,51 @@ export function x25519Shared(priv: nodeCrypto.KeyObject, peer: Uint8Array): Uint
 
 export class ProvError extends Error {}
 
+/**
+ * The device's answer is not the reply to the request sent: another message type, no payload of the reply's
+ * type, or bytes that do not decode. Nothing it says may be taken as a result (an echoed GetStatus request
+ * decodes with every field at its default: "Connected").
+ */
+export class WrongReply extends ProvError {}
+
+/**
+ * The reply is the request itself, byte for byte. Stock Espruino (2v29) on the ESP32 acknowledges a GATT
+ * write before any JS runs (targets/esp32/BLE/esp32_gatts_func.c answers ESP_GATTS_WRITE_EVT at once), so a
+ * client's read right after its write returns what it wrote.
+ */
+export class EchoedRequest extends WrongReply {
+  constructor(public endpoint: string) { super(`${endpoint} answered with the request itself`); }
+}
+
+/** constants.proto Status, for messages. */
+const STATUS = ["Success", "InvalidSecScheme", "InvalidProto", "TooManySessions", "InvalidArgument", "InternalError", "CryptoError", "InvalidSession"];
+const statusName = (n: number) => `${n} (${STATUS[n] ?? "unknown"})`;
+
+/** Endpoints whose reply is never its request (each reply has its own message type); custom endpoints may echo. */
+const NEVER_ECHOED = ["prov-session", "prov-config", "prov-scan", "prov-ctrl"];
+
+/** Decodes a reply; bytes that are no such message are a WrongReply. */
+function decodeReply<T>(d: number, bytes: Uint8Array, what: string): T {
+  try { return decode(d, bytes) as T; } catch (e) { throw new WrongReply(`${what}: the reply does not decode (${(e as Error).message})`); }
+}
+
+/**
+ * The reply to request type `sent` must be of type sent + 1 (every protocomm enum pairs command n with response
+ * n + 1) and carry that response's payload; returns the payload.
+ */
+function replyTo<P>(what: string, sent: number, msg: number | undefined, payload: P | undefined): P {
+  const got = msg || 0;
+  if (got !== sent + 1 || payload === undefined) {
+    throw new WrongReply(`${what}: the reply is message type ${got}${payload === undefined ? " without its payload" : ""}, not the response type ${sent + 1}`);
+  }
+  return payload;
+}
+
+/** A reply's status must be Success. */
+function succeeded(what: string, status: number | undefined) {
+  if (status) throw new ProvError(`${what} failed with status ${statusName(status)}`);
+}
+
 /** proto-ver, capabilities and the security handshake, as esp_prov.py does them before anything else. */
 export async function startSession(t: Transport, o: Omit<ProvOptions, "ssid" | "passphrase" | "sleep">): Promise<Session> {
   const print = o.print || (() => {});
@@ -66,6 +113,9 @@ export async function startSession(t: Transport, o: Omit<ProvOptions, "ssid" | "
   const ex = async (ep: string, req: Uint8Array) => {
     const resp = await t.exchange(ep, req);
     transcript.push({ ep, req: Buffer.from(req).toString("hex"), resp: Buffer.from(resp).toString("hex") });
+    // A seed-era device may answer proto-ver with the very version string it was sent.
+    const echoable = !NEVER_ECHOED.includes(ep) && !(ep === "proto-ver" && o.era !== "seed");
+    if (!echoable && Buffer.compare(Buffer.from(resp), Buffer.from(req)) === 0) throw new EchoedRequest(ep);
     return resp;
   };
   let secVer = o.secVer;
@@ -93,13 +143,16 @@ export async function startSession(t: Transport, o: Omit<ProvOptions, "ssid" | "
   print("==== Starting Session ====");
   let crypt = (d: Uint8Array) => d;
   if (secVer === 0) {
-    const r = decode(D_SessionData, await ex("prov-session", encode(D_SessionData, { sec_ver: 0, sec0: { msg: 0, sc: {} } })));
-    if ((r.sec_ver || 0) !== 0 || !r.sec0) throw new ProvError("Failed to establish session: bad security 0 response");
+    const r = decodeReply<SessionData>(D_SessionData, await ex("prov-session", encode(D_SessionData, { sec_ver: 0, sec0: { msg: 0, sc: {} } })), "SessionCmd0");
+    if ((r.sec_ver || 0) !== 0 || !r.sec0) throw new WrongReply(`SessionCmd0: the reply is not a Security 0 session message`);
+    succeeded("SessionCmd0", replyTo("SessionCmd0", 0, r.sec0.msg, r.sec0.sr).status);
   } else {
     const k = x25519Keys(o.clientPriv);
-    const r0 = decode(D_SessionData, await ex("prov-session", encode(D_SessionData, { sec_ver: 1, sec1: { msg: 0, sc0: { client_pubkey: k.pub } } })));
-    const sr0 = r0.sec1?.sr0;
-    if (!sr0?.device_pubkey || sr0.device_pubkey.length !== 32 || !sr0.device_random) throw new ProvError("Failed to establish session: bad SessionResp0");
+    const r0 = decodeReply<SessionData>(D_SessionData, await ex("prov-session", encode(D_SessionData, { sec_ver: 1, sec1: { msg: 0, sc0: { client_pubkey: k.pub } } })), "SessionCmd0");
+    if (r0.sec_ver !== 1 || !r0.sec1) throw new WrongReply("SessionCmd0: the reply is not a Security 1 session message");
+    const sr0 = replyTo("SessionCmd0", 0, r0.sec1.msg, r0.sec1.sr0);
+    succeeded("SessionCmd0", sr0.status);
+    if (sr0.device_pubkey?.length !== 32 || sr0.device_random?.length !== 16) throw new WrongReply("SessionCmd0: SessionResp0 lacks a 32-byte public key or a 16-byte random");
     let key = Buffer.from(x25519Shared(k.key, sr0.device_pubkey));
     if (pop) {
       const h = nodeCrypto.createHash("sha256").update(pop).digest();
@@ -108,8 +161,11 @@ export async function startSession(t: Transport, o: Omit<ProvOptions, "ssid" | "
     const cipher = nodeCrypto.createCipheriv("aes-256-ctr", key, Buffer.from(sr0.device_random));
     crypt = (d) => new Uint8Array(cipher.update(d));
     const verify = crypt(sr0.device_pubkey);
-    const r1 = decode(D_SessionData, await ex("prov-session", encode(D_SessionData, { sec_ver: 1, sec1: { msg: 2, sc1: { client_verify_data: verify } } })));
-    const dv = r1.sec1?.sr1?.device_verify_data;
+    const r1 = decodeReply<SessionData>(D_SessionData, await ex("prov-session", encode(D_SessionData, { sec_ver: 1, sec1: { msg: 2, sc1: { client_verify_data: verify } } })), "SessionCmd1");
+    if (r1.sec_ver !== 1 || !r1.sec1) throw new WrongReply("SessionCmd1: the reply is not a Security 1 session message");
+    const sr1 = replyTo("SessionCmd1", 2, r1.sec1.msg, r1.sec1.sr1);
+    succeeded("SessionCmd1", sr1.status);
+    const dv = sr1.device_verify_data;
     if (!dv || Buffer.compare(Buffer.from(crypt(dv)), Buffer.from(k.pub)) !== 0) throw new ProvError("Failed to verify device!");
   }
   print("==== Session Established ====");
@@ -118,20 +174,22 @@ export async function startSession(t: Transport, o: Omit<ProvOptions, "ssid" | "
 
 /** prov-scan as esp_prov's wifi_scan: start (blocking), status, then pages of results. */
 export async function scanNetworks(s: Session, o: ScanOptions = {}): Promise<ScannedAp[]> {
-  const scan = async (m: object) => {
-    const r = decode(D_WiFiScanPayload, s.crypt(await s.ex("prov-scan", s.crypt(encode(D_WiFiScanPayload, m)))));
-    if ((r.status || 0) !== 0) throw new ProvError(`prov-scan answered status ${r.status}`);
-    return r;
+  const scan = async <K extends keyof WiFiScanPayload>(m: WiFiScanPayload, resp: K): Promise<NonNullable<WiFiScanPayload[K]>> => {
+    const what = `prov-scan ${resp}`;
+    const r = decodeReply<WiFiScanPayload>(D_WiFiScanPayload, s.crypt(await s.ex("prov-scan", s.crypt(encode(D_WiFiScanPayload, m)))), what);
+    const p = replyTo(what, m.msg || 0, r.msg, r[resp]);
+    succeeded(what, r.status);
+    return p!;
   };
-  await scan({ msg: 0, cmd_scan_start: { blocking: o.blocking ?? true, passive: !!o.passive, group_channels: o.groupChannels ?? 0, period_ms: o.periodMs ?? 120 } });
-  const st = (await scan({ msg: 2, cmd_scan_status: {} })).resp_scan_status || {};
+  await scan({ msg: 0, cmd_scan_start: { blocking: o.blocking ?? true, passive: !!o.passive, group_channels: o.groupChannels ?? 0, period_ms: o.periodMs ?? 120 } }, "resp_scan_start");
+  const st = await scan({ msg: 2, cmd_scan_status: {} }, "resp_scan_status");
   if (!st.scan_finished) throw new ProvError("scan not finished after a blocking ScanStart");
   const out: ScannedAp[] = [];
   const total = st.result_count || 0, page = o.pageSize ?? 4;
   for (let i = 0; i < total; i += page) {
     const n = Math.min(page, total - i);
-    const r = await scan({ msg: 4, cmd_scan_result: { start_index: i, count: n } });
-    for (const e of r.resp_scan_result?.entries || []) {
+    const r = await scan({ msg: 4, cmd_scan_result: { start_index: i, count: n } }, "resp_scan_result");
+    for (const e of r.entries || []) {
       out.push({ ssid: Buffer.from(e.ssid || []).toString("latin1"), channel: e.channel || 0, rssi: e.rssi || 0, bssid: Buffer.from(e.bssid || []).toString("hex"), auth: e.auth || 0 });
     }
   }
@@ -141,8 +199,8 @@ export async function scanNetworks(s: Session, o: ScanOptions = {}): Promise<Sca
 /** prov-ctrl: esp_prov --reset (1) / --reprov (3); returns the status. */
 export async function ctrl(s: Session, cmd: "reset" | "reprov"): Promise<number> {
   const m = cmd === "reset" ? { msg: 1, cmd_ctrl_reset: {} } : { msg: 3, cmd_ctrl_reprov: {} };
-  const r = decode(D_WiFiCtrlPayload, s.crypt(await s.ex("prov-ctrl", s.crypt(encode(D_WiFiCtrlPayload, m)))));
-  if (r.msg !== m.msg + 1) throw new ProvError(`prov-ctrl answered msg ${r.msg}`);
+  const r = decodeReply<WiFiCtrlPayload>(D_WiFiCtrlPayload, s.crypt(await s.ex("prov-ctrl", s.crypt(encode(D_WiFiCtrlPayload, m)))), `prov-ctrl ${cmd}`);
+  replyTo(`prov-ctrl ${cmd}`, m.msg, r.msg, cmd === "reset" ? r.resp_ctrl_reset : r.resp_ctrl_reprov);
   return r.status || 0;
 }
 
@@ -164,22 +222,26 @@ export async function provision(t: Transport, o: ProvOptions): Promise<ProvResul
     customReply = await customData(sess, o.customData);
     print(`++++ CustomData response: ${JSON.stringify(customReply)}++++`);
   }
-  const cfg = async (m: object) => decode(D_WiFiConfigPayload, crypt(await ex("prov-config", crypt(encode(D_WiFiConfigPayload, m)))));
+  /** One prov-config exchange; returns the payload of the reply to it (what names the command in messages). */
+  const cfg = async <K extends keyof WiFiConfigPayload>(what: string, m: WiFiConfigPayload, resp: K) => {
+    const r = decodeReply<WiFiConfigPayload>(D_WiFiConfigPayload, crypt(await ex("prov-config", crypt(encode(D_WiFiConfigPayload, m)))), what);
+    return replyTo(what, m.msg || 0, r.msg, r[resp])!;
+  };
   // ---- credentials ----
   print("==== Sending Wi-Fi Credentials to Target ====");
-  const rs = await cfg({ msg: 2, cmd_set_config: { ssid: Buffer.from(o.ssid, "latin1"), passphrase: Buffer.from(o.passphrase, "latin1") } });
-  if ((rs.resp_set_config?.status || 0) !== 0) throw new ProvError(`SetConfig failed with status ${rs.resp_set_config?.status}`);
+  const rs = await cfg("SetConfig", { msg: 2, cmd_set_config: { ssid: Buffer.from(o.ssid, "latin1"), passphrase: Buffer.from(o.passphrase, "latin1") } }, "resp_set_config");
+  succeeded("SetConfig", rs.status);
   print("==== Wi-Fi Credentials sent successfully ====");
   print("==== Applying Wi-Fi Config to Target ====");
-  const ra = await cfg({ msg: 4 });
-  if ((ra.resp_apply_config?.status || 0) !== 0) throw new ProvError(`ApplyConfig failed with status ${ra.resp_apply_config?.status}`);
+  succeeded("ApplyConfig", (await cfg("ApplyConfig", { msg: 4 }, "resp_apply_config")).status);
   print("==== Apply config sent successfully ====");
   // ---- poll (wifi_prov.py wait_wifi_connected) ----
   let retry = 3;
   for (;;) {
     await o.sleep(5000);
     print("==== Wi-Fi connection state  ====");
-    const st = (await cfg({ msg: 0, cmd_get_status: {} })).resp_get_status || {};
+    const st = await cfg("GetStatus", { msg: 0, cmd_get_status: {} }, "resp_get_status");
+    succeeded("GetStatus", st.status);
     const s = st.sta_state || 0;
     if (s === 0) {
       print("==== WiFi state: Connected ====");

@@ -22,7 +22,17 @@ export interface CookieJar { cookie?: string }
 /** Sends one raw request on a new connection; resolves with every byte received until the device closed. */
 export type RawSend = (raw: Buffer, timeoutMs: number) => Promise<Buffer>;
 
-export class HttpError extends Error {}
+export class HttpError extends Error {
+  /** The HTTP status of a non-200 reply (0: no reply) and its body as text. */
+  constructor(msg: string, public status = 0, public body = "") { super(msg); }
+}
+
+/**
+ * A board on the access point this computer has joined accepts a TCP connection within milliseconds; none
+ * after this long means it is not reachable (esp_prov's http.client would wait its whole 60 s timeout).
+ */
+export const CONNECT_TIMEOUT_MS = 5000;
+export class ConnectTimeout extends HttpError {}
 
 /** Where npm run sim serves the board's HTTP server by default, and npm run prov looks for it. */
 export const DEFAULT_HTTP_PORT = 8080;
@@ -45,7 +55,10 @@ export function httpTransport(send: RawSend, o: { style?: HttpClientStyle; jar?:
       if (!r) throw new HttpError(got.length ? "malformed HTTP response" : `Remote end closed connection without response (/${ep})`);
       const cookie = r.headers["set-cookie"];
       if (cookie && style !== "esp_prov_v32") jar.cookie = cookie.split(";")[0];
-      if (r.status !== 200) throw new HttpError(`Server responded with error code ${r.status} (/${ep})`);
+      if (r.status !== 200) {
+        const body = r.body.toString("latin1");
+        throw new HttpError(`Server responded with error code ${r.status} (/${ep})${body ? `: ${body}` : ""}`, r.status, body);
+      }
       const len = r.headers["content-length"];
       return new Uint8Array(len === undefined ? r.body : r.body.subarray(0, Number(len)));
     },
@@ -73,8 +86,13 @@ export function tcpHttpSend(host: string, port: number): RawSend {
   return (raw, timeoutMs) => new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const s = net.connect(port, host);
+    const connecting = setTimeout(() => {
+      s.destroy();
+      reject(new ConnectTimeout(`no TCP connection to ${host}:${port} within ${CONNECT_TIMEOUT_MS / 1000} s`));
+    }, CONNECT_TIMEOUT_MS);
+    s.on("close", () => clearTimeout(connecting));
     s.setTimeout(timeoutMs, () => { s.destroy(); reject(new HttpError(`timed out: no reply from ${host}:${port} within ${timeoutMs / 1000} s`)); });
-    s.on("connect", () => s.write(raw));
+    s.on("connect", () => { clearTimeout(connecting); s.write(raw); });
     s.on("data", (d) => chunks.push(d));
     s.on("end", () => { s.end(); resolve(Buffer.concat(chunks)); });
     s.on("error", (e: NodeJS.ErrnoException) => reject(new HttpError(e.code === "ECONNREFUSED" ? `nothing listens on ${host}:${port}` : e.message)));

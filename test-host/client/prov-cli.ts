@@ -6,8 +6,8 @@
  * Flags live in FLAGS; transports are made in openTransport only.
  */
 import { bleTransport, tcpCentral, DEFAULT_GATT_PORT, DeviceNotFound, Transport } from "./transport";
-import { ctrl, provision, ProvError, startSession } from "./esp-prov";
-import { DEFAULT_HTTP_PORT, HttpError, httpTransport, tcpHttpSend } from "./http-transport";
+import { ctrl, EchoedRequest, provision, ProvError, scanNetworks, ScannedAp, startSession, WrongReply } from "./esp-prov";
+import { CONNECT_TIMEOUT_MS, ConnectTimeout, DEFAULT_HTTP_PORT, HttpError, httpTransport, tcpHttpSend } from "./http-transport";
 
 interface Flag { arg?: string; def?: string; help: string; check?: (v: string) => string | undefined }
 const oneOf = (...allowed: string[]) => (v: string) => (allowed.includes(v) ? undefined : `must be ${allowed.join(" or ")}`);
@@ -22,7 +22,7 @@ const FLAGS: Record<string, Flag> = {
   port: { arg: "N", def: String(DEFAULT_GATT_PORT), check: tcpPort, help: "ble: the simulator's virtual-central port (npm run sim -- --gatt-port N)" },
   sec_ver: { arg: "0|1", check: oneOf("0", "1"), help: "security version (default: the one the device reports in proto-ver)" },
   pop: { arg: "POP", def: "", help: "proof of possession for Security 1: the firmware's PROV_POP (sdkconfig default abcd1234)" },
-  ssid: { arg: "SSID", help: "Wi-Fi network the device should join (required)" },
+  ssid: { arg: "SSID", help: "Wi-Fi network the device should join (without it: list the networks the device scans, as esp_prov does, then exit)" },
   passphrase: { arg: "PASS", def: "", help: "its password (default: none, an open network)" },
   poll_interval: { arg: "S", def: "5", check: seconds, help: "seconds between Wi-Fi status polls (esp_prov waits 5)" },
   custom_data: { arg: "TEXT", help: "send TEXT to the custom-data endpoint after the session and print its reply" },
@@ -31,9 +31,10 @@ const FLAGS: Record<string, Flag> = {
 };
 
 const HELP = `usage: npm run prov -- --ssid SSID [--passphrase PASS] [--sec_ver 0|1] [--pop POP] [options]
+       npm run prov -- [--sec_ver 0|1] [--pop POP] [options]          (no --ssid: list the networks the device sees)
        npm run prov -- --reset | --reprov [--sec_ver 0|1] [--pop POP] [options]
 Sends Wi-Fi credentials to a device in provisioning mode, as ESP-IDF's esp_prov.py does, and waits until it
-reports Connected. Exit status: 0 connected, 1 provisioning failed, 2 bad arguments.
+reports Connected. Exit status: 0 connected (or networks listed), 1 provisioning failed, 2 bad arguments.
 ${Object.entries(FLAGS).map(([k, f]) => `  ${`--${k} ${f.arg ?? ""}`.padEnd(22)}${f.help}${f.def ? ` (default ${f.def})` : ""}`).join("\n")}
   --help                this text
 Examples, with the simulator started by \`npm run sim\` (same default ports):
@@ -74,7 +75,7 @@ function parseFlags(argv: string[]): Record<string, string> {
     o[name] = v;
   }
   if (o.reset && o.reprov) throw new UsageError("--reset and --reprov exclude each other");
-  if (o.ssid === undefined && !o.reset && !o.reprov) throw new UsageError("--ssid is required (or --reset / --reprov)");
+  if (o.ssid === undefined && o.passphrase !== undefined) throw new UsageError("--passphrase needs --ssid (without --ssid prov only lists the networks)");
   for (const [k, f] of Object.entries(FLAGS)) if (o[k] === undefined && f.def !== undefined) o[k] = f.def;
   return o;
 }
@@ -116,6 +117,18 @@ interface Progress { protoVer?: string; sessionMsgs: number; configMsgs: number;
 function explain(e: unknown, o: Record<string, string>, p: Progress): string {
   const msg = (e as Error)?.message ?? String(e), code = (e as NodeJS.ErrnoException)?.code;
   const softap = o.transport === "softap", where = softap ? `${httpTarget(o).host}:${httpTarget(o).port}` : "";
+  if (e instanceof EchoedRequest) {
+    return softap
+      ? `${where} answered ${e.endpoint} with the very request it was sent, which no provisioning device does: check --service_name`
+      : `the board acknowledges BLE writes before the firmware runs (stock Espruino), so reading ${e.endpoint} returned the request just written, not the device's reply: use SoftAP (CONFIG_PROV_TRANSPORT=softap, npm run menuconfig)`;
+  }
+  if (e instanceof ConnectTimeout) {
+    return `no connection to ${where} within ${CONNECT_TIMEOUT_MS / 1000} s: this computer is probably not joined to the board's PROV_xxxxxx access point (join it, then retry), or the board is off or no longer provisioning`;
+  }
+  if (e instanceof HttpError && e.status === 503 && /refused for \d+ s/.test(e.body)) {
+    const s = /refused for (\d+) s/.exec(e.body)![1];
+    return `the device locks out new sessions after repeated wrong proofs of possession: retry in ${s} s with the right --pop (the firmware's PROV_POP), or power-cycle the board (the first session after a boot is let in)`;
+  }
   if (softap && /nothing listens on/.test(msg)) {
     return `nothing is listening on ${where}: start the simulator (npm run sim, HTTP on 127.0.0.1:${DEFAULT_HTTP_PORT}) or join the board's PROV_xxxxxx network and pass --service_name 192.168.4.1:80`;
   }
@@ -149,8 +162,28 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
   // SetConfig statuses (wifi_constants.proto Status): 4 InvalidArgument, 5 InternalError.
   if (/^SetConfig failed with status 4/.test(msg)) return "the device refused the credentials as invalid (SetConfig InvalidArgument): the SSID must be at most 31 bytes and the passphrase at most 63 (what Espruino's Wifi.connect keeps)";
   if (/^SetConfig failed with status 5/.test(msg)) return "the device refused new credentials (SetConfig InternalError): it is already connected with the ones it has; to provision it again erase them (npm run flash -- --erase, or reprovision() at its REPL)";
+  if (e instanceof WrongReply) return `the device's answer is not the reply to what was sent (${msg}): is the firmware at ${softap ? where : `port ${o.port}`} a provisioning build of this project?`;
   if (e instanceof ProvError) return msg;
   return `provisioning failed: ${msg}`;
+}
+
+/** esp_prov.py without --ssid: scan from the device and print its table (prov/wifi_scan.py's auth names). */
+async function listNetworks(t: Transport, o: Record<string, string>, p: Progress): Promise<number> {
+  const s = await startSession(t, { secVer: o.sec_ver === undefined ? undefined : (Number(o.sec_ver) as 0 | 1), pop: o.pop, print: console.log });
+  let cap: string[] | undefined;
+  try { cap = JSON.parse(p.protoVer ?? "").prov.cap; } catch { /* a device without capabilities in proto-ver */ }
+  if (cap && !cap.includes("wifi_scan")) throw new ProvError("the device offers no Wi-Fi scan (no wifi_scan in its proto-ver capabilities): pass --ssid");
+  console.log("\n==== Scanning Wi-Fi APs ====");
+  const t0 = performance.now();
+  const aps: ScannedAp[] = await scanNetworks(s);
+  console.log(`\n++++ Scan finished in ${(performance.now() - t0) / 1000} sec`);
+  if (!aps.length) { console.log("No APs found!"); return 0; }
+  const AUTH = ["Open", "WEP", "WPA_PSK", "WPA2_PSK", "WPA_WPA2_PSK", "WPA2_ENTERPRISE", "WPA3_PSK", "WPA2_WPA3_PSK"];
+  console.log("==== Wi-Fi Scan results ====");
+  console.log(`${"S.N.".padStart(4)} ${"SSID".padEnd(33)} ${"BSSID".padEnd(12)} ${"CHN".padStart(4)} ${"RSSI".padEnd(4)} ${"AUTH".padEnd(16)}`);
+  aps.forEach((a, i) => console.log(`[${String(i + 1).padStart(2)}] ${a.ssid.padEnd(33)} ${a.bssid.padEnd(12)} ${String(a.channel).padStart(4)} ${String(a.rssi).padEnd(4)} ${(AUTH[a.auth] ?? String(a.auth)).padEnd(16)}`));
+  console.log("Provision one with: npm run prov -- --ssid SSID --passphrase PASS (and the same --pop / --service_name)");
+  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -184,6 +217,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`prov: the device refused ${o.reset ? "reset (it resets only after a failed connection attempt)" : "reprov"} (status ${st})`);
       return 1;
     }
+    if (o.ssid === undefined) return await listNetworks(t, o, p);
     const interval = Number(o.poll_interval) * 1000;
     const r = await provision(t, {
       secVer: o.sec_ver === undefined ? undefined : (Number(o.sec_ver) as 0 | 1), pop: o.pop, ssid: o.ssid!, passphrase: o.passphrase!,
