@@ -13,13 +13,20 @@ import { DEFAULT_WORLD, RadioWorld } from "./sim/wifi";
 import { DEFAULT_GATT_PORT } from "./client/transport";
 import { DEFAULT_HTTP_PORT } from "./client/http-transport";
 import { qrBlock } from "../tools/qr.mjs";
+import { build } from "../tools/build.mjs";
 
 const HELP = `usage: npm run sim -- [options]
-  --flash FILE            simulated flash (Storage) file, kept between runs (default .sim/flash.json)
+  --flash FILE            simulated flash (Storage) file, kept between runs (default .sim/flash.json); NVS (BLE
+                          on/off) beside it in FILE.nvs.json. The default file always gets the current build as
+                          .boot0 (as npm run flash); a FILE you name gets it only when it holds no .boot0
   --blank                 a board with nothing in Storage yet (do not install dist/firmware.js)
+Before installing, dist/firmware.js is rebuilt (npm run build, with the config named in dist/build-info.json,
+default sdkconfig) when it is missing or that config, config/schema.json, the board file, proto/ or src/ is newer.
   --wifi FILE             radio world JSON: {"aps":[{"ssid","password","auth","rssi","channel","bssid","ip",...}]}
                           (default: one WPA2 network myssid / mypassword)
-  --gatt MODE             deferred-write (default) or espruino-2v29 GATT write semantics
+  --gatt MODE             GATT write semantics: espruino-2v29 (default: stock Espruino 2v29 acknowledges a write
+                          before any JS runs, so BLE protocomm cannot work) or deferred-write (a patched Espruino
+                          that acknowledges once the firmware stored its reply)
   --gatt-port N           serve the virtual BLE central on 127.0.0.1:N, newline-delimited JSON, for
                           npm run prov (default ${DEFAULT_GATT_PORT}, prov's default too; 0 picks a free port)
   --http-port N           serve the board's SoftAP HTTP server (192.168.4.1:80) on 127.0.0.1:N, as a phone that
@@ -32,7 +39,8 @@ const HELP = `usage: npm run sim -- [options]
   --without ble,crypto    simulate an Espruino build lacking BLE (no NRF) and/or the crypto module
   --storage-bytes N       size of the Storage area (default ${DEFAULT_BOARD.storageBytes}, the ESP32 4 MB layout)
 A client that closes its --gatt-port connection is disconnected, as a phone walking out of range.
-Ctrl-C (SIGINT) or SIGTERM stops the simulator.`;
+Ctrl-C (SIGINT) or SIGTERM stops the simulator; it then dies of that signal (exit status 130 or 143), as
+the board's process would.`;
 
 /** A one-line refusal: 2 for a bad argument, 1 for what the machine refuses (a busy port). */
 const fail = (m: string, code = 2): never => { console.error(`sim: ${m}`); process.exit(code); };
@@ -75,15 +83,28 @@ if (o.wifi) {
 const gattPort = Number(o["gatt-port"] ?? DEFAULT_GATT_PORT);
 const httpPort = Number(o["http-port"] ?? DEFAULT_HTTP_PORT);
 
-/** Listens on 127.0.0.1:port; a port in use is a one-line error before anything boots. */
-function listen(server: net.Server, p: number, what: string, flag: string): Promise<number> {
+/** Listens on 127.0.0.1:port; resolves with the port, or with why not (the error code). */
+function listen(server: net.Server, p: number): Promise<number | string> {
   return new Promise((resolve) => {
-    server.once("error", (e: NodeJS.ErrnoException) => {
-      fail(e.code === "EADDRINUSE" ? `port ${p} (${what}) is already in use, perhaps by another npm run sim: stop that or pass ${flag} N`
-        : `cannot listen on 127.0.0.1:${p} (${what}): ${e.code || e.message}`, 1);
-    });
+    server.once("error", (e: NodeJS.ErrnoException) => resolve(e.code || e.message));
     server.listen(p, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port));
   });
+}
+
+/** Listens on every port at once; any port refused is one line naming them all, before anything boots. */
+async function listenAll(wanted: { server: net.Server; port: number; what: string; flag: string }[]): Promise<number[]> {
+  const got = await Promise.all(wanted.map((w) => listen(w.server, w.port)));
+  const bad = wanted.filter((_, i) => typeof got[i] === "string");
+  if (!bad.length) return got as number[];
+  for (const w of wanted) w.server.close();
+  const busy = bad.filter((w) => got[wanted.indexOf(w)] === "EADDRINUSE"), other = bad.filter((w) => !busy.includes(w));
+  const and = (l: string[]) => l.join(" and ");
+  if (!other.length) {
+    fail(`${busy.length > 1 ? "ports" : "port"} ${and(busy.map((w) => `${w.port} (${w.what})`))} ${busy.length > 1 ? "are" : "is"} already in use, ` +
+      `perhaps by another npm run sim: stop that or pass ${and(busy.map((w) => `${w.flag} N`))}`, 1);
+  }
+  fail(and(bad.map((w) => `cannot listen on 127.0.0.1:${w.port} (${w.what}): ${got[wanted.indexOf(w)]}`)), 1);
+  return [];
 }
 
 // Servers first: their connections are only served once the device exists, but a busy port must stop
@@ -98,10 +119,12 @@ const consoleServer = o["console-port"] === undefined ? undefined : net.createSe
   s.on("error", () => sockets.delete(s));
 });
 const gattServer = net.createServer(serveCentral);
-const consolePort = consoleServer && (await listen(consoleServer, Number(o["console-port"]), "serial console", "--console-port"));
-const centralPort = await listen(gattServer, gattPort, "virtual BLE central", "--gatt-port");
 const httpServer = net.createServer(serveHttp);
-const boardHttpPort = await listen(httpServer, httpPort, "the board's HTTP server", "--http-port");
+const [centralPort, boardHttpPort, consolePort] = await listenAll([
+  { server: gattServer, port: gattPort, what: "virtual BLE central", flag: "--gatt-port" },
+  { server: httpServer, port: httpPort, what: "the board's HTTP server", flag: "--http-port" },
+  ...(consoleServer ? [{ server: consoleServer, port: Number(o["console-port"]), what: "serial console", flag: "--console-port" }] : []),
+]);
 
 /** The board's serial log on stdout; the provisioning payload line is followed by its QR code. */
 function logLine(line: string) {
@@ -110,19 +133,52 @@ function logLine(line: string) {
   if (qr) console.log(qr.join("\n"));
 }
 
+/** Every file under dir (none if it does not exist). */
+const filesUnder = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => path.join(dir, f)) : []);
+
+/**
+ * dist/firmware.js as npm run build would make it now: rebuilt, saying why, when it is missing or older than
+ * anything it is built from (the config dist/build-info.json names, the schema, the board file, proto/, src/).
+ */
+async function currentBundle(): Promise<string> {
+  const out = "dist/firmware.js";
+  let info = { config: "sdkconfig", board: "esp32" };
+  try { info = { ...info, ...JSON.parse(fs.readFileSync("dist/build-info.json", "utf8")) }; } catch { /* never built: the defaults */ }
+  const builtAt = fs.existsSync(out) ? fs.statSync(out).mtimeMs : 0;
+  const inputs = [info.config, "config/schema.json", `boards/${info.board}.json`, ...filesUnder("proto"), ...filesUnder("src")];
+  const newer = builtAt ? inputs.find((f) => fs.existsSync(f) && fs.statSync(f).isFile() && fs.statSync(f).mtimeMs > builtAt) : undefined;
+  if (!builtAt || newer) {
+    console.error(`sim: ${newer ? `${newer} is newer than ${out}` : `${out} is missing`}: rebuilding it (npm run build -- --config ${info.config})`);
+    try { await build({ board: info.board, config: info.config, out }); } catch (e) {
+      fail(`the build failed: ${(e as Error).message} (fix it, then npm run build; or start a blank board with --blank)`, 1);
+    }
+  }
+  return loadBundle(out);
+}
+
 fs.mkdirSync(path.dirname(o.flash || ".sim/flash.json"), { recursive: true });
+// The default is what the named Espruino does (test-host/sim/ble.ts): stock 2v29 acknowledges a write before JS runs.
+const gatt = (o.gatt as GattMode) || "espruino-2v29";
 d = new SimDevice({
-  world, gatt: (o.gatt as GattMode) || "deferred-write", flashFile: o.flash || ".sim/flash.json",
+  world, gatt, flashFile: o.flash || ".sim/flash.json",
   slowdown: o.slowdown ? Number(o.slowdown) : DEFAULT_SLOWDOWN, echo: logLine,
   board: { ...DEFAULT_BOARD, storageBytes },
   firmware: { version: o["espruino-version"], ble: !without.includes("ble"), crypto: !without.includes("crypto") },
 });
-if (!o.blank && !d.flash.files.has(".boot0")) {
-  try { d.install(loadBundle()); } catch (e) { fail(`${(e as Error).message} (or start a blank board with --blank)`, 1); }
+// The default flash follows the build, as a board you npm run flash after every change; a flash file you name keeps
+// the firmware it holds (a board flashed before), unless it holds none.
+const defaultFlash = path.resolve(o.flash || ".sim/flash.json") === path.resolve(".sim/flash.json");
+if (!o.blank && (defaultFlash || !d.flash.files.has(".boot0"))) {
+  const bundle = await currentBundle(), old = d.flash.files.get(".boot0");
+  if (!old || Buffer.compare(Buffer.from(old), Buffer.from(bundle, "latin1")) !== 0) {
+    d.install(bundle);
+    console.error(`sim: installed dist/firmware.js as .boot0 in ${o.flash || ".sim/flash.json"}${old ? " (replacing an older build; the rest of Storage kept, as npm run flash)" : ""}`);
+  }
 }
 // The console must exist before boot so the boot output reaches a client that is already connected.
 if (consoleServer) repl = new SimConsole(d, (raw) => { for (const s of sockets) s.write(raw, "latin1"); });
 if (consolePort !== undefined) console.error(`sim: serial console on tcp://127.0.0.1:${consolePort}`);
+console.error(`sim: Espruino ${d.version()} on ESP32, GATT writes ${gatt === "espruino-2v29" ? "espruino-2v29 (acknowledged before any JS runs, as stock Espruino: BLE provisioning cannot work; --gatt deferred-write models a patched firmware)" : "deferred-write (acknowledged once the firmware stored its reply: a patched Espruino, not stock 2v29)"}`);
 console.error(`sim: virtual central on 127.0.0.1:${centralPort}`);
 console.error(`sim: board's HTTP server (192.168.4.1:80 on its access point) on 127.0.0.1:${boardHttpPort}`);
 d.boot();
@@ -188,14 +244,16 @@ function serveHttp(s: net.Socket) {
   s.on("error", () => board.end());
 }
 
-function stop(sig: string) {
+/** Frees the ports, then dies of the signal itself, so the shell and npm see a signal death (130 for Ctrl-C). */
+function stop(sig: NodeJS.Signals) {
   clearInterval(ticker);
   for (const s of sockets) s.destroy();
   consoleServer?.close();
   gattServer.close();
   httpServer.close();
   console.error(`sim: stopped (${sig})`);
-  process.exit(0);
+  process.removeAllListeners(sig);
+  process.kill(process.pid, sig);
 }
 process.on("SIGINT", () => stop("SIGINT"));
 process.on("SIGTERM", () => stop("SIGTERM"));

@@ -15,6 +15,7 @@ import { Scheduler, DEFAULT_SLOWDOWN, DEFAULT_EVENT_MS, CONVOLVE_CALL_MS, CONVOL
 import { RsaBlock } from "./rsa";
 import { PowerCut, SimFlash, storageModule } from "./storage";
 import { RadioWorld, SimWifi } from "./wifi";
+import { SimNvs } from "./nvs";
 import { SimHttp } from "./http";
 
 /** Time from reset until JS runs (ESP-IDF logs "I (550) app: …" at about this point). */
@@ -96,7 +97,8 @@ export function convolve(a: ArrayLike<number>, b: ArrayLike<number>, off: number
 export class SimDevice {
   sched: Scheduler;
   flash: SimFlash;
-  nvs = { ble: true, wifi: true };
+  /** BLE/Wi-Fi on or off as ESP32.enableBLE/enableWifi left them; kept beside the flash file, as NVS outlives a power cycle. */
+  nvs: SimNvs;
   log: LogLine[] = [];
   ble!: SimBle;
   wifi!: SimWifi;
@@ -117,6 +119,7 @@ export class SimDevice {
     this.board = opt.board || DEFAULT_BOARD;
     this.sched = new Scheduler(opt.slowdown ?? DEFAULT_SLOWDOWN, opt.eventMs ?? DEFAULT_EVENT_MS);
     this.flash = new SimFlash(this.board.storageBytes, opt.flashFile);
+    this.nvs = new SimNvs(opt.flashFile && SimNvs.besideFlash(opt.flashFile));
     this.flash.onHostIo = (ms) => this.sched.charge(0, ms);
     this.sched.onJsError = (e) => this.uncaught(e);
   }
@@ -138,9 +141,40 @@ export class SimDevice {
     for (const c of this.consoles) c.output(line + "\n");
   }
 
+  /** Lines run at the REPL since the last reset: what this simulator's save() keeps (see saveImage). */
+  replLines: string[] = [];
+  private restoring = false;
+
   /** Runs source text in the interpreter's global scope (the REPL, `espruino -e`). */
   evaluate(code: string): unknown {
+    if (!this.restoring) this.replLines.push(code);
     return compileUnbilled(this.sched, () => new vm.Script(code, { filename: "REPL" })).runInContext(this.ctx);
+  }
+
+  /**
+   * save() once the interpreter is idle (src/jsinteractive.c JSIS_TODO_FLASH_SAVE → src/jsflash.c jsfSaveToFlash,
+   * 2v29 on ESP32): erases the old .varimg, writes the new one, prints what Espruino prints. Espruino's .varimg is the
+   * whole interpreter memory (JsVars, heatshrink-compressed, behind a build hash) and restores every variable, timer
+   * and function, the firmware's own included; this simulator cannot copy a V8 context, so its .varimg holds the REPL
+   * lines run since the last reset and a power-on replays them before the boot files. Not modelled: the
+   * boot code Espruino re-runs right after saving (jsiSoftInit(false)).
+   */
+  saveImage() {
+    const img = Buffer.from(JSON.stringify({ simulatorReplLines: this.replLines }), "latin1");
+    this.print("Compacting Flash...");
+    this.print("Calculating Size...");
+    this.flash.files.delete(".varimg");
+    this.flash.writeFile(".varimg", img);
+    this.print("Writing..");
+    this.print(`Compressed ${this.board.jsvars * 16} bytes to ${img.length + 4}`);
+  }
+
+  /** jsfRemoveCodeFromFlash (src/jsflash.c): what reset(true) and ESP32.enableBLE/enableWifi erase. */
+  eraseSavedCode() {
+    this.print("Erasing saved code.");
+    for (const f of [".varimg", ".bootcde", ".bootrst"]) this.flash.files.delete(f);
+    this.flash.persist();
+    this.print("Done!");
   }
 
   private uncaught(e: unknown) {
@@ -154,8 +188,11 @@ export class SimDevice {
     this.flash.writeFile(name, Buffer.from(code, "latin1"));
   }
 
-  /** Power-on / reset: fresh interpreter, same flash and NVS. */
-  boot(bootCode = true, soft = false) {
+  /**
+   * Power-on / reset: fresh interpreter, same flash and NVS. bootCode: true for a power-on or load() (saved state and
+   * all boot files), "reset" for reset() (the boot files without saved state), false for none.
+   */
+  boot(bootCode: boolean | "reset" = true, soft = false) {
     this.boots++;
     this.halted = false;
     this.rebootPending = false;
@@ -276,8 +313,21 @@ export class SimDevice {
       atob: native((s: string) => Buffer.from(String(s), "base64").toString("latin1"), (s) => 0.1 + String(s).length * 0.0005),
       btoa: native((s: string) => latin1(s).toString("base64"), (s) => 0.1 + String(s).length * 0.0005),
       // jswrap_interactive.c: load() re-runs the boot code, reset() clears RAM without it.
-      load: () => dev.scheduleReboot(true),
-      reset: () => dev.scheduleReboot(true, false),
+      // src/jswrap_interactive.c: load() re-runs the saved state and boot code; reset() clears RAM and runs the boot
+      // files but no saved state (JSIS_TODO_RESET → jsiSemiInit(false): jsfLoadBootCodeFromFlash(true) runs
+      // .boot0…3 and .bootrst, never .bootcde or .varimg); reset(true) first erases the saved code.
+      // A saved line that called them is not obeyed again while the image is replayed.
+      load: () => { if (!dev.restoring) dev.scheduleReboot(true); },
+      reset: (clearFlash?: boolean) => {
+        if (dev.restoring) return;
+        if (clearFlash) dev.eraseSavedCode();
+        dev.scheduleReboot(true, "reset");
+      },
+      // jswrap_interface_save: 2v29 refuses while .bootcde exists (the Web IDE's "save to flash"); else saves when idle.
+      save: () => {
+        if (dev.flash.files.has(".bootcde")) throw new Error("Cannot save: .bootcde file already exists. Please remove it first.");
+        if (!dev.restoring) sched.afterCurrent(() => dev.saveImage());
+      },
       echo: (on: boolean) => { for (const c of dev.consoles) c.setEcho(!!on); },
       console: { log: (...a: unknown[]) => dev.print(espruinoLog(a)) },
       print: (...a: unknown[]) => dev.print(espruinoLog(a)),
@@ -373,11 +423,8 @@ export class SimDevice {
         reboot: () => dev.scheduleReboot(),
         enableBLE: (on: boolean) => {
           dev.nvs.ble = !!on;
-          // jswrap_esp32.c: jsfRemoveCodeFromFlash() then esp_restart()
-          dev.print("Erasing saved code.");
-          for (const f of [".bootcde", ".bootrst", ".varimg"]) dev.flash.files.delete(f);
-          dev.flash.persist();
-          dev.print("Done!");
+          // jswrap_esp32.c: ESP32_Set_NVS_Status, jsfRemoveCodeFromFlash() then esp_restart()
+          dev.eraseSavedCode();
           dev.scheduleReboot();
         },
         enableWifi: (on: boolean) => { dev.nvs.wifi = !!on; dev.scheduleReboot(); },
@@ -407,7 +454,22 @@ export class SimDevice {
     ctx.Function = CompileTimedFunction;
     if (!this.nvs.ble) this.print("WARNING: Bluetooth is disabled per ESP32.enableBLE(false)");
     let ran = false;
-    for (const f of [".boot0", ".boot1", ".boot2", ".boot3", ".bootcde"]) {
+    this.replLines = [];
+    // A power-on restores the saved state first (src/jsinteractive.c jsiSemiInit → jsfLoadStateFromFlash).
+    const img = bootCode === true ? this.flash.files.get(".varimg") : undefined;
+    if (img) {
+      ran = true;
+      this.print(`Loading ${img.length} bytes from flash...`);
+      const lines: string[] = JSON.parse(Buffer.from(img).toString("latin1")).simulatorReplLines;
+      sched.at(sched.now, true, () => {
+        this.restoring = true;
+        try { for (const l of lines) { this.replLines.push(l); this.evaluate(l); } } finally { this.restoring = false; }
+      });
+    }
+    // src/jsflash.c jsfLoadBootCodeFromFlash: .boot0…3 always, then .bootrst after reset() or whenever it exists,
+    // else .bootcde (jsfGetBootCodeFromFlash).
+    const last = bootCode === "reset" || this.flash.files.has(".bootrst") ? ".bootrst" : ".bootcde";
+    for (const f of [".boot0", ".boot1", ".boot2", ".boot3", last]) {
       const code = bootCode ? this.flash.files.get(f) : undefined;
       if (!code) continue;
       ran = true;
@@ -419,7 +481,7 @@ export class SimDevice {
   }
 
   /** ESP32.reboot()/E.reboot() (a CPU reset with the ROM's lines), or load()/reset() (soft, no ROM lines). */
-  scheduleReboot(soft = false, bootCode = true) {
+  scheduleReboot(soft = false, bootCode: boolean | "reset" = true) {
     if (this.rebootPending) return;
     this.rebootPending = true;
     // A soft reset happens inside the running line (jsiSoftKill/jsiSoftInit); a CPU reset takes a moment.
