@@ -3,8 +3,8 @@
 #
 # 1. builds dist/flash/<board>.js for the board and config (npm run build -- --out …);
 # 2. checks the board over its REPL (tools/board.mjs check): process.env first (an Espruino board, the
-#    right BOARD, version >= the board file's, crypto module, BLE), then that the bundle fits the board's
-#    budget and free Storage;
+#    right BOARD, version >= the board file's, crypto module, and BLE unless the config's transport is
+#    softap), then that the bundle fits the board's budget and free Storage;
 # 3. uploads the bundle into Storage ".boot0" with the official espruino CLI (EspruinoTools). .boot0 runs
 #    at every boot and survives ESP32.enableBLE(false), which erases .bootcde (jswrap_esp32.c);
 # 4. verifies the upload (length + CRC32), with --erase wipes the saved Wi-Fi credentials (idf.py's
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 port="" baud=115200 board=esp32 config=sdkconfig erase=0 dry=0
 usage() {
-  cat >&2 <<'EOF'
+  cat <<'EOF'
 usage: npm run flash -- --port PORT [--baud 115200] [--board esp32|esp32c3|esp32s3] [--config FILE] [--erase] [--dry-run]
   --port PORT    serial device (/dev/ttyUSB0) or tcp://127.0.0.1:N (npm run sim -- --console-port N)
   --baud N       serial speed (Espruino on ESP32 uses 115200)
@@ -23,18 +23,19 @@ usage: npm run flash -- --port PORT [--baud 115200] [--board esp32|esp32c3|esp32
   --erase        also erase the saved Wi-Fi credentials, so the board starts provisioning again
   --dry-run      print every step without building, connecting or writing
 EOF
-  exit 2
 }
+# A bad argument: one line naming it, exit 2.
+bad() { echo "flash: $1 (npm run flash -- --help)" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --port|--baud|--board|--config)
-      [ $# -ge 2 ] && [ -n "$2" ] || { echo "flash: $1 needs a value" >&2; usage; }
+      [ $# -ge 2 ] && [ -n "$2" ] && [[ "$2" != --* ]] || bad "$1 needs a value"
       v="$2"; case "$1" in --port) port="$v" ;; --baud) baud="$v" ;; --board) board="$v" ;; --config) config="$v" ;; esac
       shift 2 ;;
     --erase) erase=1; shift ;;
     --dry-run) dry=1; shift ;;
-    -h|--help) usage ;;
-    *) echo "flash: unknown argument '$1'" >&2; usage ;;
+    -h|--help) usage; exit 0 ;;
+    *) bad "unknown argument '$1'" ;;
   esac
 done
 [ -n "$port" ] || { echo "flash: --port is required (e.g. --port /dev/ttyUSB0, or tcp://127.0.0.1:N for the simulator)" >&2; exit 2; }
@@ -52,7 +53,7 @@ bundle="dist/flash/$board.js"
 # built-in modules" box although the upload works). See tools/board.mjs.
 board_env="dist/flash/$board.board.json"
 run node tools/build.mjs --board "$board" --config "$config" --out "$bundle"
-run node tools/board.mjs check --port "$port" --baud "$baud" --board "$board" --bundle "$bundle" --env-out "$board_env"
+run node tools/board.mjs check --port "$port" --baud "$baud" --board "$board" --config "$config" --bundle "$bundle" --env-out "$board_env"
 if [ "$dry" = 0 ] && [ ! -x node_modules/.bin/espruino ]; then
   echo "flash: the espruino CLI is missing: run npm install" >&2; exit 1
 fi

@@ -22,9 +22,9 @@ import { provision } from "./client/esp-prov";
 import { readConfig } from "../tools/config.mjs";
 import { sessionPlan } from "./bench-session";
 import { minify } from "terser";
-import { MINIFY } from "../tools/build.mjs";
+import { MINIFY, build } from "../tools/build.mjs";
 
-const HELP = `usage: npm run bench            (builds first)
+const HELP = `usage: npm run bench            (builds test-host/configs' SoftAP and BLE builds first)
        ESPRUINO=/path/to/espruino npm run bench
 Prints the bundle size, X25519 in Node for the firmware and tweetnacl (with the RFC 7748 1,000-iteration
 check), and a Security 1 session through the simulator at its default slow-down. With ESPRUINO set (an
@@ -37,8 +37,14 @@ instruction counts inside it and process.memory() figures (15–20 minutes on 2 
 }
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-// The configured ladder slice (sdkconfig / config/schema.json default), as the firmware uses it.
-const SLICE: number = readConfig(path.join(ROOT, "sdkconfig")).PROV_X25519_SLICE;
+// The bench measures reference builds of its own from test-host/configs (the shipped defaults; the BLE build
+// for BLE's memory), not the user's sdkconfig, so its figures compare across clones. Built here, after the
+// arguments (--help builds nothing), into dist/bench/ (npm test's processes read dist/softap and dist/ble).
+const CONFIGS = "test-host/configs", SOFTAP = "dist/bench/softap.js", BLE = "dist/bench/ble.js";
+const REF = readConfig(path.join(ROOT, CONFIGS, "softap.sdkconfig"));
+for (const [cfg, out] of [["softap", SOFTAP], ["ble", BLE]]) await build({ board: "esp32", config: `${CONFIGS}/${cfg}.sdkconfig`, out });
+// The reference build's ladder slice, as the firmware uses it.
+const SLICE: number = REF.PROV_X25519_SLICE;
 const require = createRequire(import.meta.url);
 const out: string[] = [];
 const say = (s = "") => { out.push(s); console.log(s); };
@@ -54,12 +60,12 @@ function timeMs(fn: () => void, n: number): number {
 
 // ---- sizes ----------------------------------------------------------------------------------------
 const board = JSON.parse(fs.readFileSync(path.join(ROOT, "boards/esp32.json"), "utf8"));
-const min = fs.statSync(path.join(ROOT, "dist/firmware.js")).size;
-const raw = fs.statSync(path.join(ROOT, "dist/firmware.debug.js")).size;
+const min = fs.statSync(path.join(ROOT, SOFTAP)).size;
+const raw = fs.statSync(path.join(ROOT, SOFTAP.replace(/\.js$/, ".debug.js"))).size;
 const STORAGE_HEADER = 32; // Espruino Storage file header (jsflash.c, JsfFileHeader + name), see test-host/sim/storage.ts
 say("== Bundle");
 say(`raw (unminified ES5)      ${kb(raw)}`);
-say(`minified (dist/firmware)  ${kb(min)}   goal ≤ 24,576 B  ${min <= 24576 ? "ok" : "OVER"}`);
+say(`minified (${SOFTAP})  ${kb(min)}   goal ≤ 24,576 B  ${min <= 24576 ? "ok" : "OVER"}`);
 say(`in flash (.boot0)         ${kb(min + STORAGE_HEADER)}   (code + ${STORAGE_HEADER}-byte Storage header; board budget ${kb(board.bundleBudget)})`);
 
 // ---- X25519 on this host ------------------------------------------------------------------------------
@@ -104,7 +110,7 @@ const HW_MULT_US = 5, HW_EXP_MS = 510 * HW_MULT_US / 1000;
 
 // ---- a whole session through the simulator -------------------------------------------------------------
 const d = new SimDevice({ world: WORLD, slowdown: DEFAULT_SLOWDOWN });
-d.install(loadBundle());
+d.install(loadBundle(SOFTAP));
 d.boot();
 d.run(60000); // boot and the device key pair (made before any client connects)
 const bootJs = d.sched.jsHostMs, t0 = d.sched.now, waits: string[] = [], mpiOpsBoot = d.rsa ? d.rsa.ops : 0;
@@ -115,7 +121,7 @@ try {
   const r = await provision({
     exchange: async (ep, data) => { const t1 = d.sched.now; const x = await http.exchange(ep, data); waits.push(`${ep} ${((d.sched.now - t1) / 1000).toFixed(1)} s`); return x; },
     close: http.close,
-  }, { ssid: "myssid", passphrase: "mypassword", pop: "abcd1234", sleep: async (ms) => d.run(ms) });
+  }, { ssid: "myssid", passphrase: "mypassword", pop: REF.PROV_POP, sleep: async (ms) => d.run(ms) });
   res = r.ok ? "Connected " + r.ip : "FAILED " + r.state;
 } catch (e) {
   res = "FAILED: " + (e as Error).message; // e.g. the client's 30 s ATT timeout while X25519 runs
@@ -264,12 +270,12 @@ if (!E) {
   // A whole session (boot, key pair, Cmd0/Cmd1, SetConfig, Apply, Connected, GetStatus) sampled after every
   // timer, event and stored reply, against the board's budgets (boards/*.json jsvarsBudget): the SoftAP build
   // (the default; it runs with BLE off) against the Wi-Fi-only budget, the BLE build against BLE + Wi-Fi.
-  const pop = readConfig(path.join(ROOT, "sdkconfig")).PROV_POP;
+  const pop = REF.PROV_POP;
   const empty = Number(/U (\d+)/.exec(runE(script("u.js", "print('U '+process.memory().usage)")))![1]);
   const budgets = board.jsvarsBudget as { bleWifi: number; wifi: number };
   for (const [name, file, transport, budget, mix] of [
-    ["SoftAP build (default, BLE off)", "dist/firmware.js", "softap", budgets.wifi, "wifi"],
-    ["BLE build (BLE on)", "dist/ble/firmware.js", "ble", budgets.bleWifi, "bleWifi"],
+    ["SoftAP build (default, BLE off)", SOFTAP, "softap", budgets.wifi, "wifi"],
+    ["BLE build (BLE on)", BLE, "ble", budgets.bleWifi, "bleWifi"],
   ] as const) {
     const plan = sessionPlan(pop, transport);
     const code = linuxBundle(file);
@@ -299,7 +305,7 @@ if (!E) {
   // is the JS one, `loops` on this board): an upper bound, as the session's X25519 also pays for its slices.
   // Both runs at once (two cores); each ends with quit() (the Linux build's -e loop runs while timers are pending).
   if (accel) {
-    const code = JSON.stringify(linuxBundle("dist/firmware.js"));
+    const code = JSON.stringify(linuxBundle(SOFTAP));
     const count = (steps: number) => new Promise<{ n: number; out: string }>((resolve, reject) => {
       const plan = sessionPlan(pop, "softap", { steps, sample: false, quit: true }), cg = path.join(tmp, `cg-session-${steps}.out`);
       const body = "var __BLE=false;\n" + shims + plan.driver +

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The board-side steps of flash.sh, over the Espruino REPL (serial or tcp://):
-//   node tools/board.mjs check  --port P [--baud B] [--board ID] --bundle FILE [--env-out FILE]
+//   node tools/board.mjs check  --port P [--baud B] [--board ID] [--config FILE] --bundle FILE [--env-out FILE]
 //       reads process.env first, then refuses a port that is not an Espruino REPL, a different board, an
-//       Espruino older than the board file's, a build without BLE or crypto, or a bundle larger than the
-//       board's budget or its free Storage. --env-out writes what the board reported as an EspruinoTools
+//       Espruino older than the board file's, an Espruino build without crypto, or without BLE when the
+//       bundle uses it (--config's transport is ble or both; a softap build never touches BLE: main.ts checks
+//       typeof NRF before it turns BLE off), or a bundle larger than the board's budget or its free Storage. --env-out writes what the board reported as an EspruinoTools
 //       board JSON (BOARD, VERSION, info.builtin_modules), which flash.sh hands to the espruino CLI's
 //       --board: the CLI then knows the built-in modules without fetching www.espruino.com/json/BOARD.json
 //       (EspruinoTools bin/espruino-cli.js: --board FILE sets ENV_ON_CONNECT=false and loads the file;
@@ -15,12 +16,13 @@
 import fs from "node:fs";
 import zlib from "node:zlib";
 import { openPort, PortError } from "./port.mjs";
-import { readBoard, BoardError } from "./build-config.mjs";
+import { ConfigError } from "./config.mjs";
+import { readBoard, buildConfig, BoardError } from "./build-config.mjs";
 
 /** src/prov/credentials.ts SLOTS (test-host/tests/workflow.test.ts pins that they agree). */
 export const CREDENTIAL_FILES = ["prov.cred.a", "prov.cred.b"];
 
-const HELP = `usage: node tools/board.mjs check  --port PORT [--baud 115200] [--board esp32] --bundle FILE [--env-out FILE]
+const HELP = `usage: node tools/board.mjs check  --port PORT [--baud 115200] [--board esp32] [--config sdkconfig] --bundle FILE [--env-out FILE]
        node tools/board.mjs finish --port PORT [--baud 115200] --bundle FILE [--file .boot0] [--erase]`;
 
 /** "2v29" / "2v29.14" → comparable number. */
@@ -78,6 +80,7 @@ const n = (x) => x.toLocaleString("en-US");
 
 async function check(o) {
   const board = readBoard(o.board || "esp32"), bundle = readBundle(o.bundle), file = o.file || ".boot0";
+  const needsBle = buildConfig({ board: board.id, config: o.config || "sdkconfig" }).transport !== "softap";
   const r = await repl(o.port, o.baud);
   try {
     const env = await r.eval("process.env");
@@ -90,12 +93,12 @@ async function check(o) {
     const modules = String(env.MODULES || "").split(",");
     if (!modules.includes("crypto")) throw new BoardError(`this Espruino build (${env.VERSION}, MODULES=${env.MODULES}) lacks the crypto module that Security 1 needs: flash a standard ESP32 build`);
     const facts = await r.eval(`{ble:typeof NRF!="undefined",free:require("Storage").getFree(),old:(require("Storage").read(${JSON.stringify(file)})||"").length}`);
-    if (!facts.ble) throw new BoardError(`this Espruino build (${env.VERSION}) has no Bluetooth (NRF is undefined): flash an ESP32 build with BLE`);
+    if (!facts.ble && needsBle) throw new BoardError(`this Espruino build (${env.VERSION}) has no Bluetooth (NRF is undefined), which PROV_TRANSPORT ble/both needs: flash an ESP32 build with BLE, or use softap`);
     const room = facts.free + facts.old;
     if (bundle.length > board.bundleBudget) throw new BoardError(`the bundle is ${n(bundle.length)} bytes, larger than the ${board.id} budget of ${n(board.bundleBudget)} bytes (boards/${board.id}.json bundleBudget)`);
     if (bundle.length > room) throw new BoardError(`the bundle is ${n(bundle.length)} bytes but the board's Storage has ${n(room)} bytes free: erase unused files (require("Storage").list()) or require("Storage").eraseAll()`);
     if (o["env-out"]) fs.writeFileSync(o["env-out"], JSON.stringify({ BOARD: env.BOARD, VERSION: env.VERSION, info: { builtin_modules: modules } }) + "\n");
-    console.log(`board: ${env.BOARD}, Espruino ${env.VERSION}, BLE and crypto present; bundle ${n(bundle.length)} B fits (Storage room ${n(room)} B, budget ${n(board.bundleBudget)} B)`);
+    console.log(`board: ${env.BOARD}, Espruino ${env.VERSION}, ${facts.ble ? "BLE and crypto present" : "crypto present, no BLE (this SoftAP build does not use it)"}; bundle ${n(bundle.length)} B fits (Storage room ${n(room)} B, budget ${n(board.bundleBudget)} B)`);
   } finally {
     r.close();
   }
@@ -131,7 +134,7 @@ async function main(argv) {
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--erase") o.erase = true;
-    else if (/^--(port|baud|board|bundle|file|env-out)$/.test(a) && argv[i + 1] !== undefined) o[a.slice(2)] = argv[++i];
+    else if (/^--(port|baud|board|config|bundle|file|env-out)$/.test(a) && argv[i + 1] !== undefined) o[a.slice(2)] = argv[++i];
     else { console.error(`board: unknown argument '${a}'\n${HELP}`); return 2; }
   }
   if (cmd !== "check" && cmd !== "finish") { console.error(HELP); return 2; }
@@ -140,7 +143,7 @@ async function main(argv) {
     await (cmd === "check" ? check(o) : finish(o));
     return 0;
   } catch (e) {
-    if (e instanceof BoardError || e instanceof PortError) { console.error(`flash: ${e.message}`); return 1; }
+    if (e instanceof BoardError || e instanceof PortError || e instanceof ConfigError) { console.error(`flash: ${e.message}`); return 1; }
     throw e;
   }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// npm run build [-- --board esp32|esp32c3|esp32s3] [--config FILE]
-// Writes dist/firmware.js (minified ES5, what flash.sh uploads), dist/firmware.debug.js and
-// dist/build-info.json; fails on a bad board file or config value, or an Espruino-subset violation.
+// npm run build [-- --board esp32|esp32c3|esp32s3] [--config FILE] [--out FILE]
+// Writes dist/firmware.js (minified ES5, what npm start and npm run sim boot; flash.sh builds its own
+// dist/flash/<board>.js), dist/firmware.debug.js and dist/build-info.json; fails on a bad board file or config
+// value, or an Espruino-subset violation.
 import fs from "node:fs";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
@@ -13,20 +14,21 @@ import { check } from "./subset-check.mjs";
 import { freeBootOnly } from "./boot-only.mjs";
 import { root } from "./config.mjs";
 
-const HELP = `usage: npm run build -- [--board ID] [--config FILE]
+const HELP = `usage: npm run build -- [--board ID] [--config FILE] [--out FILE]
   --board ID     board file boards/ID.json (default esp32)
-  --config FILE  sdkconfig-style configuration (default sdkconfig)
-  --out FILE     output bundle (default dist/firmware.js)`;
+  --config FILE  sdkconfig-style configuration (default sdkconfig; edit with npm run menuconfig)
+  --out FILE     output bundle (default dist/firmware.js); its unminified twin goes next to it as .debug.js`;
 
 function args(argv) {
   const o = { board: "esp32", config: "sdkconfig", out: "dist/firmware.js" };
+  const usage = (msg) => { console.error(`build: ${msg} (npm run build -- --help)`); process.exit(2); };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--help" || a === "-h") { console.log(HELP); process.exit(0); }
-    else if (a === "--board" && argv[i + 1]) o.board = argv[++i];
-    else if (a === "--config" && argv[i + 1]) o.config = argv[++i];
-    else if (a === "--out" && argv[i + 1]) o.out = argv[++i];
-    else { console.error(`build: unknown argument '${a}'\n${HELP}`); process.exit(2); }
+    else if (a === "--board" || a === "--config" || a === "--out") {
+      if (!argv[i + 1] || argv[i + 1].startsWith("--")) usage(`${a} needs a value`);
+      o[a.slice(2)] = argv[++i];
+    } else usage(`unknown argument '${a}'`);
   }
   return o;
 }

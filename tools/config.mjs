@@ -9,11 +9,12 @@ export const schema = JSON.parse(fs.readFileSync(path.join(root, "config/schema.
 
 export class ConfigError extends Error {}
 
+/** What option o allows, in words (a string's pattern as the schema's patternHelp, never the regex). */
 function allowed(o) {
   if (o.type === "choice") return "one of " + o.choices.join(", ");
   if (o.type === "bool") return "y or n";
   if (o.type === "int") return `an integer from ${o.min} to ${o.max}`;
-  return `a quoted string of at most ${o.maxLength} characters` + (o.pattern ? ` matching ${o.pattern}` : "");
+  return o.patternHelp || `at most ${o.maxLength} characters`;
 }
 
 /** The option key closest to a mistyped one, for "did you mean". */
@@ -49,8 +50,9 @@ export function parseValue(o, raw) {
     if (!o.choices.includes(raw)) throw `is not ${allowed(o)}`;
     return raw;
   }
+  // Only a file's value can lack its quotes: what a person types is quoted for them (parseInput).
   const m = /^"((?:[^"\\]|\\.)*)"$/.exec(raw);
-  if (!m) throw `must be a quoted string, e.g. "${o.default}"`;
+  if (!m) throw `must be in double quotes, e.g. "${o.default}"`;
   const v = m[1].replace(/\\(.)/g, "$1");
   if (o.type === "choice") {
     if (!o.choices.includes(v)) throw `is not ${allowed(o)}`;
@@ -74,30 +76,44 @@ export function defaults() {
   return out;
 }
 
-/** Reads a config file; missing options take their defaults. Throws ConfigError. */
-export function readConfig(file) {
+/**
+ * Reads a config file and every problem in it instead of stopping at the first (the menu and --set show and
+ * repair them): values holds each good line, the default where a line is bad or missing; a problem is
+ * { message: "file:line: what", line, what, and for a bad value of a known option its key and raw text }.
+ * (A repeated option is a problem without a key: saving keeps its first line and drops the others.)
+ * Throws ConfigError only when the file cannot be read.
+ */
+export function readConfigProblems(file) {
   let text;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
     throw new ConfigError(`${file}: cannot read the configuration (${e.code || e.message})`);
   }
-  const values = defaults(), seen = new Set(), name = path.relative(process.cwd(), file) || file;
+  const values = defaults(), seen = new Set(), problems = [], name = path.relative(process.cwd(), file) || file;
   text.split(/\r?\n/).forEach((line, i) => {
     const t = line.trim();
+    const problem = (what, key, raw) => problems.push({ message: `${name}:${i + 1}: ${what}`, line: i + 1, what, key, raw });
     if (!t || t.startsWith("#")) return;
     const m = /^CONFIG_([A-Z0-9_]+)=(.*)$/.exec(t);
-    if (!m) throw new ConfigError(`${name}:${i + 1}: "${t}" is not CONFIG_KEY=value`);
+    if (!m) return problem(`"${t}" is not CONFIG_KEY=value`);
     const o = schema.options.find((x) => x.key === m[1]);
-    if (!o) throw new ConfigError(`${name}:${i + 1}: unknown option CONFIG_${m[1]} (did you mean CONFIG_${nearestKey(m[1])}?)`);
-    if (seen.has(o.key)) throw new ConfigError(`${name}:${i + 1}: CONFIG_${o.key} is set twice`);
+    if (!o) return problem(`unknown option CONFIG_${m[1]} (did you mean CONFIG_${nearestKey(m[1])}?)`);
+    if (seen.has(o.key)) return problem(`CONFIG_${o.key} is set twice`);
     seen.add(o.key);
     try {
       values[o.key] = parseValue(o, m[2].trim());
     } catch (msg) {
-      throw new ConfigError(`${name}:${i + 1}: CONFIG_${o.key}=${m[2].trim()} ${msg}`);
+      problem(`CONFIG_${o.key}=${m[2].trim()} ${msg}`, o.key, m[2].trim());
     }
   });
+  return { values, problems };
+}
+
+/** Reads a config file; missing options take their defaults. Throws ConfigError naming the first problem. */
+export function readConfig(file) {
+  const { values, problems } = readConfigProblems(file);
+  if (problems.length) throw new ConfigError(problems[0].message);
   return values;
 }
 
@@ -111,17 +127,20 @@ export function visible(o, values) {
 
 /**
  * Writes values into a config file, keeping its comments, blank lines and order: known CONFIG_ lines get
- * the new value, options the file lacks are appended with their help as a comment.
+ * the new value (a repeated one is dropped), options the file lacks are appended with their help as a
+ * comment. The lines of the options in `keep` (bad values nobody fixed) stay as they were.
  */
-export function writeConfig(file, values) {
+export function writeConfig(file, values, keep = new Set()) {
   const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : `# ${schema.title}\n# Edit with npm run menuconfig; options, ranges and help: config/schema.json.\n`;
   const done = new Set();
-  const lines = text.replace(/\n$/, "").split("\n").map((line) => {
+  const lines = text.replace(/\n$/, "").split("\n").flatMap((line) => {
     const m = /^(\s*)CONFIG_([A-Z0-9_]+)=(.*)$/.exec(line);
     const o = m && schema.options.find((x) => x.key === m[2]);
-    if (!o) return line;
+    if (!o) return [line];
+    if (keep.has(o.key)) { done.add(o.key); return [line]; }
+    if (done.has(o.key)) return [];
     done.add(o.key);
-    return `${m[1]}CONFIG_${o.key}=${formatValue(o, values[o.key])}`;
+    return [`${m[1]}CONFIG_${o.key}=${formatValue(o, values[o.key])}`];
   });
   for (const o of schema.options) {
     if (!done.has(o.key)) lines.push(`# ${o.title || o.key}: ${o.help}`, `CONFIG_${o.key}=${formatValue(o, values[o.key])}`);

@@ -4,13 +4,15 @@
 // --set / --list, a non-interactive form for scripts. Writes the config file keeping its comments.
 import fs from "node:fs";
 import termkit from "terminal-kit";
-import { schema, readConfig, defaults, writeConfig, parseInput, formatValue, visible, nearestKey, ConfigError } from "./config.mjs";
+import { schema, readConfigProblems, defaults, writeConfig, parseInput, formatValue, visible, nearestKey, ConfigError } from "./config.mjs";
 
 const HELP = `usage: npm run menuconfig -- [--config FILE] [--set KEY=VALUE ...] [--list]
   --config FILE     configuration file (default sdkconfig; created with defaults if missing)
   --set KEY=VALUE   set an option and save (KEY with or without CONFIG_; strings may omit quotes)
   --list            print every option, its value, what is allowed, and whether it applies
-Without --set/--list: the interactive menu. Keys: Up/Down move, Enter edit, ? help, S save and quit, Q quit.`;
+Without --set/--list: the interactive menu. Keys: Up/Down move, Enter edit, ? help, S save and quit, Q quit.
+A bad line in the file (a typo) does not stop either: the menu opens with the option flagged, and --set of
+that option replaces the bad value.`;
 
 function allowedText(o) {
   if (o.type === "bool") return "y/n";
@@ -19,20 +21,31 @@ function allowedText(o) {
   return `text, ≤${o.maxLength} chars`;
 }
 
+/** The file's values and its problems (a missing file: the defaults, none). */
 function load(file) {
-  return fs.existsSync(file) ? readConfig(file) : defaults();
+  return fs.existsSync(file) ? readConfigProblems(file) : { values: defaults(), problems: [] };
+}
+
+/** Bad lines of known options, by key: the menu flags them, and saving leaves the ones nobody fixed as they were. */
+const badKeys = (problems) => new Map(problems.filter((p) => p.key).map((p) => [p.key, p]));
+
+/** After saving: one stderr line per problem the file still has (the build refuses it until fixed). */
+function stillWrong(file) {
+  for (const p of readConfigProblems(file).problems) console.error(`menuconfig: still wrong: ${p.message}` + (p.key ? ` (fix: npm run menuconfig -- --set ${p.key}=VALUE)` : " (edit the file)"));
 }
 
 function list(file) {
-  const v = load(file);
+  const { values: v, problems } = load(file), bad = badKeys(problems);
   for (const o of schema.options) {
-    const on = visible(o, v);
-    console.log(`CONFIG_${o.key}=${formatValue(o, v[o.key])}`.padEnd(44) + ` [${allowedText(o)}] ${o.title}` + (on ? "" : ` (not used unless ${o.dependsOn})`));
+    const on = visible(o, v), b = bad.get(o.key);
+    console.log(`CONFIG_${o.key}=${b ? b.raw : formatValue(o, v[o.key])}`.padEnd(44) + ` [${allowedText(o)}] ${o.title}` + (on ? "" : ` (not used unless ${o.dependsOn})`) +
+      (b ? `  ✗ ${b.message}` : ""));
   }
+  for (const p of problems.filter((x) => !x.key)) console.log(`✗ ${p.message}`);
 }
 
 function set(file, pairs) {
-  const v = load(file);
+  const { values: v, problems } = load(file);
   for (const p of pairs) {
     const m = /^(?:CONFIG_)?([A-Za-z0-9_]+)=([\s\S]*)$/.exec(p);
     if (!m) throw new ConfigError(`--set ${p}: expected KEY=VALUE`);
@@ -43,16 +56,22 @@ function set(file, pairs) {
     } catch (msg) {
       throw new ConfigError(`--set CONFIG_${o.key}=${m[2]} ${msg}`);
     }
+    for (let i = problems.length - 1; i >= 0; i--) if (problems[i].key === o.key) problems.splice(i, 1);
   }
-  writeConfig(file, v);
+  writeConfig(file, v, new Set(badKeys(problems).keys()));
   console.log(`saved ${file}`);
+  stillWrong(file);
 }
 
 /** The interactive menu. Resolves when the user saves or quits. */
 function menu(file) {
   const term = termkit.terminal;
-  const values = load(file), saved = JSON.stringify(values);
-  let cur = 0, top = 0, message = "", showHelp = false, busy = false;
+  const { values, problems } = load(file), saved = JSON.stringify(values), bad = badKeys(problems);
+  // A bad line opens the menu on its option, flagged, with the reason below; other problems are listed there.
+  const more = problems.length > 1 ? ` (+${problems.length - 1} more: npm run menuconfig -- --list)` : "";
+  let cur = 0, top = 0, message = problems.length ? `line ${problems[0].line}: ${problems[0].what}${more}` : "", showHelp = false, busy = false;
+  const firstBad = schema.options.filter((o) => visible(o, values)).findIndex((o) => bad.has(o.key));
+  if (firstBad >= 0) cur = firstBad;
   const shown = () => schema.options.filter((o) => visible(o, values));
   const W = () => Math.max(40, term.width || 80), H = () => Math.max(12, term.height || 24);
 
@@ -65,7 +84,8 @@ function menu(file) {
     term.moveTo(1, 1).bold(` Provisioning firmware configuration: ${file}`.slice(0, w));
     term.moveTo(1, 2)("─".repeat(w));
     opts.slice(top, top + rows).forEach((o, i) => {
-      const label = ` ${o.title}`.padEnd(38).slice(0, 38), val = ` ${formatValue(o, values[o.key])}`;
+      const b = bad.get(o.key), label = ` ${o.title}`.padEnd(38).slice(0, 38);
+      const val = b ? ` ${b.raw}  ✗ not valid: Enter to fix` : ` ${formatValue(o, values[o.key])}`;
       const line = (label + val).padEnd(w - 1).slice(0, w - 1);
       term.moveTo(1, 3 + i);
       if (top + i === cur) term.inverse(line); else term(line);
@@ -94,24 +114,25 @@ function menu(file) {
     };
     async function edit() {
       const o = shown()[cur];
-      if (o.type === "bool") { values[o.key] = !values[o.key]; message = `${o.key} = ${formatValue(o, values[o.key])}`; return; }
+      if (o.type === "bool") { values[o.key] = !values[o.key]; bad.delete(o.key); message = `${o.key} = ${formatValue(o, values[o.key])}`; return; }
       if (o.type === "choice") {
         term.moveTo(1, H() - 6).eraseDisplayBelow().bold(` ${o.title}: choose with ↑↓ and Enter, Esc cancels`);
         const r = await term.singleColumnMenu(o.choices.map((c) => ` ${c} `), { y: H() - 5, selectedIndex: Math.max(0, o.choices.indexOf(String(values[o.key]))), cancelable: true, exitOnUnexpectedKey: false }).promise;
-        if (!r.canceled) { values[o.key] = o.choices[r.selectedIndex]; message = `${o.key} = ${formatValue(o, values[o.key])}`; }
+        if (!r.canceled) { values[o.key] = o.choices[r.selectedIndex]; bad.delete(o.key); message = `${o.key} = ${formatValue(o, values[o.key])}`; }
         return;
       }
       term.moveTo(1, H() - 6).eraseDisplayBelow().bold(` ${o.title} [${allowedText(o)}]: type the value, Enter accepts, Esc cancels`);
       term.moveTo(1, H() - 4)(" > ");
       term.hideCursor(false);
-      const text = await term.inputField({ default: String(values[o.key]), cancelable: true }).promise;
+      const text = await term.inputField({ default: bad.has(o.key) ? bad.get(o.key).raw : String(values[o.key]), cancelable: true }).promise;
       term.hideCursor(true);
       if (text === undefined) { message = "edit cancelled"; return; }
       try {
         values[o.key] = parseInput(o, text);
+        bad.delete(o.key);
         message = `${o.key} = ${formatValue(o, values[o.key])}`;
       } catch (msg) {
-        message = `not changed: ${JSON.stringify(text)} ${msg}`;
+        message = `not changed: ${text} ${msg}`;
       }
     }
     term.fullscreen(true);
@@ -132,9 +153,13 @@ function menu(file) {
       else if (name === "DOWN" || name === "j") cur = (cur + 1) % n;
       else if (name === "?") showHelp = !showHelp;
       else if (name === "ENTER" || name === " ") { busy = true; await edit(); busy = false; }
-      else if (name === "s" || name === "S") { writeConfig(file, values); return done(`saved ${file}`); }
+      else if (name === "s" || name === "S") {
+        writeConfig(file, values, new Set(bad.keys()));
+        done(`saved ${file}`);
+        return stillWrong(file);
+      }
       else if (name === "q" || name === "Q" || name === "ESCAPE" || name === "CTRL_C") {
-        if (JSON.stringify(values) === saved) return done(`not saved: ${file} unchanged`);
+        if (JSON.stringify(values) === saved && bad.size === badKeys(problems).size) return done(`not saved: ${file} unchanged`);
         confirmQuit = true;
         message = "quit without saving your changes? (y/n)";
       }
@@ -152,7 +177,7 @@ async function main(argv) {
     if (a === "--list") doList = true;
     else if (a === "--config" && argv[i + 1] !== undefined) file = argv[++i];
     else if (a === "--set" && argv[i + 1] !== undefined) sets.push(argv[++i]);
-    else { console.error(`menuconfig: unknown argument '${a}'\n${HELP}`); return 2; }
+    else { console.error(`menuconfig: ${a === "--config" || a === "--set" ? `${a} needs a value` : `unknown argument '${a}'`} (npm run menuconfig -- --help)`); return 2; }
   }
   try {
     if (sets.length) set(file, sets);

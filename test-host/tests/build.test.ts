@@ -6,9 +6,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { check } from "../../tools/subset-check.mjs";
-import { readConfig } from "../../tools/config.mjs";
+import { readConfig, defaults } from "../../tools/config.mjs";
 import { readBoard } from "../../tools/build-config.mjs";
 import { freeBootOnly } from "../../tools/boot-only.mjs";
+import { SOFTAP_BUNDLE, BLE_BUNDLE } from "./helpers";
 
 const PLANTED: [string, string][] = [
   ["es5-syntax", "var f = (a) => a;"],
@@ -38,8 +39,8 @@ test("each rule rejects its planted violation with a line and a cited reason", (
   assert.deepEqual(check("var a = 1; function f(){ return a; } f(); (function(){ var q = function(){}; q(); })();"), []);
 });
 
-test("the shipped bundle passes the subset check", () => {
-  assert.deepEqual(check(fs.readFileSync("dist/firmware.js", "utf8")), []);
+test("the SoftAP and BLE bundles pass the subset check", () => {
+  for (const b of [SOFTAP_BUNDLE, BLE_BUNDLE]) assert.deepEqual(check(fs.readFileSync(b, "utf8")), [], b);
 });
 
 test("boot-only functions: only those that nothing can call after boot are freed", () => {
@@ -61,8 +62,8 @@ test("boot-only functions: only those that nothing can call after boot are freed
   let timer: (() => void) | undefined;
   new Function("setTimeout", freed)((fn: () => void) => { timer = fn; });
   assert.doesNotThrow(() => timer!());
-  // The shipped bundle frees what terser left of the boot-time factories, and still boots (every scenario test).
-  assert.match(fs.readFileSync("dist/firmware.js", "utf8"), /=void 0\}\(\);$/);
+  // The SoftAP bundle frees what terser left of the boot-time factories, and still boots (every scenario test).
+  assert.match(fs.readFileSync(SOFTAP_BUNDLE, "utf8"), /=void 0\}\(\);$/);
 });
 
 test("board files validate; an unknown board is a clear error", () => {
@@ -80,7 +81,9 @@ test("config errors name the line, option, value and what is allowed", () => {
   bad("CONFIG_LOG_COLORS=yes\n", /is not y or n/);
   bad("PROV_POP=1\n", /is not CONFIG_KEY=value/);
   assert.throws(() => readConfig(path.join(dir, "missing")), /cannot read the configuration/);
-  assert.equal(readConfig("sdkconfig").PROV_POP, "abcd1234");
+  // The tests' SoftAP build is the shipped defaults (config/schema.json), whatever the user's sdkconfig says.
+  assert.deepEqual(readConfig("test-host/configs/softap.sdkconfig"), defaults());
+  assert.equal(defaults().PROV_POP, "abcd1234");
 });
 
 test("the repository stands on its own: nothing cites files beside the clone, every docs/ file cited exists, probe fixtures present", () => {

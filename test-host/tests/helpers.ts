@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { SimDevice, DeviceOptions, loadBundle } from "../sim/device";
 import { bleTransport, simCentral, Era } from "../client/transport";
 import { provision, ProvOptions } from "../client/esp-prov";
@@ -8,6 +10,7 @@ import { DEFAULT_WORLD } from "../sim/wifi";
 export const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s/g, ""), "hex"));
 export const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 export const WORLD = DEFAULT_WORLD;
+const ROOT = path.resolve(import.meta.dirname, "../..");
 
 /** Waits (real time, polling every 50 ms) until cond() holds, then asserts it: `what` names what did not happen. */
 export async function until(cond: () => boolean, what: string, ms = 10_000) {
@@ -19,7 +22,12 @@ export async function until(cond: () => boolean, what: string, ms = 10_000) {
  * Functional scenarios run with a small interpreter slow-down (×100): they test behaviour, not timing.
  * Timing is tested separately with the default factor (espruino-2v29 table test, npm run bench).
  */
-/** The BLE build (test-host/configs/ble.sdkconfig), made by npm test next to the default (SoftAP) one. */
+/**
+ * The builds npm test makes from its own configs (npm run build:tests), never from the user's sdkconfig:
+ * the SoftAP build (test-host/configs/softap.sdkconfig: the shipped defaults, Security 1, PoP abcd1234)
+ * and the BLE build (test-host/configs/ble.sdkconfig).
+ */
+export const SOFTAP_BUNDLE = "dist/softap/firmware.js";
 export const BLE_BUNDLE = "dist/ble/firmware.js";
 
 export function device(o: DeviceOptions & { bundle?: string } = {}): SimDevice {
@@ -37,4 +45,18 @@ export async function provisionSim(d: SimDevice, o: Partial<ProvOptions> & { era
   } finally {
     if (d.ble.connected) await t.close();
   }
+}
+
+/**
+ * A copy of the repository in a temporary directory (sources, tools, configs; node_modules linked, no dist/),
+ * whose root sdkconfig a test may change as a user would, without touching this clone's. `sdkconfig` is the
+ * text of its sdkconfig (default: the tests' SoftAP config).
+ */
+export function scratchRepo(sdkconfig = fs.readFileSync(path.join(ROOT, "test-host/configs/softap.sdkconfig"), "utf8")): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "repo-"));
+  const skip = new Set(["node_modules", "dist", ".git", ".sim"]);
+  for (const e of fs.readdirSync(ROOT)) if (!skip.has(e)) fs.cpSync(path.join(ROOT, e), path.join(dir, e), { recursive: true });
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  fs.writeFileSync(path.join(dir, "sdkconfig"), sdkconfig);
+  return dir;
 }

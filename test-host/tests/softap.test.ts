@@ -15,7 +15,7 @@ import { ctrl, provision, ProvOptions, startSession } from "../client/esp-prov";
 import { bleTransport, simCentral } from "../client/transport";
 import { decode, encode } from "../../src/proto/codec";
 import { D_SessionData } from "../../src/proto/schema.gen";
-import { WORLD } from "./helpers";
+import { WORLD, SOFTAP_BUNDLE } from "./helpers";
 import { SLOTS } from "../../src/prov/credentials";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "softap-"));
@@ -38,8 +38,8 @@ before(async () => {
 
 const WRONG_PASS_WORLD = { aps: [...WORLD.aps] };
 
-/** Boots a bundle (default: the shipped SoftAP build) until its AP is up; BLE is turned off first (one reboot). */
-function apDevice(bundle = "dist/firmware.js", o: { board?: typeof DEFAULT_BOARD; slowdown?: number } = {}) {
+/** Boots a bundle (default: the tests' SoftAP build) until its AP is up; BLE is turned off first (one reboot). */
+function apDevice(bundle = SOFTAP_BUNDLE, o: { board?: typeof DEFAULT_BOARD; slowdown?: number } = {}) {
   const d = new SimDevice({ world: WORLD, slowdown: o.slowdown ?? 100, board: o.board });
   d.install(loadBundle(bundle));
   d.boot();
@@ -279,7 +279,7 @@ test("esp_prov v3.2-era over SoftAP (no cookies, version string V0.1): the cooki
 });
 
 test("iOS library at the default slow-down: security 1 completes with every reply inside its 30 s limit", async () => {
-  const d = apDevice("dist/firmware.js", { slowdown: undefined as unknown as number });
+  const d = apDevice(SOFTAP_BUNDLE, { slowdown: undefined as unknown as number });
   const times: number[] = [];
   const inner = client(d, "ios");
   const t = { exchange: async (ep: string, b: Uint8Array) => { const t0 = d.sched.now; const x = await inner.exchange(ep, b); times.push(d.sched.now - t0); return x; }, close: inner.close };

@@ -13,6 +13,7 @@ import { CREDENTIAL_FILES } from "../../tools/board.mjs";
 import { colorizer } from "../../tools/monitor.mjs";
 import { SLOTS } from "../../src/prov/credentials";
 import { until } from "./helpers";
+import { readConfig, writeConfig } from "../../tools/config.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "workflow-"));
@@ -57,10 +58,17 @@ function sim(args: string[]): Promise<{ port: string; gattPort: number; httpPort
   });
 }
 
-test("menuconfig in a pseudo-terminal: move, help, choose, hidden options, range error, edit, save keeps comments", { timeout: 60_000 }, async () => {
-  const cfg = path.join(tmp, "sdkconfig.tui");
-  fs.copyFileSync(path.join(ROOT, "sdkconfig"), cfg);
-  const before = fs.readFileSync(cfg, "utf8");
+/** A whole commented config file with the tests' values (never the user's sdkconfig), as menuconfig writes one. */
+function configFile(name: string): string {
+  const f = path.join(tmp, name);
+  writeConfig(f, readConfig(path.join(ROOT, "test-host/configs/softap.sdkconfig")));
+  return f;
+}
+/** flash.sh with the tests' SoftAP config, whatever the user's sdkconfig holds. */
+const flash = (...args: string[]) => run("bash", ["flash.sh", "--config", "test-host/configs/softap.sdkconfig", ...args]);
+
+/** npm run menuconfig on cfg in a pseudo-terminal drawn by xterm: the screen's text, the selected row, keys. */
+function menuPty(cfg: string) {
   const screen = new xterm.Terminal({ cols: 100, rows: 24, allowProposedApi: true });
   // `script` gives the program a real pty (util-linux); stty sets the window size the UI lays out in.
   const p = spawn("script", ["-qfec", `stty rows 24 cols 100; exec node tools/menuconfig.mjs --config ${cfg}`, "/dev/null"],
@@ -87,7 +95,14 @@ test("menuconfig in a pseudo-terminal: move, help, choose, hidden options, range
     assert.match(text(), re, `${what}\n--- screen ---\n${text()}`);
   };
   const keys = async (k: string) => { p.stdin.write(k); await new Promise((r) => setTimeout(r, 150)); await settled(); };
-  const DOWN = "\x1b[B", UP = "\x1b[A", ENTER = "\r", BACKSPACE = "\x7f";
+  return { closed, text, selected, untilScreen, keys };
+}
+const DOWN = "\x1b[B", UP = "\x1b[A", ENTER = "\r", BACKSPACE = "\x7f";
+
+test("menuconfig in a pseudo-terminal: move, help, choose, hidden options, range error, edit, save keeps comments", { timeout: 60_000 }, async () => {
+  const cfg = configFile("sdkconfig.tui");
+  const before = fs.readFileSync(cfg, "utf8");
+  const { closed, text, selected, untilScreen, keys } = menuPty(cfg);
 
   await untilScreen(/Proof of possession \(PoP\)\s+"abcd1234"/, "menu shows the options and values");
   assert.match(text(), /S save and quit/, "the footer says what S does (it saves and quits at once)");
@@ -101,14 +116,14 @@ test("menuconfig in a pseudo-terminal: move, help, choose, hidden options, range
   await keys(UP); await keys(ENTER); // 1 → 0
   await untilScreen(/Security version\s+0/, "security 0 chosen");
   assert.doesNotMatch(text(), /Proof of possession|X25519 ladder/, "options that depend on security 1 are hidden");
-  // BLE auto-stop delay: out of range first (refused, value kept), then a good value.
+  // The auto-stop delay (it stops the AP as well as BLE): out of range first (refused, value kept), then a good value.
   for (let i = 0; i < 3; i++) await keys(DOWN);
-  assert.match(selected(), /^BLE auto-stop delay/);
+  assert.match(selected(), /^Provisioning auto-stop delay/);
   await keys(ENTER); await keys(BACKSPACE + BACKSPACE + "2" + ENTER);
-  await untilScreen(/not changed: "2" is out of range: must be an integer from 5 to 600/, "range enforced");
-  assert.match(selected(), /BLE auto-stop delay \(s\)\s+30/);
+  await untilScreen(/not changed: 2 is out of range: must be an integer from 5 to 600/, "range enforced");
+  assert.match(selected(), /Provisioning auto-stop delay \(s\)\s+30/);
   await keys(ENTER); await keys(BACKSPACE + BACKSPACE + "45" + ENTER);
-  await untilScreen(/BLE auto-stop delay \(s\)\s+45/, "value accepted");
+  await untilScreen(/Provisioning auto-stop delay \(s\)\s+45/, "value accepted");
   await keys("s");
   await closed;
   const saved = fs.readFileSync(cfg, "utf8");
@@ -118,9 +133,25 @@ test("menuconfig in a pseudo-terminal: move, help, choose, hidden options, range
   assert.equal(saved.split("\n").length, before.split("\n").length, "no lines added or lost");
 });
 
+test("menuconfig opens a file with a typo, the bad line flagged on its option; fixing it there and saving repairs the file", { timeout: 60_000 }, async () => {
+  const cfg = configFile("sdkconfig.typo");
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, "utf8").replace(/^CONFIG_PROV_AUTOSTOP_S=30$/m, "CONFIG_PROV_AUTOSTOP_S=3O"));
+  const line = fs.readFileSync(cfg, "utf8").split("\n").indexOf("CONFIG_PROV_AUTOSTOP_S=3O") + 1;
+  assert.throws(() => readConfig(cfg), /CONFIG_PROV_AUTOSTOP_S=3O is not an integer from 5 to 600/);
+  const { closed, text, selected, untilScreen, keys } = menuPty(cfg);
+  await untilScreen(new RegExp(`line ${line}: CONFIG_PROV_AUTOSTOP_S=3O is not an integer from 5 to 600`), "the bad line is named under the menu");
+  assert.match(selected(), /^Provisioning auto-stop delay \(s\)\s+3O\s+✗ not valid: Enter to fix/, "the menu opens on the flagged option");
+  await keys(ENTER); await keys(BACKSPACE + BACKSPACE + "40" + ENTER);
+  await untilScreen(/Provisioning auto-stop delay \(s\)\s+40\s*$/m, "fixed");
+  assert.doesNotMatch(text(), /✗/);
+  await keys("s");
+  await closed;
+  assert.equal(readConfig(cfg).PROV_AUTOSTOP_S, 40);
+});
+
 test("menuconfig quit without saving leaves the file as it was", { timeout: 30_000 }, async () => {
-  const cfg = path.join(tmp, "sdkconfig.quit");
-  fs.copyFileSync(path.join(ROOT, "sdkconfig"), cfg);
+  const cfg = configFile("sdkconfig.quit");
+  const before = fs.readFileSync(cfg, "utf8");
   const p = spawn("script", ["-qfec", `stty rows 24 cols 100; exec node tools/menuconfig.mjs --config ${cfg}`, "/dev/null"], { cwd: ROOT, env: { ...process.env, TERM: "xterm-256color" } });
   procs.add(p);
   const closed = new Promise((r) => p.on("close", r));
@@ -134,12 +165,11 @@ test("menuconfig quit without saving leaves the file as it was", { timeout: 30_0
   await closed;
   assert.match(out, /quit without saving your changes\? \(y\/n\)/);
   assert.match(out, /not saved/);
-  assert.equal(fs.readFileSync(cfg, "utf8"), fs.readFileSync(path.join(ROOT, "sdkconfig"), "utf8"));
+  assert.equal(fs.readFileSync(cfg, "utf8"), before);
 });
 
 test("menuconfig --set / --list for scripts, with clear errors", async () => {
-  const cfg = path.join(tmp, "sdkconfig.set");
-  fs.copyFileSync(path.join(ROOT, "sdkconfig"), cfg);
+  const cfg = configFile("sdkconfig.set");
   let r = await run("node", ["tools/menuconfig.mjs", "--config", cfg, "--set", "PROV_POP=s3cret pop", "--set", "CONFIG_LOG_LEVEL=debug", "--list"]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /CONFIG_PROV_POP="s3cret pop"/);
@@ -154,13 +184,41 @@ test("menuconfig --set / --list for scripts, with clear errors", async () => {
   assert.equal(r.code, 2);
   assert.match(r.err, /the menu needs a terminal; in scripts use --set KEY=VALUE or --list/);
   assert.match(fs.readFileSync(cfg, "utf8"), /CONFIG_PROV_POP="s3cret pop"/, "failed --set changed nothing");
+
+  // Refusals in words: no regex, and no call for quotes the user never had to type.
+  for (const [set, re] of [
+    ["PROV_SOFTAP_PASSWORD=short", /--set CONFIG_PROV_SOFTAP_PASSWORD=short must be empty \(an open network\) or 8 to 63 printable ASCII characters$/],
+    ["PROV_DEVICE_PREFIX=my prefix!", /--set CONFIG_PROV_DEVICE_PREFIX=my prefix! must be letters, digits, _ and -, at most 16 characters$/],
+    ["PROV_POP=pöp", /--set CONFIG_PROV_POP=pöp must be printable ASCII text/],
+  ] as const) {
+    r = await run("node", ["tools/menuconfig.mjs", "--config", cfg, "--set", set]);
+    assert.equal(r.code, 1, set);
+    assert.match(r.err.trim(), re);
+    assert.doesNotMatch(r.err, /[\^$]|\{\d|quoted|\[ -~\]/, `${set}: ${r.err}`);
+  }
+
+  // A typo in the file: --list flags it, --set of another option saves and says the typo remains (the line kept
+  // as it was), --set of that very option repairs it.
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, "utf8").replace(/^CONFIG_PROV_AUTOSTOP_S=30$/m, "CONFIG_PROV_AUTOSTOP_S=3O"));
+  r = await run("node", ["tools/menuconfig.mjs", "--config", cfg, "--list"]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^CONFIG_PROV_AUTOSTOP_S=3O\s.*✗ .*:\d+: CONFIG_PROV_AUTOSTOP_S=3O is not an integer from 5 to 600$/m);
+  r = await run("node", ["tools/menuconfig.mjs", "--config", cfg, "--set", "LOG_LEVEL=warn"]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err.trim(), /^menuconfig: still wrong: .*CONFIG_PROV_AUTOSTOP_S=3O is not an integer from 5 to 600 \(fix: npm run menuconfig -- --set PROV_AUTOSTOP_S=VALUE\)$/);
+  assert.match(fs.readFileSync(cfg, "utf8"), /^CONFIG_PROV_AUTOSTOP_S=3O$/m);
+  assert.match(fs.readFileSync(cfg, "utf8"), /^CONFIG_LOG_LEVEL="warn"$/m);
+  r = await run("node", ["tools/menuconfig.mjs", "--config", cfg, "--set", "PROV_AUTOSTOP_S=45"]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.err, "");
+  assert.equal(readConfig(cfg).PROV_AUTOSTOP_S, 45);
 });
 
 test("flash over TCP with the real espruino CLI: blank simulated board → upload → verify → reboot → monitor shows the boot → provision → flash --erase wipes the saved credentials", { timeout: 180_000 }, async () => {
   const s = await sim(["--blank"]);
   const saved = () => Object.keys(JSON.parse(fs.readFileSync(s.flash, "utf8"))).filter((k) => k.startsWith("prov.cred")).sort();
   try {
-    const r = await run("bash", ["flash.sh", "--port", s.port]);
+    const r = await flash("--port", s.port);
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /board: ESP32, Espruino 2v29, BLE and crypto present; bundle [\d,]+ B fits/);
     assert.match(r.out, /\+ node_modules\/\.bin\/espruino --no-ble -q --board dist\/flash\/esp32\.board\.json -p tcp:\/\/127\.0\.0\.1:\d+ -b 115200 --storage \.boot0:dist\/flash\/esp32\.js/);
@@ -192,7 +250,7 @@ test("flash over TCP with the real espruino CLI: blank simulated board → uploa
     assert.deepEqual(CREDENTIAL_FILES, SLOTS, "flash --erase names the firmware's credential files");
     assert.ok(saved().length > 0, "credentials saved to flash");
     const booted = s.log().length;
-    const e = await run("bash", ["flash.sh", "--port", s.port, "--erase"]);
+    const e = await flash("--port", s.port, "--erase");
     assert.equal(e.code, 0, e.out + e.err);
     assert.match(e.out, /erased saved Wi-Fi credentials \(prov\.cred\.a, prov\.cred\.b\)/);
     assert.deepEqual(saved(), [], "no credential file left in the board's Storage");
@@ -204,35 +262,36 @@ test("flash over TCP with the real espruino CLI: blank simulated board → uploa
 });
 
 test("flash refuses bad input with a clear message and a non-zero exit", { timeout: 180_000 }, async () => {
-  let r = await run("bash", ["flash.sh"]);
+  let r = await flash();
   assert.equal(r.code, 2);
   assert.match(r.err, /flash: --port is required/);
-  r = await run("bash", ["flash.sh", "--port", "/dev/ttyNOPE0"]);
+  r = await flash("--port", "/dev/ttyNOPE0");
   assert.equal(r.code, 1);
   assert.match(r.err, /flash: port \/dev\/ttyNOPE0 does not exist: is the board plugged in\?/);
-  r = await run("bash", ["flash.sh", "--port", "/dev/ttyUSB0", "--speed", "9600"]);
+  r = await flash("--port", "/dev/ttyUSB0", "--speed", "9600");
   assert.match(r.err, /flash: unknown argument '--speed'/);
-  const dry = await run("bash", ["flash.sh", "--port", "/dev/ttyUSB0", "--erase", "--dry-run"]);
+  const dry = await flash("--port", "/dev/ttyUSB0", "--erase", "--dry-run");
   assert.equal(dry.code, 0, dry.err);
   assert.deepEqual(dry.out.trim().split("\n").map((l) => l.split(" ").slice(0, 3).join(" ")),
     ["+ node tools/build.mjs", "+ node tools/board.mjs", "+ node_modules/.bin/espruino --no-ble", "+ node tools/board.mjs"]);
   assert.match(dry.out, /finish .* --erase$/m);
 
   // Nothing listening, and something listening that is not Espruino.
-  r = await run("bash", ["flash.sh", "--port", "tcp://127.0.0.1:9"]);
+  r = await flash("--port", "tcp://127.0.0.1:9");
   assert.equal(r.code, 1);
   assert.match(r.err, /flash: cannot connect to tcp:\/\/127\.0\.0\.1:9: ECONNREFUSED/);
   const http = net.createServer((c) => c.on("data", () => c.write("HTTP/1.1 400 Bad Request\r\n\r\n"))).listen(0, "127.0.0.1");
   await new Promise((res) => http.once("listening", res));
-  r = await run("bash", ["flash.sh", "--port", `tcp://127.0.0.1:${(http.address() as net.AddressInfo).port}`]);
+  r = await flash("--port", `tcp://127.0.0.1:${(http.address() as net.AddressInfo).port}`);
   http.close();
   assert.equal(r.code, 1);
   assert.match(r.err, /does not answer like an Espruino REPL \(no '>' prompt within 6 s; got "HTTP\/1\.1 400/);
 
-  // Boards whose Espruino build does not fit: each is read from process.env before anything is written.
-  const cases: [string[], RegExp][] = [
+  // Boards whose Espruino build does not fit: each is read from process.env before anything is written. An
+  // Espruino without Bluetooth only for a build that uses BLE (the SoftAP build never does: below).
+  const cases: [string[], RegExp, string?][] = [
     [["--espruino-version", "2v19"], /the board runs Espruino 2v19; this firmware needs 2v29 or newer/],
-    [["--without", "ble"], /this Espruino build \(2v29\) has no Bluetooth \(NRF is undefined\)/],
+    [["--without", "ble"], /this Espruino build \(2v29\) has no Bluetooth \(NRF is undefined\), which PROV_TRANSPORT ble\/both needs/, "test-host/configs/ble.sdkconfig"],
     [["--without", "crypto"], /lacks the crypto module that Security 1 needs/],
     [["--storage-bytes", "16384"], /the bundle is [\d,]+ bytes but the board's Storage has [\d,]+ bytes free/],
   ];
@@ -248,10 +307,10 @@ test("flash refuses bad input with a clear message and a non-zero exit", { timeo
     s0.stop();
   }
   // One at a time: four builds and boards at once on a 2-core CI runner can miss the 6 s prompt wait.
-  for (const [args, msg] of cases) {
+  for (const [args, msg, config] of cases) {
     const s = await sim(["--blank", ...args]);
     try {
-      const f = await run("bash", ["flash.sh", "--port", s.port]);
+      const f = await flash("--port", s.port, ...(config ? ["--config", config] : []));
       assert.equal(f.code, 1, `${args.join(" ")}: ${f.out}${f.err}`);
       assert.match(f.err, msg);
       assert.doesNotMatch(f.out, /espruino --no-ble/, "nothing uploaded");
@@ -259,6 +318,21 @@ test("flash refuses bad input with a clear message and a non-zero exit", { timeo
     } finally {
       s.stop();
     }
+  }
+});
+
+test("flash: the SoftAP build goes onto an Espruino built without Bluetooth, and provisions there", { timeout: 120_000 }, async () => {
+  const s = await sim(["--blank", "--without", "ble"]);
+  try {
+    const f = await flash("--port", s.port);
+    assert.equal(f.code, 0, f.out + f.err);
+    assert.match(f.out, /board: ESP32, Espruino 2v29, crypto present, no BLE \(this SoftAP build does not use it\); bundle/);
+    await until(() => /SoftAP started at 192\.168\.4\.1/.test(s.log()), "the AP comes up", 60_000);
+    assert.doesNotMatch(s.log(), /turning BLE off/, "no BLE to turn off: no reboot for it");
+    const p = await run(process.execPath, ["--import", "tsx", "test-host/client/prov-cli.ts", "--service_name", `127.0.0.1:${s.httpPort}`, "--pop", "abcd1234", "--ssid", "myssid", "--passphrase", "mypassword", "--poll_interval", "0.5"]);
+    assert.equal(p.code, 0, p.out + p.err);
+  } finally {
+    s.stop();
   }
 });
 
