@@ -138,7 +138,7 @@ say(`simulated device time        ${((d.sched.now - t0) / 1000).toFixed(1)} s fr
 const E = process.env.ESPRUINO;
 const hasValgrind = spawnSync("valgrind", ["--version"]).status === 0;
 if (!E) {
-  say("\n(ESPRUINO not set: no interpreter instruction counts or process.memory(); see README › Benchmark)");
+  say("\n(ESPRUINO not set: no interpreter instruction counts or process.memory(); see docs/benchmark.md)");
 } else if (!fs.existsSync(E)) {
   say(`\nESPRUINO=${E} does not exist`);
   process.exitCode = 1;

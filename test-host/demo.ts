@@ -49,7 +49,7 @@ try {
   fail((e as Error).message); // a bad value: file, line, option, value and what is allowed (tools/config.mjs)
 }
 // The board file says how its Espruino acknowledges GATT writes: stock 2v29 before the firmware runs, so no
-// BLE exchange can succeed there (README, "Where it stands"). Refuse before building rather than show a failure.
+// BLE exchange can succeed there (docs/hardware-status.md). Refuse before building rather than show a failure.
 const deferred = o.gatt === "deferred-write";
 const overBle = cfg!.transport === "ble";
 if (overBle && cfg!.board.bleWriteAck === "before-js" && !deferred) {

@@ -117,9 +117,42 @@ test("every command answers --help on stdout with exit 0; build documents --out;
     assert.doesNotMatch(r.out, /^built /m, `${cmds[i]} --help builds nothing`);
   });
   const help = (c: string) => runs[cmds.indexOf(c)]!.out;
+  // Every flag the README gives a command is one its --help documents.
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  let checked = 0;
+  for (const m of readme.matchAll(/npm (?:run (\w+)|(start)) -- ([^\n`#|;]*)/g)) {
+    const cmd = m[1] ?? m[2]!;
+    for (const f of m[3]!.matchAll(/(?<![\w-])--[a-z][\w-]*/g)) {
+      if (f[0] === "--help") continue; // every command's, tested above
+      assert.ok(cmds.includes(cmd), `README runs an unknown command: ${m[0]}`);
+      assert.match(help(cmd), new RegExp(`${f[0]}\\b`), `README: "${m[0].trim()}" uses ${f[0]}, which ${cmd} --help does not document`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 20, `README flags checked: ${checked}`);
   assert.match(help("build"), /^\s+--out FILE\s+output bundle \(default dist\/firmware\.js\)/m);
   assert.match(help("build"), /^usage: npm run build -- \[--board ID\] \[--config FILE\] \[--out FILE\]/);
   assert.match(help("flash"), /^usage: npm run flash -- --port PORT/);
+});
+
+test("README: named for what it is, in a user's order, the two commands first, the simulator in a terminal of its own, internals in docs/", () => {
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+  assert.equal(pkg.name, "espruino-wifi-prov");
+  assert.equal(readme.split("\n")[0], `# ${pkg.name}`);
+  assert.doesNotMatch(pkg.description + readme, /BLE provisioning|espruino-ble-prov/i, "named for the transport that does not work on a stock board");
+  const headings = [...readme.matchAll(/^## (.*)$/gm)].map((m) => m[1]);
+  assert.deepEqual(headings, ["Quick start", "Provisioning a real board", "Using it with no board", "Building your product on it", "Configuration", "Troubleshooting", "More"]);
+  const quick = readme.slice(readme.indexOf("## Quick start"));
+  assert.deepEqual(/```sh\n([\s\S]*?)```/.exec(quick)![1]!.trim().split("\n").map((l) => l.split("#")[0]!.trim()), ["npm install", "npm start", "npm test"]);
+  assert.doesNotMatch(readme, /npm run sim[^\n]*&\s*(#|$)/m, "the simulator is not backgrounded in the user's terminal");
+  assert.match(readme, /Terminal 1 — the board[\s\S]*npm run sim[\s\S]*Terminal 2 — you/);
+  assert.doesNotMatch(readme, /\bIssue \d+/i);
+  // The internals live in docs/, linked: no bench tables, fuzzing figures or HTTP status lists in the README.
+  assert.doesNotMatch(readme, /frames\/s|callgrind|^\| prov-session\/sec|411 without a Content-Length/m);
+  for (const d of ["hardware-status", "simulator", "http", "build", "benchmark", "robustness"]) assert.match(readme, new RegExp(`\\(docs/${d}\\.md\\)`));
+  // The waits it quotes have the form npm start prints (cli.test.ts runs npm start).
+  assert.match(readme, /\[esp_prov\] POST \/prov-session: 41 B → 61 B after [\d.]+ s/);
 });
 
 test("bad arguments: each command says so in one line (pointing at --help) and exits 2", { timeout: 120_000 }, async () => {
