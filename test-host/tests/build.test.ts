@@ -77,7 +77,8 @@ test("config errors name the line, option, value and what is allowed", () => {
   bad("CONFIG_PROV_AUTOSTOP_S=3\n", /:1: CONFIG_PROV_AUTOSTOP_S=3 is out of range: must be an integer from 5 to 600/);
   bad("# x\nCONFIG_PROV_POPP=\"a\"\n", /:2: unknown option CONFIG_PROV_POPP \(did you mean CONFIG_PROV_POP\?\)/);
   bad("CONFIG_PROV_SECURITY_VERSION=2\n", /is not one of 0, 1/);
-  bad("CONFIG_PROV_VERSION_STYLE=json\n", /must be a quoted string/);
+  bad("CONFIG_PROV_VERSION_STYLE=json\n", /CONFIG_PROV_VERSION_STYLE=json must be in double quotes, e\.g\. "json"/); // in a file, quotes are the syntax
+  bad("CONFIG_PROV_SOFTAP_PASSWORD=\"short\"\n", /CONFIG_PROV_SOFTAP_PASSWORD="short" must be empty \(an open network\) or 8 to 63 printable ASCII characters$/);
   bad("CONFIG_LOG_COLORS=yes\n", /is not y or n/);
   bad("PROV_POP=1\n", /is not CONFIG_KEY=value/);
   assert.throws(() => readConfig(path.join(dir, "missing")), /cannot read the configuration/);
