@@ -2,37 +2,15 @@
 // after the README's menuconfig changes (PoP, security version, BLE transport), the tests' own configs, and
 // the --help / failure conventions every command shares (exit 0 for --help, one line and a non-zero exit
 // for a failure, no stack trace).
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { scratchRepo } from "./helpers";
+import { ROOT, run, oneLine } from "./cli-harness";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const procs = new Set<ChildProcess>();
-after(() => { for (const p of procs) p.kill("SIGKILL"); });
-
-interface Run { code: number | null; out: string; err: string }
-function run(cmd: string, args: string[], cwd = ROOT, timeoutMs = 120_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { cwd, env: { ...process.env, NO_COLOR: "1" } });
-    procs.add(p);
-    let out = "", err = "";
-    p.stdout.on("data", (d) => { out += d; });
-    p.stderr.on("data", (d) => { err += d; });
-    const t = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-    p.on("close", (code) => { clearTimeout(t); procs.delete(p); resolve({ code, out, err }); });
-  });
-}
-const npm = (cwd: string, ...args: string[]) => run("npm", ["run", "-s", ...args], cwd);
-
-/** A one-line message on stderr, no stack trace. */
-function oneLine(r: Run, re: RegExp) {
-  assert.match(r.err, re);
-  assert.equal(r.err.trim().split("\n").length, 1, `one line expected:\n${r.err}`);
-  assert.doesNotMatch(r.err, /^\s+at /m, "no stack trace");
-}
+/** npm run -s SCRIPT ARGS in a repository (this one, or a scratch copy). */
+const npm = (cwd: string, ...args: string[]) => run("npm", ["run", "-s", ...args], { cwd, timeoutMs: 120_000 });
 
 /** The provisioning payload the board logged (what its QR code holds). */
 const payload = (out: string) => JSON.parse(/QR payload for the provisioning app: (\{.*\})/.exec(out)![1]!);
