@@ -191,6 +191,8 @@ async function main(argv) {
     return 0;
   } catch (e) {
     if (e instanceof ConfigError) { console.error(`menuconfig: ${e.message}`); return 1; }
+    // The file system refusing the write (no such directory, no permission): say which file, no stack trace.
+    if (e && e.code && e.syscall) { console.error(`menuconfig: cannot ${e.syscall} ${file}: ${e.code}`); return 1; }
     throw e;
   }
 }

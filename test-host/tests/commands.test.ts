@@ -133,7 +133,7 @@ test("README: named for what it is, in a user's order, the two commands first, t
   assert.match(readme, /\[esp_prov\] POST \/prov-session: 41 B → 61 B after [\d.]+ s/);
 });
 
-test("bad arguments: each command says so in one line (pointing at --help) and exits 2", { timeout: 120_000 }, async () => {
+test("bad arguments: each command says so in one line (pointing at --help) and exits 2; what the machine refuses exits 1, in one line", { timeout: 120_000 }, async () => {
   const cases: [string, string[], RegExp][] = [
     ["build", ["--bogus"], /^build: unknown argument '--bogus' \(npm run build -- --help\)/],
     ["build", ["--out"], /^build: --out needs a value \(npm run build -- --help\)/],
@@ -147,4 +147,8 @@ test("bad arguments: each command says so in one line (pointing at --help) and e
     assert.equal(r.code, 2, `${cases[i]![0]} ${cases[i]![1].join(" ")}: ${r.err}`);
     oneLine(r, cases[i]![2]);
   });
+  // What the machine refuses is exit 1, in one line too.
+  const r = await npm(ROOT, "menuconfig", "--", "--config", "/nonexistent-dir/sdkconfig", "--set", "LOG_LEVEL=warn");
+  assert.equal(r.code, 1);
+  oneLine(r, /^menuconfig: cannot open \/nonexistent-dir\/sdkconfig: ENOENT/);
 });
