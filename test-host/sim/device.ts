@@ -51,6 +51,12 @@ export interface DeviceOptions {
 export interface LogLine { t: number; line: string }
 
 /**
+ * What a (re)start runs besides the boot files .boot0…3: true (power-on, load()): the saved state and .bootcde;
+ * "reset" (reset()): .bootrst only; { file } (load(file)): .bootrst, then that Storage file; false: nothing at all.
+ */
+export type BootCode = boolean | "reset" | { file: string };
+
+/**
  * Runs fn (a V8 compile) without billing it as interpreter time: Espruino executes source text as it reads
  * it, so only running the code costs. --no-lazy makes V8 compile every function now rather than on first
  * call, which would otherwise land in the billed run.
@@ -188,11 +194,8 @@ export class SimDevice {
     this.flash.writeFile(name, Buffer.from(code, "latin1"));
   }
 
-  /**
-   * Power-on / reset: fresh interpreter, same flash and NVS. bootCode: true for a power-on or load() (saved state and
-   * all boot files), "reset" for reset() (the boot files without saved state), false for none.
-   */
-  boot(bootCode: boolean | "reset" = true, soft = false) {
+  /** Power-on / reset: fresh interpreter, same flash and NVS; bootCode says what runs (BootCode). */
+  boot(bootCode: BootCode = true, soft = false) {
     this.boots++;
     this.halted = false;
     this.rebootPending = false;
@@ -316,8 +319,9 @@ export class SimDevice {
       // src/jswrap_interactive.c: load() re-runs the saved state and boot code; reset() clears RAM and runs the boot
       // files but no saved state (JSIS_TODO_RESET → jsiSemiInit(false): jsfLoadBootCodeFromFlash(true) runs
       // .boot0…3 and .bootrst, never .bootcde or .varimg); reset(true) first erases the saved code.
+      // load(file) (JSIS_TODO_FLASH_LOAD with a name): as reset(), the boot files without saved state, then that file.
       // A saved line that called them is not obeyed again while the image is replayed.
-      load: () => { if (!dev.restoring) dev.scheduleReboot(true); },
+      load: (file?: string) => { if (!dev.restoring) dev.scheduleReboot(true, file === undefined ? true : { file: String(file) }); },
       reset: (clearFlash?: boolean) => {
         if (dev.restoring) return;
         if (clearFlash) dev.eraseSavedCode();
@@ -468,8 +472,10 @@ export class SimDevice {
     }
     // src/jsflash.c jsfLoadBootCodeFromFlash: .boot0…3 always, then .bootrst after reset() or whenever it exists,
     // else .bootcde (jsfGetBootCodeFromFlash).
-    const last = bootCode === "reset" || this.flash.files.has(".bootrst") ? ".bootrst" : ".bootcde";
-    for (const f of [".boot0", ".boot1", ".boot2", ".boot3", last]) {
+    const reset = bootCode === "reset" || typeof bootCode === "object";
+    const last = reset || this.flash.files.has(".bootrst") ? ".bootrst" : ".bootcde";
+    // load(file) evaluates the file after the boot files (jsiIdle, JSIS_TODO_FLASH_LOAD).
+    for (const f of [".boot0", ".boot1", ".boot2", ".boot3", last, ...(typeof bootCode === "object" ? [bootCode.file] : [])]) {
       const code = bootCode ? this.flash.files.get(f) : undefined;
       if (!code) continue;
       ran = true;
@@ -481,7 +487,7 @@ export class SimDevice {
   }
 
   /** ESP32.reboot()/E.reboot() (a CPU reset with the ROM's lines), or load()/reset() (soft, no ROM lines). */
-  scheduleReboot(soft = false, bootCode: boolean | "reset" = true) {
+  scheduleReboot(soft = false, bootCode: BootCode = true) {
     if (this.rebootPending) return;
     this.rebootPending = true;
     // A soft reset happens inside the running line (jsiSoftKill/jsiSoftInit); a CPU reset takes a moment.

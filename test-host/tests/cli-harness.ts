@@ -6,7 +6,6 @@ import { after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -65,12 +64,4 @@ export function sim(args: string[] = [], o: { cwd?: string } = {}): Promise<Sim>
     });
     p.on("close", (c) => reject(new Error(`sim exited ${c}: ${err}`)));
   });
-}
-
-export async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => s.once("listening", r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
 }

@@ -96,7 +96,7 @@ test("sim: a bundle older than its config or sources is rebuilt before it is ins
   assert.match(r.err, /^sim: the build failed: .*\(fix it, then npm run build; or start a blank board with --blank\)$/m);
 });
 
-test("REPL reset() re-runs the boot files but no saved code; save() as 2v29: refused over .bootcde, else .varimg restored at power-on", () => {
+test("REPL reset() re-runs the boot files but no saved code; save() as 2v29: refused over .bootcde, else .varimg restored at power-on; load(file)", () => {
   const d = new SimDevice({ slowdown: 0 });
   d.install("print('boot0 ran, x=' + (typeof x === 'undefined' ? 'unset' : x));");
   d.flash.writeFile(".bootcde", Buffer.from("print('bootcde ran')"));
@@ -129,8 +129,16 @@ test("REPL reset() re-runs the boot files but no saved code; save() as 2v29: ref
   d.evaluate("reset()");
   d.run(1000);
   assert.match(since(n), /boot0 ran, x=unset/);
+  // load(file), the Web IDE's "To Storage File": the boot files without saved state, then the file.
+  d.flash.writeFile("myapp", Buffer.from("print('myapp ran')"));
+  d.flash.writeFile(".bootcde", Buffer.from("print('bootcde ran')"));
+  n = d.lines().length;
+  d.evaluate("load('myapp')");
+  d.run(1000);
+  assert.match(since(n), /boot0 ran, x=unset\nmyapp ran/);
+  assert.doesNotMatch(since(n), /bootcde ran/);
   d.evaluate("reset(true)");
   d.run(1000);
-  assert.ok(!d.flash.files.has(".varimg"));
+  assert.ok(![".varimg", ".bootcde"].some((f) => d.flash.files.has(f)));
   assert.match(d.lines().join("\n"), /Erasing saved code\.\nDone!/);
 });
