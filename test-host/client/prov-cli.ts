@@ -148,6 +148,12 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
   if (asked !== undefined && devSec !== undefined && asked !== devSec && p.sessionMsgs > 0) {
     return `security-version mismatch: the device uses Security ${devSec}, you asked for --sec_ver ${asked} (omit --sec_ver to use the device's)`;
   }
+  // Over BLE a refused session is a dropped link, with no reason the client can read; the PoP lock-out is the one
+  // refusal of a well-formed SessionCmd0 (src/protocomm/security1.ts, throttle.ts).
+  if (!softap && p.last === "SessionCmd0" && /link dropped/.test(msg)) {
+    return "the device dropped the link at SessionCmd0: after repeated wrong proofs of possession it refuses new sessions " +
+      "for 10 s, doubling up to 5 min (its log says \"session refused for N s\"); retry later with the right --pop, or power-cycle the board";
+  }
   const sec = asked ?? devSec;
   const limit = softap ? "the 60 s HTTP timeout" : "the 30 s BLE transaction limit";
   if (sec === 1 && p.sessionMsgs === 2 && p.configMsgs === 0) {

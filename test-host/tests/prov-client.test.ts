@@ -126,3 +126,22 @@ test("prov over SoftAP: without --ssid it lists the scanned networks as esp_prov
     s.stop();
   }
 });
+
+test("prov over BLE (a patched Espruino, --gatt deferred-write): the PoP lock-out, a dropped link at SessionCmd0, is named", { timeout: 180_000 }, async () => {
+  const s = await sim(["--flash", flashWith(BLE_BUNDLE), "--gatt", "deferred-write"]);
+  try {
+    await until(() => /Device key pair ready/.test(s.out()), "key pair ready", 60_000);
+    let locked: Awaited<ReturnType<typeof provBle>> | undefined;
+    for (let i = 0; i < 8 && !locked; i++) {
+      const r = await provBle(s.port, "--pop", "wrong", "--ssid", "myssid", "--passphrase", "mypassword");
+      assert.equal(r.code, 1);
+      if (/dropped the link at SessionCmd0/.test(r.err)) locked = r;
+      else oneLine(r, /^prov: wrong proof of possession/);
+    }
+    assert.ok(locked, "a lock-out within 8 wrong sessions");
+    oneLine(locked, /^prov: the device dropped the link at SessionCmd0: after repeated wrong proofs of possession it refuses new sessions/);
+    assert.match(s.out(), /session refused for \d+ s/);
+  } finally {
+    s.stop();
+  }
+});
