@@ -13,7 +13,6 @@ import { DEFAULT_WORLD, RadioWorld } from "./sim/wifi";
 import { DEFAULT_GATT_PORT } from "./client/transport";
 import { DEFAULT_HTTP_PORT } from "./client/http-transport";
 import { qrBlock } from "../tools/qr.mjs";
-import { build } from "../tools/build.mjs";
 
 const HELP = `usage: npm run sim -- [options]
   --flash FILE            simulated flash (Storage) file, kept between runs (default .sim/flash.json); NVS (BLE
@@ -149,6 +148,8 @@ async function currentBundle(): Promise<string> {
   const newer = builtAt ? inputs.find((f) => fs.existsSync(f) && fs.statSync(f).isFile() && fs.statSync(f).mtimeMs > builtAt) : undefined;
   if (!builtAt || newer) {
     console.error(`sim: ${newer ? `${newer} is newer than ${out}` : `${out} is missing`}: rebuilding it (npm run build -- --config ${info.config})`);
+    // Loaded only when needed: rollup and terser take a while to import.
+    const { build } = await import("../tools/build.mjs");
     try { await build({ board: info.board, config: info.config, out }); } catch (e) {
       fail(`the build failed: ${(e as Error).message} (fix it, then npm run build; or start a blank board with --blank)`, 1);
     }
