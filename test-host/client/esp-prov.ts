@@ -69,9 +69,9 @@ export class ProvError extends Error {}
 export class WrongReply extends ProvError {}
 
 /**
- * The reply is the request itself, byte for byte. Stock Espruino (2v29) on the ESP32 acknowledges a GATT
- * write before any JS runs (targets/esp32/BLE/esp32_gatts_func.c answers ESP_GATTS_WRITE_EVT at once), so a
- * client's read right after its write returns what it wrote.
+ * The reply is the request itself, byte for byte. Stock Espruino (2v29) on the ESP32 stores a GATT write as the
+ * characteristic's value, queues onWrite for JS and sends the write response at once (targets/esp32/BLE/
+ * esp32_gatts_func.c, ESP_GATTS_WRITE_EVT), so a client's read right after its write returns what it wrote.
  */
 export class EchoedRequest extends WrongReply {
   constructor(public endpoint: string) { super(`${endpoint} answered with the request itself`); }

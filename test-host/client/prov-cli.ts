@@ -100,6 +100,9 @@ function httpTarget(o: Record<string, string>): { host: string; port: number } {
   return { host: host!, port: Number(port || 80) };
 }
 
+/** --sec_ver as a number, or undefined: the device's own (from proto-ver). */
+const secVerOf = (o: Record<string, string>) => (o.sec_ver === undefined ? undefined : (Number(o.sec_ver) as 0 | 1));
+
 /** The one place a transport is made from the flags. */
 async function openTransport(o: Record<string, string>): Promise<Transport> {
   if (o.transport === "softap") {
@@ -144,7 +147,7 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
   }
   let devSec: number | undefined;
   try { devSec = JSON.parse(p.protoVer ?? "").prov.sec_ver; } catch { /* seed-era or unreadable proto-ver */ }
-  const asked = o.sec_ver === undefined ? undefined : Number(o.sec_ver);
+  const asked = secVerOf(o);
   if (asked !== undefined && devSec !== undefined && asked !== devSec && p.sessionMsgs > 0) {
     return `security-version mismatch: the device uses Security ${devSec}, you asked for --sec_ver ${asked} (omit --sec_ver to use the device's)`;
   }
@@ -175,7 +178,7 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
 
 /** esp_prov.py without --ssid: scan from the device and print its table (prov/wifi_scan.py's auth names). */
 async function listNetworks(t: Transport, o: Record<string, string>, p: Progress): Promise<number> {
-  const s = await startSession(t, { secVer: o.sec_ver === undefined ? undefined : (Number(o.sec_ver) as 0 | 1), pop: o.pop, print: console.log });
+  const s = await startSession(t, { secVer: secVerOf(o), pop: o.pop, print: console.log });
   let cap: string[] | undefined;
   try { cap = JSON.parse(p.protoVer ?? "").prov.cap; } catch { /* a device without capabilities in proto-ver */ }
   if (cap && !cap.includes("wifi_scan")) throw new ProvError("the device offers no Wi-Fi scan (no wifi_scan in its proto-ver capabilities): pass --ssid");
@@ -216,7 +219,7 @@ async function main(argv: string[]): Promise<number> {
       close: () => raw.close(),
     };
     if (o.reset || o.reprov) {
-      const s = await startSession(t, { secVer: o.sec_ver === undefined ? undefined : (Number(o.sec_ver) as 0 | 1), pop: o.pop, print: console.log });
+      const s = await startSession(t, { secVer: secVerOf(o), pop: o.pop, print: console.log });
       console.log(o.reset ? "==== Resetting WiFi====" : "==== Reprovisioning WiFi====");
       const st = await ctrl(s, o.reset ? "reset" : "reprov");
       if (st === 0) return 0;
@@ -226,7 +229,7 @@ async function main(argv: string[]): Promise<number> {
     if (o.ssid === undefined) return await listNetworks(t, o, p);
     const interval = Number(o.poll_interval) * 1000;
     const r = await provision(t, {
-      secVer: o.sec_ver === undefined ? undefined : (Number(o.sec_ver) as 0 | 1), pop: o.pop, ssid: o.ssid!, passphrase: o.passphrase!,
+      secVer: secVerOf(o), pop: o.pop, ssid: o.ssid!, passphrase: o.passphrase!,
       sleep: (ms) => new Promise((res) => setTimeout(res, (ms * interval) / 5000)), print: console.log,
       customData: o.custom_data,
     });
