@@ -10,7 +10,7 @@ import { D_SessionData, D_WiFiConfigPayload, WiFiConfigPayload } from "../../src
 import { EchoedRequest, provision, ProvError, WrongReply } from "../client/esp-prov";
 import { Transport } from "../client/transport";
 import { flashWith, node, oneLine, sim, tmp } from "./cli-harness";
-import { BLE_BUNDLE, SOFTAP_BUNDLE, until } from "./helpers";
+import { BLE_BUNDLE, device, provisionSim, SOFTAP_BUNDLE, until } from "./helpers";
 
 /** npm run prov over the simulator's virtual BLE central. */
 const provBle = (port: number, ...args: string[]) => node("test-host/client/prov-cli.ts", "--transport", "ble", "--port", String(port), "--poll_interval", "0.2", ...args);
@@ -144,4 +144,14 @@ test("prov over BLE (a patched Espruino, --gatt deferred-write): the PoP lock-ou
   } finally {
     s.stop();
   }
+});
+
+test("stock 2v29 GATT semantics lose the race for a Security 1 BLE build even with no interpreter slow-down: SessionCmd0 is read back", async () => {
+  // --slowdown 0 bills no host time, so this does not depend on the host's speed; each JS event still costs the
+  // simulator's fixed dispatch time (DEFAULT_EVENT_MS), and the reply to SessionCmd0 is not stored before the client's
+  // read, one connection interval after the write was acknowledged.
+  const d = device({ gatt: "espruino-2v29", slowdown: 0 });
+  d.waitFor(/Device key pair ready/, 60_000);
+  await assert.rejects(provisionSim(d), (e) => e instanceof EchoedRequest && e.endpoint === "prov-session");
+  assert.ok(!d.lines().some((l) => /Secure session established/.test(l)));
 });
