@@ -261,7 +261,7 @@ test("flash over TCP with the real espruino CLI: blank simulated board → uploa
   }
 });
 
-test("flash refuses bad input with a clear message and a non-zero exit", { timeout: 180_000 }, async () => {
+test("flash refuses bad input with a clear message and a non-zero exit", { timeout: 360_000 }, async () => {
   let r = await flash();
   assert.equal(r.code, 2);
   assert.match(r.err, /flash: --port is required/);
