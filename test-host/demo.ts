@@ -48,12 +48,13 @@ try {
 } catch (e) {
   fail((e as Error).message); // a bad value: file, line, option, value and what is allowed (tools/config.mjs)
 }
+const c = cfg!;
 // The board file says how its Espruino acknowledges GATT writes: stock 2v29 before the firmware runs, so no
 // BLE exchange can succeed there (docs/hardware-status.md). Refuse before building rather than show a failure.
 const deferred = o.gatt === "deferred-write";
-const overBle = cfg!.transport === "ble";
-if (overBle && cfg!.board.bleWriteAck === "before-js" && !deferred) {
-  fail(`PROV_TRANSPORT="ble" cannot provision on stock Espruino ${cfg!.board.espruino}: it acknowledges a BLE write before the firmware runs, ` +
+const overBle = c.transport === "ble";
+if (overBle && c.board.bleWriteAck === "before-js" && !deferred) {
+  fail(`PROV_TRANSPORT="ble" cannot provision on stock Espruino ${c.board.espruino}: it acknowledges a BLE write before the firmware runs, ` +
     `so the client reads its own request back. Use softap or both (npm run menuconfig), or npm start -- --gatt deferred-write for a patched Espruino`);
 }
 if (deferred && !overBle) fail(`--gatt deferred-write is for a PROV_TRANSPORT="ble" build; this one provisions over SoftAP`, 2);
@@ -64,9 +65,8 @@ try {
 } catch (e) {
   fail(`build failed: ${(e as Error).message}`);
 }
-const c = cfg!;
 const security = c.secVer === 1 ? `Security 1, ${c.pop ? `PoP "${c.pop}"` : "no PoP"}` : "Security 0";
-console.log(`--- simulated ESP32, Espruino ${c.board.espruino}${overBle ? `, GATT ${deferred ? "deferred-write (a patched Espruino, not stock)" : "espruino-2v29"}` : ""}, ` +
+console.log(`--- simulated ESP32, Espruino ${c.board.espruino}${deferred ? ", GATT deferred-write (a patched Espruino, not stock)" : ""}, ` +
   `interpreter slow-down x${DEFAULT_SLOWDOWN} (calibrated default) ---`);
 console.log(`--- ${o.config}: ${c.transport === "both" ? "BLE and SoftAP (provisioned over SoftAP)" : overBle ? "BLE" : "SoftAP"}, ${security} ---`);
 // The payload line is followed by its QR code, as ESP-IDF's example prints it (tools/qr.mjs).
