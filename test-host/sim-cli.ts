@@ -102,8 +102,7 @@ async function listenAll(wanted: { server: net.Server; port: number; what: strin
     fail(`${busy.length > 1 ? "ports" : "port"} ${and(busy.map((w) => `${w.port} (${w.what})`))} ${busy.length > 1 ? "are" : "is"} already in use, ` +
       `perhaps by another npm run sim: stop that or pass ${and(busy.map((w) => `${w.flag} N`))}`, 1);
   }
-  fail(and(bad.map((w) => `cannot listen on 127.0.0.1:${w.port} (${w.what}): ${got[wanted.indexOf(w)]}`)), 1);
-  return [];
+  return fail(and(bad.map((w) => `cannot listen on 127.0.0.1:${w.port} (${w.what}): ${got[wanted.indexOf(w)]}`)), 1);
 }
 
 // Servers first: their connections are only served once the device exists, but a busy port must stop
