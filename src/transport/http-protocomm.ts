@@ -43,6 +43,11 @@ export interface HttpRequest {
 export interface HttpResponse {
   /** Sends the whole response and ends it. */
   send(status: number, headers: { [name: string]: string }, body: Uint8Array): void;
+  /**
+   * Sends the head, then the body piece by piece: next() gives the next piece (a binary string), "" once
+   * the body is complete; it is called again only after the previous piece has been sent.
+   */
+  stream(status: number, headers: { [name: string]: string }, next: () => string): void;
 }
 
 export interface HttpPort {
@@ -55,6 +60,8 @@ export interface HttpOptions extends Pick<ClockPort, "after" | "cancel"> {
   log: Logger;
   /** A fresh random session id (32 bits). */
   newSessionId(): number;
+  /** Serves GET requests (the web portal); without it they get 405 as any method but POST. */
+  get?: (req: HttpRequest, res: HttpResponse) => void;
 }
 
 export interface HttpTransport {
@@ -81,7 +88,7 @@ export function httpTransport(pc: Protocomm, port: HttpPort, o: HttpOptions): Ht
 
   function fail(res: HttpResponse, status: number, why: string) {
     log.e(why);
-    res.send(status, status === 405 ? { Allow: "POST" } : {}, EMPTY);
+    res.send(status, status === 405 ? { Allow: o.get ? "GET, POST" : "POST" } : {}, EMPTY);
   }
 
   function serve(req: HttpRequest, res: HttpResponse) {
@@ -96,6 +103,7 @@ export function httpTransport(pc: Protocomm, port: HttpPort, o: HttpOptions): Ht
       open = false;
       if (timer) o.cancel(timer);
     });
+    if (req.method === "GET" && o.get) return o.get(req, res);
     if (req.method !== "POST") return fail(res, 405, req.method + " " + req.url + ": only POST is served");
     if (kind === -1) return fail(res, 404, "No endpoint " + req.url);
     if (len < 0) return fail(res, 411, "Content length not found");
