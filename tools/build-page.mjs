@@ -50,8 +50,12 @@ export async function buildPage() {
   const gz = Buffer.from(await gzipAsync(Buffer.from(html), { numiterations: 15 }));
   if (gz.length > PAGE_BUDGET) throw new Error(`the page is ${gz.length} bytes gzip, over its ${PAGE_BUDGET}-byte budget`);
   fs.mkdirSync(path.join(root, "dist"), { recursive: true });
-  fs.writeFileSync(path.join(root, "dist/portal.html"), html);
-  fs.writeFileSync(path.join(root, PAGE_OUT), gz);
+  // Written whole then renamed: a simulator starting meanwhile (tests run in parallel) never reads half a page.
+  for (const [file, data] of [["dist/portal.html", html], [PAGE_OUT, gz]]) {
+    const tmp = path.join(root, `${file}.${process.pid}.tmp`);
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, path.join(root, file));
+  }
   return { out: PAGE_OUT, raw: Buffer.byteLength(html), gzip: gz.length, script: Buffer.byteLength(js) };
 }
 

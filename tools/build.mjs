@@ -11,6 +11,7 @@ import { firmwareConfig } from "../rollup.config.js";
 import { buildConfig } from "./build-config.mjs";
 import { check } from "./subset-check.mjs";
 import { freeBootOnly } from "./boot-only.mjs";
+import { buildPage } from "./build-page.mjs";
 import { root } from "./config.mjs";
 
 const HELP = `usage: npm run build -- [--board ID] [--config FILE]
@@ -62,6 +63,7 @@ export async function build(opts) {
     throw new Error(`${violations.length} Espruino-subset violation(s) in the bundle`);
   }
   const info = { board: opts.board, config: opts.config, out: opts.out || "dist/firmware.js", bytes: min.code.length, debugBytes: debug.length, secVer: cfg.secVer };
+  if (cfg.webPortal) info.page = await buildPage(); // dist/portal.html.gz, uploaded next to the bundle
   if (!opts.out || opts.out === "dist/firmware.js") fs.writeFileSync(path.join(root, "dist/build-info.json"), JSON.stringify(info, null, 2) + "\n");
   return info;
 }
@@ -70,6 +72,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     const info = await build(args(process.argv.slice(2)));
     console.log(`built ${path.relative(root, path.resolve(root, info.out))} for ${info.board}: ${info.bytes} bytes minified (${info.debugBytes} unminified), Espruino subset OK`);
+    if (info.page) console.log(`built ${info.page.out}: ${info.page.gzip} bytes gzip (${info.page.raw} bytes HTML)`);
   } catch (e) {
     console.error("build failed: " + (e.message || e));
     process.exit(1);

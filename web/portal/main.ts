@@ -29,6 +29,7 @@ function show(kind: "busy" | "ok" | "err" | "", title: string, detail = "") {
   b.textContent = title;
   box.appendChild(b);
   if (detail) box.appendChild(document.createElement("p")).textContent = detail;
+  box.scrollIntoView({ block: "nearest" });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -122,6 +123,7 @@ async function scanTask(s: Session) {
 
 function report(st: WifiState, ssid: string): boolean {
   if (st.state == "connected") {
+    form.hidden = true; // the board is done: it leaves setup mode
     show("ok", "Connected to " + ssid, "The board saved the network" + (st.ip ? " and has IP address " + st.ip : "") + ". You can close this page.");
   } else if (st.state == "failed") {
     if (st.reason == "notfound") show("err", "Network " + ssid + " not found", "Check its name and that the board is in range, then retry.");
