@@ -5,12 +5,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import dns from "node:dns";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { spawn } from "node:child_process";
 import { dnsAnswer, DNS_MAX } from "../../src/transport/captive-dns";
 import { SimDevice, loadBundle } from "../sim/device";
 import { bridgeUdp, UDP_MAX } from "../sim/dgram";
 import { provision } from "../client/esp-prov";
 import { httpTransport, simHttpSend } from "../client/http-transport";
-import { WORLD } from "./helpers";
+import { until, WORLD } from "./helpers";
 
 const AP = "\xC0\xA8\x04\x01";
 const bin = (b: Buffer) => b.toString("latin1");
@@ -173,4 +177,21 @@ test("DNS stops with the access point when provisioning ends", async () => {
   d.boot();
   d.run(5000);
   assert.equal(d.dgram.open, 0);
+});
+
+test("npm run sim -- --dns-port 0: the board's DNS on a UDP port of 127.0.0.1, for any resolver", async () => {
+  const flash = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dns-")), "flash.json");
+  const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--gatt-port", "0", "--http-port", "0", "--dns-port", "0", "--slowdown", "100", "--flash", flash]);
+  let out = "", err = "";
+  p.stdout!.on("data", (d) => { out += d; });
+  p.stderr!.on("data", (d) => { err += d; });
+  try {
+    await until(() => /board's DNS .* on UDP 127\.0\.0\.1:\d+/.test(err) && /SoftAP started at 192\.168\.4\.1/.test(out), "sim with --dns-port up and its AP started", 60_000);
+    const r = new dns.promises.Resolver({ timeout: 3000, tries: 2 });
+    r.setServers([`127.0.0.1:${/on UDP 127\.0\.0\.1:(\d+)/.exec(err)![1]}`]);
+    assert.deepEqual(await r.resolve4("connectivitycheck.gstatic.com"), ["192.168.4.1"]);
+    assert.match(out, /Provisioning page: http:\/\/192\.168\.4\.1\/#pop=abcd1234/);
+  } finally {
+    p.kill("SIGKILL");
+  }
 });
