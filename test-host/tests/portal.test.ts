@@ -142,6 +142,27 @@ test("portal in Chromium: a wrong PoP is reported and nothing is saved; the righ
   assert.equal(saved(s.flash), undefined);
 });
 
+test("portal in Chromium: repeated wrong PoPs: the board's lock-out is reported as such", { timeout: 600_000 }, async () => {
+  const s = await sim();
+  const page = await open(s, "#pop=guess-1");
+  // Three failures are free, then each locks the board for 10 s doubling (src/protocomm/throttle.ts): keep
+  // guessing until a session is refused, whatever time each guess takes on this host.
+  let locked = false;
+  for (let i = 1; i <= 8 && !locked; i++) {
+    if (i > 1) {
+      await page.fill("[name=pop]", `guess-${i}`);
+      await page.click("#rescan");
+    }
+    await says(page, /^(Wrong PoP|Too many wrong PoPs)/);
+    locked = /^Too many wrong PoPs/.test((await page.textContent("#st"))!);
+    // A refused guess is not a failed PoP check, so the first three are always "Wrong PoP".
+    if (i <= 3) assert.ok(!locked, `guess ${i} reported a lock-out`);
+  }
+  assert.ok(locked, "the page reported the lock-out");
+  assert.match(s.log(), /Too many failed PoP attempts/);
+  assert.equal(saved(s.flash), undefined);
+});
+
 test("portal in Chromium: unknown network, wrong password, then the right one: the board's reasons, a retry, Connected and saved", { timeout: 300_000 }, async () => {
   const s = await sim();
   const page = await open(s, `#pop=${POP}`);

@@ -41,7 +41,7 @@ async function session(): Promise<Session> {
   sess = undefined;
   if (!caps) caps = await probe(post);
   if (caps.secVer && !caps.noPop && !pop) throw new PortalError("pop", "");
-  show("busy", "Opening a secure session…", "This can take half a minute.");
+  show("busy", "Opening a secure session…", "This can take up to a minute.");
   sess = await openSession(post, caps, pop, (n) => crypto.getRandomValues(new Uint8Array(n)));
   sessPop = pop;
   return sess;
