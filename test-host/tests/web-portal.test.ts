@@ -14,14 +14,19 @@ import { httpTransport, simHttpSend } from "../client/http-transport";
 import { provision } from "../client/esp-prov";
 import { PAGE_CHUNK, PAGE_FILE } from "../../src/transport/web-portal";
 import { WORLD } from "./helpers";
+import jsQR from "jsqr";
+import { PAGE_QR_PREFIX, qrBlock, qrModules } from "../../tools/qr.mjs";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "portal-"));
-let NO_PORTAL = "";
+let NO_PORTAL = "", PAGE_QR = "";
 before(async () => {
   const cfg = path.join(tmp, "off.sdkconfig");
   fs.writeFileSync(cfg, "CONFIG_PROV_WEB_PORTAL=n\n");
   NO_PORTAL = path.join(tmp, "off.js");
   await build({ board: "esp32", config: cfg, out: NO_PORTAL });
+  fs.writeFileSync(cfg, 'CONFIG_PROV_PORTAL_QR=y\nCONFIG_PROV_POP="my pop#1"\n');
+  PAGE_QR = path.join(tmp, "qr.js");
+  await build({ board: "esp32", config: cfg, out: PAGE_QR });
 });
 
 /** A stand-in page: 12 KB of incompressible text, gzip-compressed (the real one is made by tools/build-page.mjs). */
@@ -140,4 +145,17 @@ test("CONFIG_PROV_WEB_PORTAL=n: GET is refused as ESP-IDF does, no portal URL, n
   assert.ok(!d.lines().some((l) => /Provisioning page/.test(l)));
   assert.equal(d.dgram.open, 0);
   noUncaught(d);
+});
+
+test("CONFIG_PROV_PORTAL_QR=y: the page URL with the PoP (URL-encoded) is logged as a QR payload the host tools draw", () => {
+  const d = apDevice({ bundle: PAGE_QR });
+  const line = d.lines().find((l) => l.includes(PAGE_QR_PREFIX));
+  assert.equal(line, "I (500) app: QR payload for the provisioning page: http://192.168.4.1/#pop=my%20pop%231");
+  assert.ok(d.lines().some((l) => l.includes("QR payload for the provisioning app:")), "the app's payload is still there");
+  const drawn = qrBlock(line!, { color: false })!;
+  assert.match(drawn[drawn.length - 1]!, /Join the board's access point, then scan this QR code/);
+  const rows = qrModules(drawn.slice(0, -1), { color: false });
+  const S = 3, h = rows.length * S, w = rows[0]!.length * S, px = new Uint8ClampedArray(w * h * 4);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) { const v = rows[(y / S) | 0]![(x / S) | 0] ? 0 : 255; px.set([v, v, v, 255], (y * w + x) * 4); }
+  assert.equal(jsQR(px, w, h, { inversionAttempts: "dontInvert" })?.data, "http://192.168.4.1/#pop=my%20pop%231");
 });
