@@ -38,9 +38,8 @@ const procs = new Set<ChildProcess>();
 
 before(async () => {
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: npm test installs it (tools/ensure-chromium.mjs)`);
-  bundle = path.join(tmp, "firmware.js");
   // Also (re)builds dist/portal.html.gz, which the simulator puts into the board's Storage as npm run flash does.
-  await build({ board: "esp32", config: "test-host/configs/portal.sdkconfig", out: bundle });
+  bundle = await buildWith("portal", "");
   fs.writeFileSync(path.join(tmp, "world.json"), JSON.stringify(WORLD));
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
 });
@@ -51,13 +50,22 @@ after(async () => {
 
 interface Sim { port: number; flash: string; log: () => string }
 
+/** A firmware bundle of test-host/configs/portal.sdkconfig with the options in `extra` ("KEY=value" lines) replaced. */
+async function buildWith(name: string, extra: string): Promise<string> {
+  const cfg = path.join(tmp, `${name}.sdkconfig`), out = path.join(tmp, `${name}.js`), keys = extra.split("\n").map((l) => l.split("=")[0]);
+  const base = fs.readFileSync(path.join(ROOT, "test-host/configs/portal.sdkconfig"), "utf8").split("\n").filter((l) => !keys.includes(l.split("=")[0]));
+  fs.writeFileSync(cfg, base.join("\n") + "\n" + extra);
+  await build({ board: "esp32", config: cfg, out });
+  return out;
+}
+
 /**
  * npm run sim with this build in Storage, the test's radio world and the board's HTTP server on a free port;
  * resolves once the board's access point is up (before that a connection is refused, as to an absent host).
  */
-function sim(): Promise<Sim> {
+function sim(firmware = bundle): Promise<Sim> {
   const flash = path.join(tmp, `flash-${Math.random().toString(36).slice(2)}.json`);
-  fs.writeFileSync(flash, JSON.stringify({ ".boot0": fs.readFileSync(bundle).toString("base64") }));
+  fs.writeFileSync(flash, JSON.stringify({ ".boot0": fs.readFileSync(firmware).toString("base64") }));
   const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--flash", flash, "--wifi", path.join(tmp, "world.json"),
     "--http-port", "0", "--gatt-port", "0", "--slowdown", "100"], { cwd: ROOT });
   procs.add(p);
@@ -200,4 +208,18 @@ test("portal in Chromium: unknown network, wrong password, then the right one: t
   assert.equal((s.log().match(/State reset after failure/g) || []).length, 2);
   await until(() => saved(s.flash)?.ssid === "myssid", "the board saved the credentials", WAIT_MS);
   assert.deepEqual(saved(s.flash), { ssid: "myssid", pass: "mypassword" });
+});
+
+test("portal in Chromium: a board without a PoP (Security 1 without one, and Security 0) hides the PoP field and provisions", { timeout: 300_000 }, async () => {
+  for (const [name, extra] of [["nopop", 'CONFIG_PROV_POP=""\n'], ["sec0", "CONFIG_PROV_SECURITY_VERSION=0\n"]]) {
+    const s = await sim(await buildWith(name, extra!));
+    const page = await open(s, "");
+    await page.waitForSelector(".net", { timeout: WAIT_MS }); // nothing to ask: the list fills itself
+    assert.equal(await page.isVisible("[name=pop]"), false, `${name}: no PoP field`);
+    await page.click(".net >> text=myssid");
+    await page.fill("[name=password]", "mypassword");
+    await page.click("[type=submit]");
+    await says(page, /^Connected to myssid/);
+    await until(() => saved(s.flash)?.ssid === "myssid", `${name}: the board saved the credentials`, WAIT_MS);
+  }
 });
