@@ -24,7 +24,7 @@ import { HttpTransport, httpTransport, MAX_BODY } from "./transport/http-protoco
 import { registerAppEndpoints } from "./app/custom-endpoints";
 import { espruinoHttp, espruinoPage, espruinoSoftAp } from "./platform/espruino/http";
 import { PAGE_FILE, PORTAL_URL, webPortal } from "./transport/web-portal";
-import { captiveDns } from "./transport/captive-dns";
+import { dnsResponder } from "./transport/captive-dns";
 import { espruinoUdp } from "./platform/espruino/dns";
 import { advertData, bleTransport, deviceName } from "./transport/ble-gatt";
 import { espruinoBle, ESPRUINO_LOCAL_MTU } from "./platform/espruino/ble";
@@ -117,8 +117,8 @@ function start() {
   }
   var pc = createProtocomm(sec, createLogger(sink, "protocomm"));
   var http: HttpTransport | undefined, ap = espruinoSoftAp(), pass = CONFIG.softapPassword;
-  // The captive DNS answers while the AP is up: every A query → 192.168.4.1.
-  var dns = CAPTIVE_DNS ? captiveDns(espruinoUdp(), "\xC0\xA8\x04\x01") : undefined;
+  // The captive DNS answers on UDP 53 while the AP is up: every A query → 192.168.4.1.
+  var dns = CAPTIVE_DNS ? espruinoUdp() : undefined;
   pc.add("prov-ctrl", Kind.REQ, wifiCtrlHandler(manager.ctrl));
   pc.add("prov-scan", Kind.REQ, wifiScanHandler({
     wifi: wifi, log: createLogger(sink, "wifi_prov_scan"), maxEntries: SCAN_MAX_ENTRIES,
@@ -155,7 +155,7 @@ function start() {
         if (err) logAp.e("SoftAP did not start: " + err);
         else {
           logAp.i("SoftAP started at 192.168.4.1");
-          if (dns) dns.start();
+          if (dns) dns.listen(53, dnsResponder("\xC0\xA8\x04\x01"));
         }
       });
     };
@@ -184,7 +184,7 @@ function start() {
     if (s1) s1.stop();
     if (http) {
       http.stop();
-      if (dns) dns.stop();
+      if (dns) dns.close();
       ap.stop();
     }
     logProv.i("Provisioning stopped");

@@ -54,31 +54,15 @@ export function dnsAnswer(q: string, ip: string): string | undefined {
 
 /** A UDP socket on the board: messages in (binary strings) with a way to answer their sender. */
 export interface UdpPort {
+  /** Starts receiving on `port` (nothing if it already does). */
   listen(port: number, onMessage: (msg: string, reply: (data: string) => void) => void): void;
   close(): void;
 }
 
-export interface CaptiveDns {
-  /** Starts answering on UDP 53 (nothing if it already does). */
-  start(): void;
-  stop(): void;
-}
-
-/** The responder on UDP port 53; `ip` as in dnsAnswer. */
-export function captiveDns(udp: UdpPort, ip: string): CaptiveDns {
-  var on = false;
-  return {
-    start: function () {
-      if (on) return;
-      on = true;
-      udp.listen(53, function (msg, reply) {
-        var r = dnsAnswer(msg, ip);
-        if (r) reply(r);
-      });
-    },
-    stop: function () {
-      if (on) udp.close();
-      on = false;
-    },
+/** The responder for UDP port 53: answers what dnsAnswer answers, drops the rest. */
+export function dnsResponder(ip: string): (msg: string, reply: (data: string) => void) => void {
+  return function (msg, reply) {
+    var r = dnsAnswer(msg, ip);
+    if (r) reply(r);
   };
 }

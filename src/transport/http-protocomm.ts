@@ -92,6 +92,8 @@ export function httpTransport(pc: Protocomm, port: HttpPort, o: HttpOptions): Ht
   }
 
   function serve(req: HttpRequest, res: HttpResponse) {
+    // A GET has no body to collect: none of the POST machinery below is made for it.
+    if (req.method === "GET" && o.get) return o.get(req, res);
     var name = req.url.charAt(0) === "/" ? req.url.substr(1) : req.url, kind = pc.kind(name);
     var lenText = req.header("Content-Length"), len = lenText && lenText.length < 10 && /^\d+$/.test(lenText) ? parseInt(lenText, 10) : -1;
     var body = "", open = true, timer = 0;
@@ -103,7 +105,6 @@ export function httpTransport(pc: Protocomm, port: HttpPort, o: HttpOptions): Ht
       open = false;
       if (timer) o.cancel(timer);
     });
-    if (req.method === "GET" && o.get) return o.get(req, res);
     if (req.method !== "POST") return fail(res, 405, req.method + " " + req.url + ": only POST is served");
     if (kind === -1) return fail(res, 404, "No endpoint " + req.url);
     if (len < 0) return fail(res, 411, "Content length not found");

@@ -13,6 +13,7 @@ export function espruinoUdp(): UdpPort {
   var sock: EspruinoDgramSocket | undefined;
   return {
     listen: function (port, onMessage) {
+      if (sock) return;
       var s = require("dgram").createSocket("udp4");
       s.on("message", function (msg, rinfo) {
         onMessage(msg, function (data) {
