@@ -313,7 +313,7 @@ if (!E) {
       say(`  JsVars session peak ${w.peak} (at ${w.at}) against ${softapPeak} without them: +${w.peak - softapPeak} for the two requests, all told`);
       say(`  Espruino's own server alone, same page to two clients at once: +${small} in 16-byte pieces (its objects for two connections,`);
       say(`  which any two HTTP clients cost), +${piece} in ${PAGE_CHUNK}-byte pieces → the page's send buffers +${piece - small}   (goal ≤ 150); written at once +${whole}`);
-      say(`  the firmware's request handling on top: +${w.peak - softapPeak - piece} (its per-request closures; their code is in RAM here, in flash on the board)`);
+      say(`  the firmware's request handling on top: +${w.peak - softapPeak - piece} (its per-request wrappers and closures)`);
       if (!(piece - small <= 150) || !/complete/.test(w.downloads)) process.exitCode = 1;
     }
   }
