@@ -29,7 +29,7 @@ export function dnsAnswer(q: string, ip: string): string | undefined {
   var n = q.length;
   // Header: 12 bytes. Byte 2: QR (must be 0: a query), OPCODE (must be 0: QUERY), TC (a truncated query is
   // not answered); ANCOUNT and NSCOUNT must be 0, QDCOUNT exactly 1. ARCOUNT may be 1 (an EDNS OPT record):
-  // it is ignored and the reply carries none, which RFC 6891 §7 allows a responder without EDNS.
+  // it is ignored and the reply carries none, as from a server that does not implement EDNS (RFC 6891).
   if (n < 17 || n > DNS_MAX) return undefined;
   var flags = q.charCodeAt(2);
   if (flags & 0xfa || u16(q, 4) !== 1 || u16(q, 6) || u16(q, 8) || u16(q, 10) > 1) return undefined;
