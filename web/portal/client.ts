@@ -36,9 +36,8 @@ export class PortalError extends Error {
 export function fetchPost(timeoutMs: number): Post {
   return async (ep, body) => {
     const ac = new AbortController(), t = setTimeout(() => ac.abort(), timeoutMs);
-    let r: Response;
     try {
-      r = await fetch("/" + ep, { method: "POST", body: body as BodyInit, credentials: "same-origin", cache: "no-store", signal: ac.signal });
+      const r = await fetch("/" + ep, { method: "POST", body: body as BodyInit, credentials: "same-origin", cache: "no-store", signal: ac.signal });
       if (r.status != 200) throw new PortalError("board", "HTTP " + r.status + " from /" + ep);
       return new Uint8Array(await r.arrayBuffer());
     } catch (e) {
