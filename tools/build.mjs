@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run build [-- --board esp32|esp32c3|esp32s3] [--config FILE]
 // Writes dist/firmware.js (minified ES5, what flash.sh uploads), dist/firmware.debug.js and
-// dist/build-info.json; fails on a bad board file or config value, or an Espruino-subset violation.
+// dist/build-info.json, and with CONFIG_PROV_WEB_PORTAL the page dist/portal.html.gz (tools/build-page.mjs);
+// fails on a bad board file or config value, or an Espruino-subset violation.
 import fs from "node:fs";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
