@@ -1,7 +1,7 @@
 // The captive DNS: the pure answer function byte by byte, then the shipped bundle in the simulator asked by
 // Node's own resolver (c-ares) through a real UDP socket bridged to the board's port 53 (as npm run sim --
 // --dns-port does), hostile datagrams from raw sockets, and the responder going away with the access point.
-import { test } from "node:test";
+import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import dns from "node:dns";
@@ -15,6 +15,15 @@ import { bridgeUdp, UDP_MAX } from "../sim/dgram";
 import { provision } from "../client/esp-prov";
 import { httpTransport, simHttpSend } from "../client/http-transport";
 import { until, WORLD } from "./helpers";
+import { build } from "../../tools/build.mjs";
+
+// The SoftAP build with the schema's defaults (portal and captive DNS on), not the root sdkconfig.
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dns-"));
+const BUNDLE = path.join(tmp, "defaults.js");
+before(async () => {
+  fs.writeFileSync(path.join(tmp, "defaults.sdkconfig"), "");
+  await build({ board: "esp32", config: path.join(tmp, "defaults.sdkconfig"), out: BUNDLE });
+});
 
 const AP = "\xC0\xA8\x04\x01";
 const bin = (b: Buffer) => b.toString("latin1");
@@ -101,7 +110,7 @@ test("dnsAnswer drops malformed, truncated and oversized queries without throwin
 /** Boots the shipped SoftAP bundle until its AP is up; a host UDP socket on 127.0.0.1 is bridged to its port 53. */
 async function dnsBoard() {
   const d = new SimDevice({ world: WORLD, slowdown: 100 });
-  d.install(loadBundle("dist/firmware.js"));
+  d.install(loadBundle(BUNDLE));
   d.boot();
   assert.ok(d.waitFor(/SoftAP started at 192\.168\.4\.1/, 20000), d.lines().join("\n"));
   const host = dgram.createSocket("udp4");
@@ -162,7 +171,7 @@ test("malformed, truncated and oversized datagrams get no reply and break nothin
 
 test("DNS stops with the access point when provisioning ends", async () => {
   const d = new SimDevice({ world: WORLD, slowdown: 100 });
-  d.install(loadBundle("dist/firmware.js"));
+  d.install(loadBundle(BUNDLE));
   d.boot();
   assert.ok(d.waitFor(/SoftAP started at 192\.168\.4\.1/, 20000));
   assert.equal(d.dgram.open, 1, "port 53 bound while the AP is up");
@@ -180,7 +189,9 @@ test("DNS stops with the access point when provisioning ends", async () => {
 });
 
 test("npm run sim -- --dns-port 0: the board's DNS on a UDP port of 127.0.0.1, for any resolver", async () => {
-  const flash = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dns-")), "flash.json");
+  // The simulated board's Storage holding that build as .boot0 (what npm run flash would have written).
+  const flash = path.join(tmp, "flash.json");
+  fs.writeFileSync(flash, JSON.stringify({ ".boot0": fs.readFileSync(BUNDLE).toString("base64") }));
   const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--gatt-port", "0", "--http-port", "0", "--dns-port", "0", "--slowdown", "100", "--flash", flash]);
   let out = "", err = "";
   p.stdout!.on("data", (d) => { out += d; });

@@ -18,9 +18,13 @@ import jsQR from "jsqr";
 import { PAGE_QR_PREFIX, qrBlock, qrModules } from "../../tools/qr.mjs";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "portal-"));
-let NO_PORTAL = "", PAGE_QR = "";
+// Bundles of their own configs (none reads the root sdkconfig): the defaults, the portal off, the page's QR code.
+let DEFAULTS = "", NO_PORTAL = "", PAGE_QR = "";
 before(async () => {
   const cfg = path.join(tmp, "off.sdkconfig");
+  fs.writeFileSync(cfg, "");
+  DEFAULTS = path.join(tmp, "defaults.js");
+  await build({ board: "esp32", config: cfg, out: DEFAULTS });
   fs.writeFileSync(cfg, "CONFIG_PROV_WEB_PORTAL=n\n");
   NO_PORTAL = path.join(tmp, "off.js");
   await build({ board: "esp32", config: cfg, out: NO_PORTAL });
@@ -35,7 +39,7 @@ const PAGE = zlib.gzipSync(HTML);
 
 function apDevice(o: { page?: boolean; bundle?: string } = {}) {
   const d = new SimDevice({ world: WORLD, slowdown: 100 });
-  d.install(loadBundle(o.bundle || "dist/firmware.js"));
+  d.install(loadBundle(o.bundle || DEFAULTS));
   if (o.page !== false) d.flash.writeFile(PAGE_FILE, PAGE);
   d.boot();
   assert.ok(d.waitFor(/SoftAP started at 192\.168\.4\.1/, 20000), d.lines().join("\n"));
