@@ -7,7 +7,10 @@
 #    softap), then that the bundle fits the board's budget and free Storage;
 # 3. uploads the bundle into Storage ".boot0" with the official espruino CLI (EspruinoTools). .boot0 runs
 #    at every boot and survives ESP32.enableBLE(false), which erases .bootcde (jswrap_esp32.c);
-# 4. verifies the upload (length + CRC32), with --erase wipes the saved Wi-Fi credentials (idf.py's
+# 4. with the web portal (CONFIG_PROV_WEB_PORTAL, SoftAP builds): builds the page (tools/build-page.mjs →
+#    dist/portal.html.gz), uploads it into Storage "portal.html.gz" (the firmware streams it at GET /) and
+#    verifies it as .boot0 is verified (tools/board.mjs verify);
+# 5. verifies the upload (length + CRC32), with --erase wipes the saved Wi-Fi credentials (idf.py's
 #    erase_flash for this firmware), and reboots the board (tools/board.mjs finish).
 # PORT is a serial device (/dev/ttyUSB0) or tcp://HOST:PORT (the simulator's --console-port).
 set -euo pipefail
@@ -53,11 +56,22 @@ bundle="dist/flash/$board.js"
 # built-in modules" box although the upload works). See tools/board.mjs.
 board_env="dist/flash/$board.board.json"
 run node tools/build.mjs --board "$board" --config "$config" --out "$bundle"
+page=""
+portal=$(node --input-type=module -e 'import { buildConfig } from "./tools/build-config.mjs";
+  console.log(buildConfig({ board: process.argv[1], config: process.argv[2] }).webPortal)' "$board" "$config" 2>/dev/null || echo false)
+if [ "$portal" = true ]; then
+  run node tools/build-page.mjs
+  page=dist/portal.html.gz
+fi
 run node tools/board.mjs check --port "$port" --baud "$baud" --board "$board" --config "$config" --bundle "$bundle" --env-out "$board_env"
 if [ "$dry" = 0 ] && [ ! -x node_modules/.bin/espruino ]; then
   echo "flash: the espruino CLI is missing: run npm install" >&2; exit 1
 fi
 # --no-ble: the CLI would otherwise start its own Bluetooth scanning (noble), which we never want here.
 run node_modules/.bin/espruino --no-ble -q --board "$board_env" -p "$port" -b "$baud" --storage ".boot0:$bundle" -e "print(\"upload sent\")"
+if [ -n "$page" ]; then
+  run node_modules/.bin/espruino --no-ble -q --board "$board_env" -p "$port" -b "$baud" --storage "portal.html.gz:$page" -e "print(\"upload sent\")"
+  run node tools/board.mjs verify --port "$port" --baud "$baud" --bundle "$page" --file portal.html.gz
+fi
 run node tools/board.mjs finish --port "$port" --baud "$baud" --bundle "$bundle" "${erase_flag[@]}"
 [ "$dry" = 1 ] || echo "flash: done. Watch it boot: npm run monitor -- --port $port"

@@ -7,6 +7,12 @@ declare module "build-config" {
     transport: "ble" | "softap" | "both";
     /** WPA2 passphrase of the provisioning AP ("" = open). */
     softapPassword: string;
+    /** GET / serves the page, captive probes are redirected to it (CONFIG_PROV_WEB_PORTAL, SoftAP only). */
+    webPortal: boolean;
+    /** DNS on UDP 53 answers every A query with the AP address (CONFIG_PROV_CAPTIVE_DNS). */
+    captiveDns: boolean;
+    /** The page URL with the PoP is logged as a QR payload too (CONFIG_PROV_PORTAL_QR). */
+    portalQr: boolean;
     /** MTU assumed for BLE replies (Espruino does not expose the negotiated one). */
     bleMtu: number;
     secVer: number;
@@ -25,5 +31,8 @@ declare module "build-config" {
   const config: BuildConfig;
   /** config.x25519Loops as a constant the bundler folds (the unused field code is left out). */
   export const X25519_LOOPS: boolean;
+  /** config.webPortal / config.captiveDns as constants the bundler folds. */
+  export const WEB_PORTAL: boolean;
+  export const CAPTIVE_DNS: boolean;
   export default config;
 }

@@ -5,7 +5,7 @@
  * The bundle lives in Storage `.boot0`, which ESP32.enableBLE() does not erase (it removes .bootcde,
  * .bootrst and .varimg), so the BLE-teardown reboot comes back up here.
  */
-import CONFIG, { X25519_LOOPS } from "build-config";
+import CONFIG, { CAPTIVE_DNS, WEB_PORTAL, X25519_LOOPS } from "build-config";
 import { bytesToStr, strToBytes } from "./core/bytes";
 import { createLogger, LogSink } from "./core/log";
 import { createProtocomm, Kind } from "./protocomm/protocomm";
@@ -22,7 +22,10 @@ import { wifiCtrlHandler } from "./prov/wifi-ctrl";
 import { SCAN_MAX_ENTRIES, wifiScanHandler } from "./prov/wifi-scan";
 import { HttpTransport, httpTransport, MAX_BODY } from "./transport/http-protocomm";
 import { registerAppEndpoints } from "./app/custom-endpoints";
-import { espruinoHttp, espruinoSoftAp } from "./platform/espruino/http";
+import { espruinoHttp, espruinoPage, espruinoSoftAp } from "./platform/espruino/http";
+import { PAGE_FILE, PORTAL_URL, webPortal } from "./transport/web-portal";
+import { dnsResponder } from "./transport/captive-dns";
+import { espruinoUdp } from "./platform/espruino/dns";
 import { advertData, bleTransport, deviceName } from "./transport/ble-gatt";
 import { espruinoBle, ESPRUINO_LOCAL_MTU } from "./platform/espruino/ble";
 import {
@@ -114,6 +117,8 @@ function start() {
   }
   var pc = createProtocomm(sec, createLogger(sink, "protocomm"));
   var http: HttpTransport | undefined, ap = espruinoSoftAp(), pass = CONFIG.softapPassword;
+  // The captive DNS answers on UDP 53 while the AP is up: every A query → 192.168.4.1.
+  var dns = CAPTIVE_DNS ? espruinoUdp() : undefined;
   pc.add("prov-ctrl", Kind.REQ, wifiCtrlHandler(manager.ctrl));
   pc.add("prov-scan", Kind.REQ, wifiScanHandler({
     wifi: wifi, log: createLogger(sink, "wifi_prov_scan"), maxEntries: SCAN_MAX_ENTRIES,
@@ -148,7 +153,10 @@ function start() {
     startAp = function () {
       ap.start(name, pass, function (err) {
         if (err) logAp.e("SoftAP did not start: " + err);
-        else logAp.i("SoftAP started at 192.168.4.1");
+        else {
+          logAp.i("SoftAP started at 192.168.4.1");
+          if (dns) dns.listen(53, dnsResponder("\xC0\xA8\x04\x01"));
+        }
       });
     };
     startAp();
@@ -158,6 +166,7 @@ function start() {
         var r = cr.random(4), id = ((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) >>> 0;
         return id < 65536 ? id + 65536 : id; // BLE sessions count up from 1
       },
+      get: WEB_PORTAL ? webPortal(espruinoPage(PAGE_FILE), createLogger(sink, "web_portal")) : undefined,
     });
     logProv.i("SoftAP Provisioning started with SSID '" + name + "', Password '" + pass + "'");
   }
@@ -165,6 +174,9 @@ function start() {
   if (CONFIG.secVer === 0) delete qr.pop;
   if (useAp && pass) qr.password = pass;
   logApp.i("QR payload for the provisioning app: " + JSON.stringify(qr));
+  // The fragment carries the PoP to the page without ever reaching the board.
+  if (WEB_PORTAL) logApp.i((CONFIG.portalQr ? "QR payload for the provisioning page: " : "Provisioning page: ") + PORTAL_URL +
+    (CONFIG.secVer && CONFIG.pop ? "#pop=" + encodeURIComponent(CONFIG.pop) : ""));
 
   stopProvisioning = function () {
     logProv.i("Stopping provisioning");
@@ -172,6 +184,7 @@ function start() {
     if (s1) s1.stop();
     if (http) {
       http.stop();
+      if (dns) dns.close();
       ap.stop();
     }
     logProv.i("Provisioning stopped");

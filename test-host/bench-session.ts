@@ -38,6 +38,8 @@ export interface SessionOptions {
   /** quit() after the session (or, with steps 0, once the device key pair is ready): the Linux build's -e loop
    * runs while the firmware has timers pending. */
   quit?: boolean;
+  /** Print "STEP n" as each write goes out (SoftAP), so that the bench can start page downloads mid-session. */
+  announce?: boolean;
 }
 
 /**
@@ -73,7 +75,10 @@ export function sessionPlan(pop: string, transport: "ble" | "softap" = "ble", op
   const driver = `
 var __on={},__svc,__peak=0,__at='',__step=0,__steps=${JSON.stringify(steps)},__waitFor,__t0;
 function __sample(where){var u=process.memory().usage;if(u>__peak){__peak=u;__at=where;}}
-var __st=setTimeout,__iv=${opt.sample === false ? "0" : "setInterval(function(){__sample('between timers');},1)"};
+var __st=setTimeout;
+// The session starts 1 s after the device key pair is ready (made at boot), however long the host took for it.
+console.log=function(l){print(l);if(/key pair ready/.test(l))__st(__start,1000);};
+var __iv=${opt.sample === false ? "0" : "setInterval(function(){__sample('between timers');},1)"};
 NRF.setServices=function(s){__svc=s['0xFFFF'];};
 NRF.on=function(ev,fn){__on[ev]=fn;};
 NRF.emit=function(ev){var f=__on[ev];if(f)setTimeout(f,0);};
@@ -86,7 +91,7 @@ function __next(){if(__step>=__steps.length)return __end();
 function __start(){__sample('boot');print('BOOTED '+process.memory().usage+' '+__peak);__peak=0;__on.connect('aa:bb:cc:dd:ee:ff');__st(__next,50);}
 ${transport === "softap" ? `
 var __cookie;
-__next=function(){if(__step>=__steps.length)return __end();
+__next=function(){if(__step>=__steps.length)return __end();${opt.announce ? "print('STEP '+__step);" : ""}
   var s=__steps[__step],body=E.toString(__hex(s[1])),h={'Content-Length':''+body.length},ev={};if(__cookie)h.Cookie=__cookie;
   var req={method:'POST',url:s[0]==='0xFF51'?'/prov-session':'/prov-config',headers:h,on:function(e,f){ev[e]=f;}};
   var res={writeHead:function(c,hd){if(c!==200)print('DROPPED at step '+__step+': HTTP '+c);if(hd&&hd['Set-Cookie'])__cookie=hd['Set-Cookie'];},

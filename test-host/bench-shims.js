@@ -12,8 +12,15 @@ Modules.addCached("Wifi", "var h={};exports.on=function(e,f){h[e]=f;};exports.di
   "exports.scan=function(cb){cb([]);};exports.getStatus=function(){return {station:'connected',authMode:'wpa2',channel:6};};" +
   "exports.getIP=function(){return {ip:'0.0.0.0'};};exports.getDetails=function(){return {};};" +
   "exports.setHostname=function(){};exports.stopAP=function(){};exports.startAP=function(s,o,cb){if(cb)cb();};");
-// The Linux build has a real http module; bench-session.ts serves the firmware's request callback itself.
-Modules.addCached("http", "exports.createServer=function(f){global.__httpServe=f;return {listen:function(){},close:function(){}};};");
+// The Linux build has a real http module; bench-session.ts serves the firmware's POSTs to its request callback
+// itself. With __HTTP_PORT set (by the bench before these shims) the real server (the same
+// libs/network/socketserver.c as on the ESP32: sendData copies, 'drain') also listens there, for page downloads.
+var __realHttp = require("http"), __realDgram = require("dgram");
+// The captive DNS's socket: the real dgram (same socketserver.c), bound to a free port instead of 53, which
+// another resolver on the host may hold. (The wrapped bind is a property the board's socket does not have.)
+Modules.addCached("dgram", "exports.createSocket=function(t){var s=__realDgram.createSocket(t),b=s.bind;s.bind=function(){return b.call(s,0);};return s;};");
+Modules.addCached("http", "exports.createServer=function(f){global.__httpServe=f;var s=typeof __HTTP_PORT=='undefined'?0:__realHttp.createServer(f);" +
+  "return {listen:function(){if(s)s.listen(__HTTP_PORT);},close:function(){if(s)s.close();}};};");
 // A fixed LCG (x ← 69069·x + 1 mod 2^32, exact in doubles) so that bench-session.ts can predict the key pair.
 var __rng = 0x12345678;
 // peek32/poke32 (renamed in the bundle): the RNG register gives the fixed LCG above; the RSA block and DPORT

@@ -2,11 +2,13 @@
  * npm run sim -- [options]: boots the firmware on a simulated board and keeps running in (scaled) real
  * time, printing the serial log. See HELP below; the README's "Simulator" section has the details.
  */
+import dgram from "node:dgram";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { SimDevice, loadBundle, DEFAULT_BOARD } from "./sim/device";
 import { SimConsole } from "./sim/console";
+import { bridgeUdp } from "./sim/dgram";
 import { GattMode } from "./sim/ble";
 import { DEFAULT_SLOWDOWN } from "./sim/scheduler";
 import { DEFAULT_WORLD, RadioWorld } from "./sim/wifi";
@@ -32,6 +34,8 @@ default sdkconfig) when it is missing or that config, config/schema.json, the bo
                           joined its access point reaches it: npm run prov, esp_prov --transport softap
                           --service_name 127.0.0.1:N (default ${DEFAULT_HTTP_PORT}; 0 picks a free port); refused while
                           the board's AP is down
+  --dns-port N            serve the board's DNS (UDP 53 on its access point, the captive DNS) on 127.0.0.1:N
+                          (UDP; off unless given; 0 picks a free port); silent while the board's AP is down
   --console-port N        serve the serial console (Espruino REPL) on 127.0.0.1:N; 0 picks a free port
   --slowdown X            interpreter slow-down against host time (default ${DEFAULT_SLOWDOWN})
   --espruino-version V    process.env.VERSION of the simulated Espruino build (default 2v29)
@@ -51,6 +55,7 @@ const VALUE_OPTIONS: Record<string, (v: string) => string | undefined> = {
   gatt: (v) => (v === "espruino-2v29" || v === "deferred-write" ? undefined : "must be espruino-2v29 or deferred-write"),
   "gatt-port": port,
   "http-port": port,
+  "dns-port": port,
   "console-port": port,
   slowdown: (v) => (/^\d+(\.\d+)?$/.test(v) ? undefined : "must be a number (0 or more), e.g. 100"),
   "espruino-version": (v) => (/^\d+v\d+(\.\d+)?$/.test(v) ? undefined : "looks like 2v29"),
@@ -123,6 +128,11 @@ const [centralPort, boardHttpPort, consolePort] = await listenAll([
   { server: httpServer, port: httpPort, what: "the board's HTTP server", flag: "--http-port" },
   ...(consoleServer ? [{ server: consoleServer, port: Number(o["console-port"]), what: "serial console", flag: "--console-port" }] : []),
 ]);
+const dnsSocket = o["dns-port"] === undefined ? undefined : dgram.createSocket("udp4");
+const dnsPort = dnsSocket && await new Promise<number>((resolve) => {
+  dnsSocket.once("error", (e: NodeJS.ErrnoException) => fail(`cannot listen on UDP 127.0.0.1:${o["dns-port"]} (the board's DNS): ${e.code || e.message}`, 1));
+  dnsSocket.bind(Number(o["dns-port"]), "127.0.0.1", () => resolve(dnsSocket.address().port));
+});
 
 /** The board's serial log on stdout; the provisioning payload line is followed by its QR code. */
 function logLine(line: string) {
@@ -175,12 +185,14 @@ if (!o.blank && (defaultFlash || !d.flash.files.has(".boot0"))) {
     console.error(`sim: installed dist/firmware.js as .boot0 in ${o.flash || ".sim/flash.json"}${old ? " (replacing an older build; the rest of Storage kept, as npm run flash)" : ""}`);
   }
 }
+if (!o.blank) d.installPage(); // the provisioning page, as npm run flash uploads it (when it has been built)
 // The console must exist before boot so the boot output reaches a client that is already connected.
 if (consoleServer) repl = new SimConsole(d, (raw) => { for (const s of sockets) s.write(raw, "latin1"); });
 if (consolePort !== undefined) console.error(`sim: serial console on tcp://127.0.0.1:${consolePort}`);
 console.error(`sim: Espruino ${d.version()} on ESP32, GATT writes ${gatt === "espruino-2v29" ? "espruino-2v29 (acknowledged before any JS runs, as stock Espruino: BLE provisioning cannot work; --gatt deferred-write models a patched firmware)" : "deferred-write (acknowledged once the firmware stored its reply: a patched Espruino, not stock 2v29)"}`);
 console.error(`sim: virtual central on 127.0.0.1:${centralPort}`);
 console.error(`sim: board's HTTP server (192.168.4.1:80 on its access point) on 127.0.0.1:${boardHttpPort}`);
+if (dnsSocket) { bridgeUdp(dnsSocket, () => d?.dgram, 53); console.error(`sim: board's DNS (192.168.4.1:53 on its access point) on UDP 127.0.0.1:${dnsPort}`); }
 d.boot();
 // Device time follows wall time: each tick runs the board for the wall time owed since the last one, so time
 // lost to a busy host is made up instead of slowing the board against its clients' clocks; but at most 1 s per
@@ -251,6 +263,7 @@ function stop(sig: NodeJS.Signals) {
   consoleServer?.close();
   gattServer.close();
   httpServer.close();
+  dnsSocket?.close();
   console.error(`sim: stopped (${sig})`);
   process.removeAllListeners(sig);
   process.kill(process.pid, sig);

@@ -12,6 +12,8 @@
 //   node tools/board.mjs finish --port P [--baud B] --bundle FILE [--file .boot0] [--erase]
 //       verifies the uploaded Storage file (length + CRC32), optionally erases the saved Wi-Fi
 //       credentials, and reboots the board.
+//   node tools/board.mjs verify --port P [--baud B] --bundle FILE --file NAME
+//       only the check of an uploaded Storage file (the web page, portal.html.gz).
 // Exit 0 on success; 1 with a one-line reason otherwise; 2 for bad arguments.
 import fs from "node:fs";
 import zlib from "node:zlib";
@@ -23,7 +25,8 @@ import { readBoard, buildConfig, BoardError } from "./build-config.mjs";
 export const CREDENTIAL_FILES = ["prov.cred.a", "prov.cred.b"];
 
 const HELP = `usage: node tools/board.mjs check  --port PORT [--baud 115200] [--board esp32] [--config sdkconfig] --bundle FILE [--env-out FILE]
-       node tools/board.mjs finish --port PORT [--baud 115200] --bundle FILE [--file .boot0] [--erase]`;
+       node tools/board.mjs finish --port PORT [--baud 115200] --bundle FILE [--file .boot0] [--erase]
+       node tools/board.mjs verify --port PORT [--baud 115200] --bundle FILE --file NAME`;
 
 /** "2v29" / "2v29.14" → comparable number. */
 export function versionNumber(v) {
@@ -104,17 +107,32 @@ async function check(o) {
   }
 }
 
+/** Checks that Storage `file` on the board holds exactly the bytes of local file `local` (length + CRC32). */
+async function verifyFile(r, file, bundle, local) {
+  const got = await r.eval(`(function(s){return s?{len:s.length,crc:E.CRC32(s)>>>0}:null})(require("Storage").read(${JSON.stringify(file)}))`);
+  const crc = zlib.crc32 ? zlib.crc32(bundle) >>> 0 : undefined;
+  if (!got) throw new BoardError(`upload failed: Storage has no ${file} after the upload`);
+  if (got.len !== bundle.length || (crc !== undefined && got.crc !== crc)) {
+    throw new BoardError(`upload failed: ${file} on the board is ${n(got.len)} bytes (CRC32 ${got.crc.toString(16)}), ${local} is ${n(bundle.length)} bytes (CRC32 ${crc?.toString(16)}); run flash again`);
+  }
+  console.log(`verified: ${file} on the board is ${n(got.len)} bytes, CRC32 ${got.crc.toString(16).padStart(8, "0")}, same as ${local}`);
+}
+
+async function verify(o) {
+  if (!o.file) throw new BoardError("verify needs --file NAME (the Storage file to check)");
+  const r = await repl(o.port, o.baud);
+  try {
+    await verifyFile(r, o.file, readBundle(o.bundle), o.bundle);
+  } finally {
+    r.close();
+  }
+}
+
 async function finish(o) {
   const bundle = readBundle(o.bundle), file = o.file || ".boot0";
   const r = await repl(o.port, o.baud);
   try {
-    const got = await r.eval(`(function(s){return s?{len:s.length,crc:E.CRC32(s)>>>0}:null})(require("Storage").read(${JSON.stringify(file)}))`);
-    const crc = zlib.crc32 ? zlib.crc32(bundle) >>> 0 : undefined;
-    if (!got) throw new BoardError(`upload failed: Storage has no ${file} after the upload`);
-    if (got.len !== bundle.length || (crc !== undefined && got.crc !== crc)) {
-      throw new BoardError(`upload failed: ${file} on the board is ${n(got.len)} bytes (CRC32 ${got.crc.toString(16)}), the bundle is ${n(bundle.length)} bytes (CRC32 ${crc?.toString(16)}); run flash again`);
-    }
-    console.log(`verified: ${file} on the board is ${n(got.len)} bytes, CRC32 ${got.crc.toString(16).padStart(8, "0")}, same as ${o.bundle}`);
+    await verifyFile(r, file, bundle, o.bundle);
     if (o.erase) {
       const left = await r.eval(`(function(S){${CREDENTIAL_FILES.map((f) => `S.erase(${JSON.stringify(f)});`).join("")}return S.list(/^prov\\.cred/).length})(require("Storage"))`);
       if (left) throw new BoardError("erasing the saved credentials failed");
@@ -137,10 +155,10 @@ async function main(argv) {
     else if (/^--(port|baud|board|config|bundle|file|env-out)$/.test(a) && argv[i + 1] !== undefined) o[a.slice(2)] = argv[++i];
     else { console.error(`board: unknown argument '${a}'\n${HELP}`); return 2; }
   }
-  if (cmd !== "check" && cmd !== "finish") { console.error(HELP); return 2; }
+  if (cmd !== "check" && cmd !== "finish" && cmd !== "verify") { console.error(HELP); return 2; }
   o.baud = Number(o.baud || 115200);
   try {
-    await (cmd === "check" ? check(o) : finish(o));
+    await (cmd === "check" ? check(o) : cmd === "verify" ? verify(o) : finish(o));
     return 0;
   } catch (e) {
     if (e instanceof BoardError || e instanceof PortError || e instanceof ConfigError) { console.error(`flash: ${e.message}`); return 1; }

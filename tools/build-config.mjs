@@ -42,6 +42,10 @@ export function buildConfig({ board = "esp32", config = "sdkconfig" } = {}) {
     },
     transport: c.PROV_TRANSPORT,
     softapPassword: c.PROV_TRANSPORT === "ble" ? "" : c.PROV_SOFTAP_PASSWORD,
+    // The page and its DNS exist only with the SoftAP (config/schema.json dependsOn).
+    webPortal: c.PROV_TRANSPORT !== "ble" && c.PROV_WEB_PORTAL,
+    captiveDns: c.PROV_TRANSPORT !== "ble" && c.PROV_WEB_PORTAL && c.PROV_CAPTIVE_DNS,
+    portalQr: c.PROV_TRANSPORT !== "ble" && c.PROV_WEB_PORTAL && c.PROV_PORTAL_QR,
     bleMtu: c.PROV_BLE_MTU,
     secVer,
     pop: secVer === 1 ? c.PROV_POP : "",
@@ -62,11 +66,13 @@ export function configModule(opts) {
   return {
     name: "build-config",
     resolveId: (id) => (id === "build-config" ? "\0build-config" : null),
-    // x25519Loops also as a named constant, which rollup folds: the field code not chosen is left out of the bundle.
+    // x25519Loops, webPortal and captiveDns also as named constants, which rollup folds: the code not chosen is
+    // left out of the bundle.
     load: (id) => {
       if (id !== "\0build-config") return null;
       const c = buildConfig(opts);
-      return `export default ${JSON.stringify(c)};\nexport const X25519_LOOPS = ${c.x25519Loops};`;
+      return `export default ${JSON.stringify(c)};\nexport const X25519_LOOPS = ${c.x25519Loops};\n` +
+        `export const WEB_PORTAL = ${c.webPortal};\nexport const CAPTIVE_DNS = ${c.captiveDns};`;
     },
   };
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // npm run build [-- --board esp32|esp32c3|esp32s3] [--config FILE] [--out FILE]
 // Writes dist/firmware.js (minified ES5, what npm start and npm run sim boot; flash.sh builds its own
-// dist/flash/<board>.js), dist/firmware.debug.js and dist/build-info.json; fails on a bad board file or config
-// value, or an Espruino-subset violation.
+// dist/flash/<board>.js), dist/firmware.debug.js and dist/build-info.json, and with CONFIG_PROV_WEB_PORTAL the page
+// dist/portal.html.gz (tools/build-page.mjs); fails on a bad board file or config value, or an Espruino-subset
+// violation.
 import fs from "node:fs";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { firmwareConfig } from "../rollup.config.js";
 import { buildConfig } from "./build-config.mjs";
 import { check } from "./subset-check.mjs";
 import { freeBootOnly } from "./boot-only.mjs";
+import { buildPage } from "./build-page.mjs";
 import { root } from "./config.mjs";
 
 const HELP = `usage: npm run build -- [--board ID] [--config FILE] [--out FILE]
@@ -64,6 +66,7 @@ export async function build(opts) {
     throw new Error(`${violations.length} Espruino-subset violation(s) in the bundle`);
   }
   const info = { board: opts.board, config: opts.config, out: opts.out || "dist/firmware.js", bytes: min.code.length, debugBytes: debug.length, secVer: cfg.secVer };
+  if (cfg.webPortal) info.page = await buildPage(); // dist/portal.html.gz, uploaded next to the bundle
   if (!opts.out || opts.out === "dist/firmware.js") fs.writeFileSync(path.join(root, "dist/build-info.json"), JSON.stringify(info, null, 2) + "\n");
   return info;
 }
@@ -72,6 +75,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     const info = await build(args(process.argv.slice(2)));
     console.log(`built ${path.relative(root, path.resolve(root, info.out))} for ${info.board}: ${info.bytes} bytes minified (${info.debugBytes} unminified), Espruino subset OK`);
+    if (info.page) console.log(`built ${info.page.out}: ${info.page.gzip} bytes gzip (${info.page.raw} bytes HTML)`);
   } catch (e) {
     console.error("build failed: " + (e.message || e));
     process.exit(1);

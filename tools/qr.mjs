@@ -6,16 +6,21 @@ import QRCode from "qrcode";
 
 /** What the firmware's log line starts with (src/main.ts); the JSON payload follows it. */
 export const QR_PREFIX = "QR payload for the provisioning app: ";
+/** With CONFIG_PROV_PORTAL_QR: the line carrying the web page's URL (with the PoP in its fragment) to draw. */
+export const PAGE_QR_PREFIX = "QR payload for the provisioning page: ";
 /** Light modules around the code (ISO/IEC 18004 asks for 4). */
 export const QUIET_ZONE = 4;
 const WHITE_ON = "\x1b[30;107m", RESET = "\x1b[0m";
 
-/** The payload of a log line carrying QR_PREFIX, else undefined. */
+/** The payload of a log line carrying QR_PREFIX (JSON) or PAGE_QR_PREFIX (an http:// URL), else undefined. */
 export function qrPayload(line) {
-  const i = line.indexOf(QR_PREFIX);
-  if (i < 0) return undefined;
-  const json = line.slice(i + QR_PREFIX.length).replace(/\x1b\[[0-9;]*m/g, "").trim();
-  return json.startsWith("{") ? json : undefined;
+  for (const [prefix, start] of [[QR_PREFIX, "{"], [PAGE_QR_PREFIX, "http://"]]) {
+    const i = line.indexOf(prefix);
+    if (i < 0) continue;
+    const text = line.slice(i + prefix.length).replace(/\x1b\[[0-9;]*m/g, "").trim();
+    return text.startsWith(start) ? text : undefined;
+  }
+  return undefined;
 }
 
 /**
@@ -61,5 +66,8 @@ export function qrModules(lines, { color = true } = {}) {
 export function qrBlock(line, opts) {
   const json = qrPayload(line);
   if (!json) return undefined;
-  return [...qrLines(json, opts), `Scan this QR code from the ESP ${/"transport":"softap"/.test(json) ? "SoftAP" : "BLE"} Provisioning app (ESP-IDF wifi_prov_mgr format).`];
+  const caption = json.startsWith("http://")
+    ? "Join the board's access point, then scan this QR code with the phone's camera: it opens the provisioning page with the PoP filled in."
+    : `Scan this QR code from the ESP ${/"transport":"softap"/.test(json) ? "SoftAP" : "BLE"} Provisioning app (ESP-IDF wifi_prov_mgr format).`;
+  return [...qrLines(json, opts), caption];
 }

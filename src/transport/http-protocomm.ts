@@ -46,6 +46,11 @@ export interface HttpRequest {
 export interface HttpResponse {
   /** Sends the whole response and ends it. */
   send(status: number, headers: { [name: string]: string }, body: Uint8Array): void;
+  /**
+   * Sends the head, then the body piece by piece: next() gives the next piece (a binary string), "" once
+   * the body is complete; it is called again only after the previous piece has been sent.
+   */
+  stream(status: number, headers: { [name: string]: string }, next: () => string): void;
 }
 
 export interface HttpPort {
@@ -58,6 +63,8 @@ export interface HttpOptions extends Pick<ClockPort, "after" | "cancel"> {
   log: Logger;
   /** A fresh random session id (32 bits). */
   newSessionId(): number;
+  /** Serves GET requests (the web portal); without it they get 405 as any method but POST. */
+  get?: (req: HttpRequest, res: HttpResponse) => void;
 }
 
 export interface HttpTransport {
@@ -84,10 +91,12 @@ export function httpTransport(pc: Protocomm, port: HttpPort, o: HttpOptions): Ht
 
   function fail(res: HttpResponse, status: number, why: string) {
     log.e(why);
-    res.send(status, status === 405 ? { Allow: "POST" } : {}, EMPTY);
+    res.send(status, status === 405 ? { Allow: o.get ? "GET, POST" : "POST" } : {}, EMPTY);
   }
 
   function serve(req: HttpRequest, res: HttpResponse) {
+    // A GET has no body to collect: none of the POST machinery below is made for it.
+    if (req.method === "GET" && o.get) return o.get(req, res);
     var name = req.url.charAt(0) === "/" ? req.url.substr(1) : req.url, kind = pc.kind(name);
     var lenText = req.header("Content-Length"), len = lenText && lenText.length < 10 && /^\d+$/.test(lenText) ? parseInt(lenText, 10) : -1;
     var body = "", open = true, timer = 0;

@@ -17,6 +17,7 @@ import { PowerCut, SimFlash, storageModule } from "./storage";
 import { RadioWorld, SimWifi } from "./wifi";
 import { SimNvs } from "./nvs";
 import { SimHttp } from "./http";
+import { SimDgram } from "./dgram";
 
 /** Time from reset until JS runs (ESP-IDF logs "I (550) app: …" at about this point). */
 export const BOOT_MS = 500;
@@ -109,6 +110,7 @@ export class SimDevice {
   ble!: SimBle;
   wifi!: SimWifi;
   http!: SimHttp;
+  dgram!: SimDgram;
   ctx!: vm.Context;
   boots = 0;
   rngReads = 0;
@@ -194,6 +196,16 @@ export class SimDevice {
     this.flash.writeFile(name, Buffer.from(code, "latin1"));
   }
 
+  /**
+   * Puts the provisioning page into Storage as `npm run flash` does (dist/portal.html.gz → portal.html.gz);
+   * false when the page has not been built.
+   */
+  installPage(file = "dist/portal.html.gz"): boolean {
+    if (!fs.existsSync(file)) return false;
+    this.flash.writeFile("portal.html.gz", fs.readFileSync(file));
+    return true;
+  }
+
   /** Power-on / reset: fresh interpreter, same flash and NVS; bootCode says what runs (BootCode). */
   boot(bootCode: BootCode = true, soft = false) {
     this.boots++;
@@ -220,6 +232,9 @@ export class SimDevice {
     this.wifi = new SimWifi(this.sched, this.opt.world || { aps: [] }, mac, this.board.id);
     this.http = new SimHttp(this.sched);
     this.http.reachable = () => !!this.wifi.ap;
+    this.dgram = new SimDgram(this.sched);
+    this.dgram.reachable = this.http.reachable;
+    this.http.otherSockets = () => this.dgram.open;
     // Native functions run at C speed on the board: bill their modelled cost, not Node's host time (which
     // the slow-down would multiply as if it were interpreted JS).
     const sch = this.sched;
@@ -234,7 +249,7 @@ export class SimDevice {
       if (typeof S0[k] === "function") (S as any)[k] = native(S0[k] as any, (_n: unknown, d?: unknown) => 1 + (typeof d === "string" ? d.length * 0.004 : 0));
     }
     const C = cryptoModule({ ab });
-    const W = this.wifi.api(), N = this.ble.api(), H = this.http.api(), sched = this.sched, dev = this;
+    const W = this.wifi.api(), N = this.ble.api(), H = this.http.api(), U = this.dgram.api(), sched = this.sched, dev = this;
     const rand = espruinoRand();
     // Last E.convolve call: its JS item and when it ended (host CPU ms); generated: the firmware built its X25519
     // field code with Function (generatedOps) rather than running loopOps, whose calls cost more (CONVOLVE_CALL_LOOPS_MS).
@@ -340,6 +355,7 @@ export class SimDevice {
         if (name === "Wifi") return W;
         if (name === "crypto" && fw.crypto !== false) return C;
         if (name === "http") return H;
+        if (name === "dgram") return U;
         throw new Error(`Module ${name} not found`);
       },
       setTimeout: (fn: unknown, ms: number, ...args: unknown[]) => addTimer(fn, ms, false, args),

@@ -13,6 +13,9 @@
  *   write/end without writeHead send a 200 head first; after end() the socket closes once everything is
  *   sent AND the request body is complete (a client that never sends its body keeps the socket open);
  * - a client that closes fires 'close' on req and res; writing afterwards throws "This socket is closed";
+ * - once everything written has been sent, 'drain' is queued on the response unless end() was called
+ *   (socketSendData); until then the bytes written wait in the response's send buffer (JsVars on the board:
+ *   serverResponseWrite appends each write to it), whose total over all connections is tracked (sendPeak);
  * - at most 10 sockets (CONFIG_LWIP_MAX_SOCKETS in the ESP32 build), the listening one included.
  */
 import { Scheduler } from "./scheduler";
@@ -124,15 +127,18 @@ class Conn {
     if (this.closed) throw new Error("This socket is closed");
     this.sent += text;
     this.out += text;
-    this.http.sched.effect(() => this.flush());
+    this.http.noteSendBuffers();
+    this.http.sched.effect(() => this.flush(true));
   }
-  private out = "";
-  private flush() {
+  out = "";
+  private flush(drain = false) {
     if (!this.out || this.client.closedByClient) return;
     const b = Buffer.from(this.out, "latin1");
     this.out = "";
     this.client.received = Buffer.concat([this.client.received, b]);
     this.client.onData?.(b);
+    const s = this.http.sched;
+    if (drain && !this.closeAfterSend) for (const fn of this.res.handlers.drain || []) s.at(s.now, true, () => fn());
   }
 
   maybeClose() {
@@ -168,7 +174,17 @@ export class SimHttp {
   conns = new Set<Conn>();
   /** Whether a client can reach the board (its AP is up). */
   reachable: () => boolean = () => true;
+  /** Other sockets the firmware holds (UDP), which lwIP's limit counts too. */
+  otherSockets: () => number = () => 0;
+  /** The most bytes waiting in response send buffers at once, all connections together. */
+  sendPeak = 0;
   constructor(public sched: Scheduler) {}
+
+  noteSendBuffers() {
+    let n = 0;
+    for (const c of this.conns) n += c.out.length;
+    this.sendPeak = Math.max(this.sendPeak, n);
+  }
 
   /** require("http") as the firmware sees it. */
   api() {
@@ -228,7 +244,7 @@ export class SimHttp {
     if (!this.reachable()) throw new Error("connect EHOSTUNREACH 192.168.4.1:" + port + " (the board's access point is down)");
     const srv = this.servers.get(port);
     if (!srv) throw new Error("connect ECONNREFUSED 192.168.4.1:" + port);
-    if (this.conns.size + 1 >= MAX_SOCKETS) throw new Error("connect ECONNREFUSED 192.168.4.1:" + port + " (lwIP has no free socket)");
+    if (this.conns.size + 1 + this.otherSockets() >= MAX_SOCKETS) throw new Error("connect ECONNREFUSED 192.168.4.1:" + port + " (lwIP has no free socket)");
     const c = new Conn(this, srv);
     this.conns.add(c);
     return c.client;

@@ -223,6 +223,8 @@ test("flash over TCP with the real espruino CLI: blank simulated board → uploa
     assert.match(r.out, /board: ESP32, Espruino 2v29, BLE and crypto present; bundle [\d,]+ B fits/);
     assert.match(r.out, /\+ node_modules\/\.bin\/espruino --no-ble -q --board dist\/flash\/esp32\.board\.json -p tcp:\/\/127\.0\.0\.1:\d+ -b 115200 --storage \.boot0:dist\/flash\/esp32\.js/);
     assert.match(r.out, /verified: \.boot0 on the board is [\d,]+ bytes, CRC32 [0-9a-f]{8}, same as dist\/flash\/esp32\.js/);
+    // The web page goes up next to it and is checked the same way (length + CRC32).
+    assert.match(r.out, /verified: portal\.html\.gz on the board is [\d,]+ bytes, CRC32 [0-9a-f]{8}, same as dist\/portal\.html\.gz/);
     // Offline (as CI is) the CLI must not look the board up on www.espruino.com: no network error, no warning box.
     assert.doesNotMatch(r.out + r.err, /ENOTFOUND|getURL|No list of built-in modules/);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(ROOT, "dist/flash/esp32.board.json"), "utf8")).info.builtin_modules.includes("crypto"), true);
@@ -236,6 +238,7 @@ test("flash over TCP with the real espruino CLI: blank simulated board → uploa
     assert.match(boot.out, /rst:0xc \(SW_CPU_RESET\)[\s\S]*WARNING: Bluetooth is disabled per ESP32\.enableBLE\(false\)[\s\S]*I \(\d+\) app: Starting SoftAP provisioning[\s\S]*SoftAP Provisioning started with SSID 'PROV_261FCC'/);
     const stored = JSON.parse(fs.readFileSync(s.flash, "utf8"));
     assert.equal(Buffer.from(stored[".boot0"], "base64").toString("latin1"), fs.readFileSync(path.join(ROOT, "dist/flash/esp32.js"), "latin1"));
+    assert.deepEqual(Buffer.from(stored["portal.html.gz"], "base64"), fs.readFileSync(path.join(ROOT, "dist/portal.html.gz")));
     // Typing at the REPL through the monitor, then Ctrl-].
     const live = await run("node", ["tools/monitor.mjs", "--port", s.port, "--no-reset"], { input: "print('hello from' + ' the REPL')\n", thenInput: [/hello from the REPL/, "\x1d"], timeoutMs: 60_000 });
     assert.equal(live.code, 0, live.err);
@@ -273,7 +276,10 @@ test("flash refuses bad input with a clear message and a non-zero exit", { timeo
   const dry = await flash("--port", "/dev/ttyUSB0", "--erase", "--dry-run");
   assert.equal(dry.code, 0, dry.err);
   assert.deepEqual(dry.out.trim().split("\n").map((l) => l.split(" ").slice(0, 3).join(" ")),
-    ["+ node tools/build.mjs", "+ node tools/board.mjs", "+ node_modules/.bin/espruino --no-ble", "+ node tools/board.mjs"]);
+    ["+ node tools/build.mjs", "+ node tools/build-page.mjs", "+ node tools/board.mjs", "+ node_modules/.bin/espruino --no-ble",
+      "+ node_modules/.bin/espruino --no-ble", "+ node tools/board.mjs", "+ node tools/board.mjs"]);
+  assert.match(dry.out, /--storage portal\.html\.gz:dist\/portal\.html\.gz/);
+  assert.match(dry.out, /verify .* --bundle dist\/portal\.html\.gz --file portal\.html\.gz$/m);
   assert.match(dry.out, /finish .* --erase$/m);
 
   // Nothing listening, and something listening that is not Espruino.

@@ -29,7 +29,16 @@ interface EspruinoHttpRequest {
 }
 interface EspruinoHttpResponse {
   writeHead(status: number, headers?: { [name: string]: string | number }): void;
+  write(data: string): void;
   end(data?: string): void;
+  on(ev: "drain" | "close", fn: () => void): void;
+}
+/** libs/network/jswrap_net.c: require("dgram"). */
+interface EspruinoDgramSocket {
+  bind(port: number, cb?: () => void): EspruinoDgramSocket;
+  on(ev: "message", fn: (msg: string, rinfo: { address: string; port: number; size: number }) => void): void;
+  send(msg: string, port: number, address: string): void;
+  close(): void;
 }
 interface EspruinoHttp {
   createServer(fn: (req: EspruinoHttpRequest, res: EspruinoHttpResponse) => void): { listen(port: number): void; close(): void };
@@ -42,6 +51,7 @@ declare function require(name: "Storage"): EspruinoStorage;
 declare function require(name: "Wifi"): EspruinoWifi;
 declare function require(name: "crypto"): EspruinoCrypto;
 declare function require(name: "http"): EspruinoHttp;
+declare function require(name: "dgram"): { createSocket(type: "udp4"): EspruinoDgramSocket };
 declare var NRF: {
   setServices(services: any, options?: { uart?: boolean; advertise?: string[] }): void;
   updateServices(services: any): void;

@@ -11,6 +11,7 @@
  *   Espruino drops the station when the AP starts and the AP when the station connects (ChangeLog 2v25).
  */
 import { HttpPort, HttpRequest } from "../../transport/http-protocomm";
+import { PageSource } from "../../transport/web-portal";
 
 export function espruinoHttp(): HttpPort {
   var server: { close(): void } | undefined;
@@ -38,6 +39,26 @@ export function espruinoHttp(): HttpPort {
             } catch (e) {
               // "This socket is closed": the client left while the reply was being made.
             }
+          },
+          // socketserver.c socketSendData queues 'drain' on the response once everything written so far has
+          // been sent (never after end()); a client that leaves fires 'close' instead, and no more drains.
+          stream: function (status, headers, next) {
+            function more() {
+              var piece = next();
+              try {
+                if (piece) res.write(piece);
+                else res.end();
+              } catch (e) {
+                // the client left
+              }
+            }
+            try {
+              res.writeHead(status, headers);
+            } catch (e) {
+              return;
+            }
+            res.on("drain", more);
+            more();
           },
         });
       });
@@ -72,5 +93,23 @@ export function espruinoSoftAp(): SoftAp {
     },
     // The built-in itself (a static method: jswrap_esp32_network.c jswrap_wifi_stopAP), no wrapper closure.
     stop: W.stopAP,
+  };
+}
+
+/**
+ * A Storage file as the page: Storage.read returns a string mapped onto the flash, no RAM copy of its bytes
+ * (src/jswrap_storage.c jswrap_storage_read → jsfReadFile; ESP32 flash is memory-mapped: targets/esp32/main.c
+ * esp_partition_mmap), so neither its length nor a piece costs more than a JsVar or two.
+ */
+export function espruinoPage(name: string): PageSource {
+  var S = require("Storage");
+  return {
+    size: function () {
+      var f = S.read(name);
+      return f ? f.length : 0;
+    },
+    read: function (offset, length) {
+      return S.read(name, offset, length) || "";
+    },
   };
 }
