@@ -66,7 +66,9 @@ test("npm start follows the user's sdkconfig (in a copy of the repo): a new PoP,
 
 test("npm test does not read the user's sdkconfig or dist/firmware.js: it builds its own configs", () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts;
-  assert.match(pkg.test, /^npm run -s build:tests && /);
+  // First the browser the portal tests drive (installed if missing), then the test builds.
+  assert.match(pkg.test, /^node tools\/ensure-chromium\.mjs && npm run -s build:tests && /);
+  assert.doesNotMatch(pkg.test.replace("npm run -s build:tests", ""), /build/);
   // Every build npm test (and the bench) makes names its config from test-host/configs and its own output.
   const builds = pkg["build:tests"].split("&&").map((s: string) => s.trim());
   assert.ok(builds.length >= 2);
