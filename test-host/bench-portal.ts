@@ -19,7 +19,7 @@ import { PAGE_CHUNK, PAGE_FILE } from "../src/transport/web-portal";
 const GET = "GET / HTTP/1.1\r\nHost: 192.168.4.1\r\nAccept-Encoding: gzip\r\n\r\n";
 
 /** Builds the page (tools/build-page.mjs) and serves it to one, then two browsers on the simulated board. */
-export async function portalInSimulator(say: (s: string) => void): Promise<Buffer | undefined> {
+export async function portalInSimulator(bundle: string, say: (s: string) => void): Promise<Buffer | undefined> {
   let page: Buffer, raw: number;
   try {
     const { buildPage } = await import("../tools/build-page.mjs");
@@ -32,7 +32,7 @@ export async function portalInSimulator(say: (s: string) => void): Promise<Buffe
     return undefined;
   }
   const d = new SimDevice({ world: WORLD, slowdown: DEFAULT_SLOWDOWN });
-  d.install(loadBundle());
+  d.install(loadBundle(bundle));
   d.flash.writeFile(PAGE_FILE, page);
   d.boot();
   d.waitFor(/SoftAP started at 192\.168\.4\.1/, 60000);

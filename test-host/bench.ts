@@ -137,7 +137,7 @@ say(`firmware JS on this host     boot + key pair ${bootJs.toFixed(1)} ms, sessi
 say(`simulated device time        ${((d.sched.now - t0) / 1000).toFixed(1)} s from connect to that result (E.convolve charged ${CONVOLVE_CALL_MS} ms per call, RSA block operations ${MPI_OP_MS} ms: ${sessMpiOps.toLocaleString("en")} in the session)`);
 
 // ---- the web portal: page size, time to serve ----------------------------------------------------------------
-const page = await portalInSimulator(say);
+const page = await portalInSimulator(SOFTAP, say);
 
 // ---- inside the real interpreter ------------------------------------------------------------------------
 const E = process.env.ESPRUINO;
@@ -308,7 +308,7 @@ if (!E) {
   }
   if (page) {
     const w = await portalInEspruino({
-      espruino: E, stdin, cwd: tmp, shims, bundle: linuxBundle("dist/firmware.js"), pop, page,
+      espruino: E, stdin, cwd: tmp, shims, bundle: linuxBundle(SOFTAP), pop, page,
       own: (n, base) => n - base + empty,
     });
     if (typeof w === "string") { say(`session in Espruino with two browsers loading the page: ${w}`); process.exitCode = 1; }
