@@ -10,7 +10,15 @@ declare module "build-config" {
     /** MTU assumed for BLE replies (Espruino does not expose the negotiated one). */
     bleMtu: number;
     secVer: number;
+    /** Security 1's PoP in "fixed" mode. */
     pop: string;
+    /** "random": a PoP per board from the hardware RNG, kept in flash (src/prov/pop.ts). */
+    popMode: "random" | "fixed";
+    /** Factory reset button GPIO (-1 = none) and how long it must be held. */
+    resetGpio: number;
+    resetHoldMs: number;
+    /** Station without its network this long → provisioning opens on the SoftAP (0 = never). */
+    staFallbackMs: number;
     namePrefix: string;
     resetProvisioned: boolean;
     autoStopMs: number;
@@ -25,5 +33,7 @@ declare module "build-config" {
   const config: BuildConfig;
   /** config.x25519Loops as a constant the bundler folds (the unused field code is left out). */
   export const X25519_LOOPS: boolean;
+  /** config.staFallbackMs > 0, folded: without the fallback its code is left out and provisioning's factories are boot-only. */
+  export const STA_FALLBACK: boolean;
   export default config;
 }

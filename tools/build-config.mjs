@@ -45,6 +45,10 @@ export function buildConfig({ board = "esp32", config = "sdkconfig" } = {}) {
     bleMtu: c.PROV_BLE_MTU,
     secVer,
     pop: secVer === 1 ? c.PROV_POP : "",
+    popMode: secVer === 1 ? c.PROV_POP_MODE : "fixed",
+    resetGpio: c.PROV_RESET_GPIO,
+    resetHoldMs: c.PROV_RESET_HOLD_S * 1000,
+    staFallbackMs: c.PROV_STA_FALLBACK_S * 1000,
     namePrefix: c.PROV_DEVICE_PREFIX,
     resetProvisioned: c.PROV_RESET_PROVISIONED,
     autoStopMs: c.PROV_AUTOSTOP_S * 1000,
@@ -66,7 +70,7 @@ export function configModule(opts) {
     load: (id) => {
       if (id !== "\0build-config") return null;
       const c = buildConfig(opts);
-      return `export default ${JSON.stringify(c)};\nexport const X25519_LOOPS = ${c.x25519Loops};`;
+      return `export default ${JSON.stringify(c)};\nexport const X25519_LOOPS = ${c.x25519Loops};\nexport const STA_FALLBACK = ${c.staFallbackMs > 0};`;
     },
   };
 }

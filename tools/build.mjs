@@ -13,10 +13,12 @@ import { check } from "./subset-check.mjs";
 import { freeBootOnly } from "./boot-only.mjs";
 import { root } from "./config.mjs";
 
-const HELP = `usage: npm run build -- [--board ID] [--config FILE]
+const HELP = `usage: npm run build -- [--board ID] [--config FILE] [--out FILE] [--app FILE]
   --board ID     board file boards/ID.json (default esp32)
   --config FILE  sdkconfig-style configuration (default sdkconfig)
-  --out FILE     output bundle (default dist/firmware.js)`;
+  --out FILE     output bundle (default dist/firmware.js)
+  --app FILE     TypeScript application module bundled instead of src/app/app.ts (it exports app(prov)),
+                 e.g. src/app/examples/rssi.ts`;
 
 function args(argv) {
   const o = { board: "esp32", config: "sdkconfig", out: "dist/firmware.js" };
@@ -26,6 +28,7 @@ function args(argv) {
     else if (a === "--board" && argv[i + 1]) o.board = argv[++i];
     else if (a === "--config" && argv[i + 1]) o.config = argv[++i];
     else if (a === "--out" && argv[i + 1]) o.out = argv[++i];
+    else if (a === "--app" && argv[i + 1]) o.app = argv[++i];
     else { console.error(`build: unknown argument '${a}'\n${HELP}`); process.exit(2); }
   }
   return o;
@@ -44,6 +47,7 @@ export const MINIFY = {
 export async function build(opts) {
   execFileSync(process.execPath, [path.join(root, "tools/gen-proto.mjs")], { stdio: "inherit" });
   const cfg = buildConfig(opts); // validates board + config before compiling
+  if (opts.app && !fs.existsSync(opts.app)) throw new Error(`--app ${opts.app} not found`);
   const rc = firmwareConfig(opts);
   const bundle = await rollup(rc);
   const { output } = await bundle.generate(rc.output);
