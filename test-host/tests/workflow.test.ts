@@ -133,7 +133,8 @@ test("menuconfig quit without saving leaves the file as it was", { timeout: 30_0
   const step = async (k: string) => { await new Promise((r) => setTimeout(r, 400)); p.stdin.write(k); };
   // Keys go in only once the menu is drawn: a slow start must not see them before it grabs the keyboard.
   await until(() => out.includes("S save and quit"), "the menu is drawn");
-  await step("\x1b[B"); await step("\x1b[B"); await step("\x1b[B"); await step("\x1b[B"); await step("\r"); // toggle reset-on-boot
+  for (let i = 0; i < 5; i++) await step("\x1b[B"); // past transport, security, PoP mode, PoP, prefix
+  await step("\r"); // toggle reset-on-boot
   await step("q"); await step("y");
   await closed;
   assert.match(out, /quit without saving your changes\? \(y\/n\)/);
