@@ -73,8 +73,8 @@ function start() {
   global.prov = prov;
   global.reprovision = prov.reprovision;
 
-  // STA_FALLBACK is a build-time constant: a build without the fallback has none of its code.
-  // A fallback boot provisions on the SoftAP only; folded away (with its transport) when there is no fallback.
+  // A fallback boot provisions on the SoftAP only. STA_FALLBACK is a build-time constant: a build without the
+  // fallback has none of its code (and a BLE-only build no HTTP transport).
   var fellBack = STA_FALLBACK && fallbackBoot(kv);
   var useBle = CONFIG.transport !== "softap" && !fellBack, useAp = CONFIG.transport !== "ble" || fellBack;
   var fallback = STA_FALLBACK ? createFallback(clock, kv, CONFIG.staFallbackMs, fellBack, function () {

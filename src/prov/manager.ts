@@ -67,7 +67,8 @@ export function createManager(o: ManagerOptions): Manager {
   var pending: Credentials | undefined, active: Credentials | undefined;
   // -1 = nothing applied yet
   var state: WifiStationState | -1 = -1, reason: WifiConnectFailedReason = WifiConnectFailedReason.AuthError;
-  var info: WifiConnectedInfo | undefined, timer = 0, attempt = 0, tries = 0;
+  // wait: the station's next retry delay (ms), doubling per failure up to maxRetryMs.
+  var info: WifiConnectedInfo | undefined, timer = 0, attempt = 0, wait = o.retryDelayMs;
   // fromStation: the attempt under way is the station's own (saved network), not credentials being tried.
   var fromStation = false;
   var log = o.log;
@@ -83,7 +84,7 @@ export function createManager(o: ManagerOptions): Manager {
         if (my !== attempt) return;
         info = i;
         state = WifiStationState.Connected;
-        tries = 0;
+        wait = o.retryDelayMs;
         log.i("STA Got IP");
         o.logApp.i("got ip:" + i.ip);
         if (provisioning) {
@@ -106,9 +107,9 @@ export function createManager(o: ManagerOptions): Manager {
           // Not a credentials problem (or a known-good network dropped): keep trying with a growing delay
           // (retryDelayMs doubling up to maxRetryMs), report Connecting.
           state = WifiStationState.Connecting;
-          var ms = Math.min(o.retryDelayMs * Math.pow(2, tries < 16 ? tries : 16), o.maxRetryMs || o.retryDelayMs);
-          tries++;
-          log.i("Retrying in " + ms / 1000 + " s (attempt " + (tries + 1) + ")");
+          var ms = wait;
+          wait = Math.min(wait * 2, o.maxRetryMs || o.retryDelayMs);
+          log.i("Retrying in " + ms / 1000 + " s");
           if (!provisioning) emit("disconnected", { ssid: ssid, code: r });
           timer = o.clock.after(function () {
             timer = 0;
@@ -181,7 +182,7 @@ export function createManager(o: ManagerOptions): Manager {
       // Fallback provisioning (the station was retrying its saved network): stop that attempt first.
       if (fromStation) o.wifi.disconnect();
       cancel();
-      tries = 0;
+      wait = o.retryDelayMs;
       fromStation = false;
       active = pending;
       pending = undefined;

@@ -289,6 +289,7 @@ test("sim: every argument checked, in one line, before anything boots", async ()
     [["--slowdown", "abc"], /^sim: --slowdown must be a number \(0 or more\), e\.g\. 100, not 'abc'/],
     [["--gatt-port", "70000"], /^sim: --gatt-port must be a TCP port number \(0-65535\), not '70000'/],
     [["--console-port", "x1"], /^sim: --console-port must be a TCP port number/],
+    [["--mac", "24:0a:c4"], /^sim: --mac must look like AA:BB:CC:DD:EE:FF, not '24:0a:c4'/],
     [["--storage-bytes", "12"], /^sim: --storage-bytes must be a whole number of bytes, at least 4096/],
     [["--slowdown"], /^sim: --slowdown needs a value/],
     [["--bogus", "1"], /^sim: unknown option '--bogus'/],
