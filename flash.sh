@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run flash -- --port PORT [--baud 115200] [--board esp32] [--config sdkconfig] [--erase] [--dry-run]
+# npm run flash -- --port PORT [--baud 115200] [--board esp32] [--config sdkconfig] [--erase] [--erase-pop] [--dry-run]
 #
 # 1. builds dist/flash/<board>.js for the board and config (npm run build -- --out …);
 # 2. checks the board over its REPL (tools/board.mjs check): process.env first (an Espruino board, the
@@ -11,19 +11,21 @@
 #    dist/portal.html.gz), uploads it into Storage "portal.html.gz" (the firmware streams it at GET /) and
 #    verifies it as .boot0 is verified (tools/board.mjs verify);
 # 5. verifies the upload (length + CRC32), with --erase wipes the saved Wi-Fi credentials (idf.py's
-#    erase_flash for this firmware), and reboots the board (tools/board.mjs finish).
+#    erase_flash for this firmware), with --erase-pop the board's random PoP, and reboots the board
+#    (tools/board.mjs finish). The user's program (.bootcde) and, without --erase-pop, the PoP stay.
 # PORT is a serial device (/dev/ttyUSB0) or tcp://HOST:PORT (the simulator's --console-port).
 set -euo pipefail
 cd "$(dirname "$0")"
-port="" baud=115200 board=esp32 config=sdkconfig erase=0 dry=0
+port="" baud=115200 board=esp32 config=sdkconfig erase=0 erase_pop=0 dry=0
 usage() {
   cat <<'EOF'
-usage: npm run flash -- --port PORT [--baud 115200] [--board esp32|esp32c3|esp32s3] [--config FILE] [--erase] [--dry-run]
+usage: npm run flash -- --port PORT [--baud 115200] [--board esp32|esp32c3|esp32s3] [--config FILE] [--erase] [--erase-pop] [--dry-run]
   --port PORT    serial device (/dev/ttyUSB0) or tcp://127.0.0.1:N (npm run sim -- --console-port N)
   --baud N       serial speed (Espruino on ESP32 uses 115200)
   --board ID     board file boards/ID.json (default esp32)
   --config FILE  configuration (default sdkconfig; edit with npm run menuconfig)
   --erase        also erase the saved Wi-Fi credentials, so the board starts provisioning again
+  --erase-pop    also erase the board's random PoP: it draws a new one (print a new label: npm run label)
   --dry-run      print every step without building, connecting or writing
 EOF
 }
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
       v="$2"; case "$1" in --port) port="$v" ;; --baud) baud="$v" ;; --board) board="$v" ;; --config) config="$v" ;; esac
       shift 2 ;;
     --erase) erase=1; shift ;;
+    --erase-pop) erase_pop=1; shift ;;
     --dry-run) dry=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) bad "unknown argument '$1'" ;;
@@ -49,7 +52,7 @@ case "$port" in
 esac
 
 run() { echo "+ $*"; [ "$dry" = 1 ] || "$@"; }
-erase_flag=(); [ "$erase" = 1 ] && erase_flag=(--erase)
+erase_flag=(); [ "$erase" = 1 ] && erase_flag=(--erase); [ "$erase_pop" = 1 ] && erase_flag+=(--erase-pop)
 bundle="dist/flash/$board.js"
 # What the board reported (process.env) as an EspruinoTools board JSON, given to the espruino CLI's --board
 # so it does not look the board up on www.espruino.com (offline: an ENOTFOUND error and a "No list of

@@ -16,7 +16,15 @@ declare module "build-config" {
     /** MTU assumed for BLE replies (Espruino does not expose the negotiated one). */
     bleMtu: number;
     secVer: number;
+    /** Security 1's PoP in "fixed" mode. */
     pop: string;
+    /** "random": a PoP per board from the hardware RNG, kept in flash (src/prov/pop.ts). */
+    popMode: "random" | "fixed";
+    /** Factory reset button GPIO (-1 = none) and how long it must be held. */
+    resetGpio: number;
+    resetHoldMs: number;
+    /** Station without its network this long → provisioning opens on the SoftAP (0 = never). */
+    staFallbackMs: number;
     namePrefix: string;
     resetProvisioned: boolean;
     autoStopMs: number;
@@ -34,5 +42,7 @@ declare module "build-config" {
   /** config.webPortal / config.captiveDns as constants the bundler folds. */
   export const WEB_PORTAL: boolean;
   export const CAPTIVE_DNS: boolean;
+  /** config.staFallbackMs > 0, folded: without the fallback its code is left out and provisioning's factories are boot-only. */
+  export const STA_FALLBACK: boolean;
   export default config;
 }

@@ -23,6 +23,8 @@ import { readConfig } from "../tools/config.mjs";
 import { sessionPlan } from "./bench-session";
 import { bareServer, portalInEspruino, portalInSimulator } from "./bench-portal";
 import { PAGE_CHUNK } from "../src/transport/web-portal";
+import { writeRecord } from "../src/core/record";
+import { POP_SLOTS } from "../src/prov/pop";
 import { minify } from "terser";
 import { MINIFY, build } from "../tools/build.mjs";
 
@@ -123,7 +125,7 @@ try {
   const r = await provision({
     exchange: async (ep, data) => { const t1 = d.sched.now; const x = await http.exchange(ep, data); waits.push(`${ep} ${((d.sched.now - t1) / 1000).toFixed(1)} s`); return x; },
     close: http.close,
-  }, { ssid: "myssid", passphrase: "mypassword", pop: REF.PROV_POP, sleep: async (ms) => d.run(ms) });
+  }, { ssid: "myssid", passphrase: "mypassword", pop: String(d.evaluate("prov.pop")), sleep: async (ms) => d.run(ms) });
   res = r.ok ? "Connected " + r.ip : "FAILED " + r.state;
 } catch (e) {
   res = "FAILED: " + (e as Error).message; // e.g. the client's 30 s ATT timeout while X25519 runs
@@ -275,7 +277,12 @@ if (!E) {
   // A whole session (boot, key pair, Cmd0/Cmd1, SetConfig, Apply, Connected, GetStatus) sampled after every
   // timer, event and stored reply, against the board's budgets (boards/*.json jsvarsBudget): the SoftAP build
   // (the default; it runs with BLE off) against the Wi-Fi-only budget, the BLE build against BLE + Wi-Fi.
-  const pop = REF.PROV_POP;
+  // The PoP the sessions use; in Storage as the board keeps it (src/prov/pop.ts), so a random-PoP build does not
+  // draw one (which would shift the RNG stream the session's key pair is predicted from). A fixed-PoP build ignores it.
+  const pop: string = REF.PROV_POP;
+  const popFiles: Record<string, string> = {};
+  writeRecord({ read: (k) => popFiles[k], write: (k, v) => { popFiles[k] = v; }, erase: () => {} }, POP_SLOTS, pop);
+  const storePop = Object.entries(popFiles).map(([k, v]) => `S.write(${JSON.stringify(k)},${JSON.stringify(v)});`).join("");
   const empty = Number(/U (\d+)/.exec(runE(script("u.js", "print('U '+process.memory().usage)")))![1]);
   const budgets = board.jsvarsBudget as { bleWifi: number; wifi: number };
   let softapPeak = NaN;
@@ -290,7 +297,7 @@ if (!E) {
       // bundle runs from (emulated) flash Storage as on the board, at root scope as the board runs .bootcde
       // (src/jsflash.c jsfLoadBootCodeFromFlash → jspEvaluateVar(code, 0)): eval from a timer, not inside a
       // function, so closures get no extra scope level the board would not have.
-      "\nvar S=require('Storage');S.eraseAll();S.write('.bench'," + JSON.stringify(code) + ");\n" +
+      "\nvar S=require('Storage');S.eraseAll();" + storePop + "S.write('.bench'," + JSON.stringify(code) + ");\n" +
       "__st(function(){print('BASE '+process.memory().usage);__st(eval,0,S.read('.bench'));},10);"));
     const bad = plan.check(sessOut), bm = /BOOTED (\d+) (\d+)/.exec(sessOut), sm = /SESSION (\d+) (.+?) (\d+) (\d+)\r?$/m.exec(sessOut);
     const base = /BASE (\d+)/.exec(sessOut);
@@ -334,7 +341,7 @@ if (!E) {
       const plan = sessionPlan(pop, "softap", { steps, sample: false, quit: true }), cg = path.join(tmp, `cg-session-${steps}.out`);
       const body = "var __BLE=false;\n" + shims + plan.driver +
         "\nconsole.log=function(l){print(l);if(/key pair ready/.test(l))__st(" + (steps ? "__start" : "quit") + ",10);};" +
-        "\nvar S=require('Storage');S.eraseAll();S.write('.bench'," + code + ");\n__st(function(){__st(eval,0,S.read('.bench'));},10);";
+        "\nvar S=require('Storage');S.eraseAll();" + storePop + "S.write('.bench'," + code + ");\n__st(function(){__st(eval,0,S.read('.bench'));},10);";
       const p = spawn("valgrind", ["--tool=callgrind", "--callgrind-out-file=" + cg, E, "-e", body], { cwd: tmp, stdio: [stdin, "pipe", "ignore"], timeout: 1800000 });
       let out = "";
       p.stdout!.on("data", (d: Buffer) => { out += d.toString("latin1"); });

@@ -12,7 +12,7 @@ import { bleTransport, simCentral, Transport } from "./client/transport";
 import { provision } from "./client/esp-prov";
 import { DEFAULT_WORLD } from "./sim/wifi";
 import { DEFAULT_SLOWDOWN } from "./sim/scheduler";
-import { qrBlock } from "../tools/qr.mjs";
+import { qrBlock, qrPayload } from "../tools/qr.mjs";
 import { build } from "../tools/build.mjs";
 import { buildConfig } from "../tools/build-config.mjs";
 import { root } from "../tools/config.mjs";
@@ -65,7 +65,7 @@ try {
 } catch (e) {
   fail(`build failed: ${(e as Error).message}`);
 }
-const security = c.secVer === 1 ? `Security 1, ${c.pop ? `PoP "${c.pop}"` : "no PoP"}` : "Security 0";
+const security = c.secVer === 1 ? `Security 1, ${c.popMode === "random" ? "the board's own random PoP" : c.pop ? `PoP "${c.pop}"` : "no PoP"}` : "Security 0";
 console.log(`--- simulated ESP32, Espruino ${c.board.espruino}${deferred ? ", GATT deferred-write (a patched Espruino, not stock)" : ""}, ` +
   `interpreter slow-down x${DEFAULT_SLOWDOWN} (calibrated default) ---`);
 console.log(`--- ${o.config}: ${c.transport === "both" ? "BLE and SoftAP (provisioned over SoftAP)" : overBle ? "BLE" : "SoftAP"}, ${security} ---`);
@@ -86,7 +86,10 @@ const name = d.lines().map((l) => nameRe.exec(l)?.[1]).filter(Boolean).pop()!;
 // Over BLE each reply must come within the client's 30 s ATT timeout: SessionCmd0 right after boot would wait for
 // the device key pair and then the shared secret (two X25519s), so the phone connects once the key pair is ready.
 if (overBle && c.secVer === 1 && !logged(/security1: Device key pair ready/, 120000)) fail("the simulated board never made its key pair (see its log above)");
-const popArg = c.secVer === 1 && c.pop ? ` --pop ${c.pop}` : "";
+// The PoP as the phone gets it: from the QR payload the board logged (by default each board draws its own).
+const payload = d.lines().map((l) => qrPayload(l) as string | undefined).find(Boolean);
+const pop: string = payload ? JSON.parse(payload).pop ?? "" : "";
+const popArg = c.secVer === 1 && pop ? ` --pop ${pop}` : "";
 console.log(overBle
   ? `        [phone] finds ${name} over BLE, then runs: esp_prov.py --transport ble --service_name ${name} --sec_ver ${c.secVer}${popArg} --ssid myssid --passphrase mypassword`
   : `        [phone] joins Wi-Fi network ${name} (${c.softapPassword ? `WPA2, passphrase ${c.softapPassword}` : "open"}), then runs: ` +
@@ -111,7 +114,7 @@ const t = {
 let r;
 try {
   r = await provision(t, {
-    secVer: c.secVer as 0 | 1, pop: c.pop, era, protoVer: c.versionString, ssid: "myssid", passphrase: "mypassword",
+    secVer: c.secVer as 0 | 1, pop, era, protoVer: c.versionString, ssid: "myssid", passphrase: "mypassword",
     sleep: async (ms) => d.run(ms), print: (l) => console.log("        [esp_prov] " + l),
   });
   if (overBle && d.ble.connected) await t.close();

@@ -15,6 +15,7 @@ import { DEFAULT_WORLD, RadioWorld } from "./sim/wifi";
 import { DEFAULT_GATT_PORT } from "./client/transport";
 import { DEFAULT_HTTP_PORT } from "./client/http-transport";
 import { qrBlock } from "../tools/qr.mjs";
+import { COMMANDS_HELP, simCommand } from "./sim/commands";
 
 const HELP = `usage: npm run sim -- [options]
   --flash FILE            simulated flash (Storage) file, kept between runs (default .sim/flash.json); NVS (BLE
@@ -41,6 +42,8 @@ default sdkconfig) when it is missing or that config, config/schema.json, the bo
   --espruino-version V    process.env.VERSION of the simulated Espruino build (default 2v29)
   --without ble,crypto    simulate an Espruino build lacking BLE (no NRF) and/or the crypto module
   --storage-bytes N       size of the Storage area (default ${DEFAULT_BOARD.storageBytes}, the ESP32 4 MB layout)
+  --mac AA:BB:CC:DD:EE:FF the board's base MAC: its name (PROV_DDEEFF) and its RNG stream (default 24:0a:c4:26:1f:cc)
+${COMMANDS_HELP}
 A client that closes its --gatt-port connection is disconnected, as a phone walking out of range.
 Ctrl-C (SIGINT) or SIGTERM stops the simulator; it then dies of that signal (exit status 130 or 143), as
 the board's process would.`;
@@ -60,6 +63,7 @@ const VALUE_OPTIONS: Record<string, (v: string) => string | undefined> = {
   slowdown: (v) => (/^\d+(\.\d+)?$/.test(v) ? undefined : "must be a number (0 or more), e.g. 100"),
   "espruino-version": (v) => (/^\d+v\d+(\.\d+)?$/.test(v) ? undefined : "looks like 2v29"),
   without: (v) => v.split(",").filter((w) => w !== "ble" && w !== "crypto").map((w) => `takes ble and/or crypto, not '${w}'`)[0],
+  mac: (v) => (/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(v) ? undefined : "must look like AA:BB:CC:DD:EE:FF"),
   "storage-bytes": (v) => (/^\d+$/.test(v) && +v >= 4096 ? undefined : "must be a whole number of bytes, at least 4096"),
 };
 const a = process.argv.slice(2), o: Record<string, string> = {};
@@ -172,7 +176,7 @@ const gatt = (o.gatt as GattMode) || "espruino-2v29";
 d = new SimDevice({
   world, gatt, flashFile: o.flash || ".sim/flash.json",
   slowdown: o.slowdown ? Number(o.slowdown) : DEFAULT_SLOWDOWN, echo: logLine,
-  board: { ...DEFAULT_BOARD, storageBytes },
+  board: { ...DEFAULT_BOARD, storageBytes }, mac: o.mac?.toLowerCase(),
   firmware: { version: o["espruino-version"], ble: !without.includes("ble"), crypto: !without.includes("crypto") },
 });
 // The default flash follows the build, as a board you npm run flash after every change; a flash file you name keeps
@@ -194,6 +198,17 @@ console.error(`sim: virtual central on 127.0.0.1:${centralPort}`);
 console.error(`sim: board's HTTP server (192.168.4.1:80 on its access point) on 127.0.0.1:${boardHttpPort}`);
 if (dnsSocket) { bridgeUdp(dnsSocket, () => d?.dgram, 53); console.error(`sim: board's DNS (192.168.4.1:53 on its access point) on UDP 127.0.0.1:${dnsPort}`); }
 d.boot();
+// The world around the board, from standard input (test-host/sim/commands.ts).
+process.stdin.setEncoding("utf8");
+let typed = "";
+process.stdin.on("data", (chunk: string) => {
+  typed += chunk;
+  for (let i; (i = typed.indexOf("\n")) >= 0; typed = typed.slice(i + 1)) {
+    const line = typed.slice(0, i);
+    if (!line.trim()) continue;
+    try { console.error(`sim: ${simCommand(d!, line)}`); } catch (e) { console.error(`sim: ${(e as Error).message}`); }
+  }
+});
 // Device time follows wall time: each tick runs the board for the wall time owed since the last one, so time
 // lost to a busy host is made up instead of slowing the board against its clients' clocks; but at most 1 s per
 // tick, so the board never leaps past bytes a client has already sent (they are read between ticks): a leap of

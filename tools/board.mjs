@@ -9,9 +9,9 @@
 //       --board: the CLI then knows the built-in modules without fetching www.espruino.com/json/BOARD.json
 //       (EspruinoTools bin/espruino-cli.js: --board FILE sets ENV_ON_CONNECT=false and loads the file;
 //       without it, it prints a "No list of built-in modules" box and an ENOTFOUND error offline).
-//   node tools/board.mjs finish --port P [--baud B] --bundle FILE [--file .boot0] [--erase]
+//   node tools/board.mjs finish --port P [--baud B] --bundle FILE [--file .boot0] [--erase] [--erase-pop]
 //       verifies the uploaded Storage file (length + CRC32), optionally erases the saved Wi-Fi
-//       credentials, and reboots the board.
+//       credentials and/or the board's random PoP (a new one is drawn at the next boot), and reboots the board.
 //   node tools/board.mjs verify --port P [--baud B] --bundle FILE --file NAME
 //       only the check of an uploaded Storage file (the web page, portal.html.gz).
 // Exit 0 on success; 1 with a one-line reason otherwise; 2 for bad arguments.
@@ -23,9 +23,11 @@ import { readBoard, buildConfig, BoardError } from "./build-config.mjs";
 
 /** src/prov/credentials.ts SLOTS (test-host/tests/workflow.test.ts pins that they agree). */
 export const CREDENTIAL_FILES = ["prov.cred.a", "prov.cred.b"];
+/** src/prov/pop.ts POP_SLOTS: the board's own random PoP (test-host/tests/app.test.ts pins that they agree). */
+export const POP_FILES = ["prov.pop.a", "prov.pop.b"];
 
 const HELP = `usage: node tools/board.mjs check  --port PORT [--baud 115200] [--board esp32] [--config sdkconfig] --bundle FILE [--env-out FILE]
-       node tools/board.mjs finish --port PORT [--baud 115200] --bundle FILE [--file .boot0] [--erase]
+       node tools/board.mjs finish --port PORT [--baud 115200] --bundle FILE [--file .boot0] [--erase] [--erase-pop]
        node tools/board.mjs verify --port PORT [--baud 115200] --bundle FILE --file NAME`;
 
 /** "2v29" / "2v29.14" → comparable number. */
@@ -35,7 +37,7 @@ export function versionNumber(v) {
 }
 
 /** A REPL conversation: gets a prompt, then evaluates expressions with echo off (DLE), as the CLI does. */
-async function repl(spec, baud) {
+export async function repl(spec, baud) {
   const port = await openPort(spec, baud);
   let buf = "", closed = false;
   port.onData((s) => { buf += s; });
@@ -133,10 +135,11 @@ async function finish(o) {
   const r = await repl(o.port, o.baud);
   try {
     await verifyFile(r, file, bundle, o.bundle);
-    if (o.erase) {
-      const left = await r.eval(`(function(S){${CREDENTIAL_FILES.map((f) => `S.erase(${JSON.stringify(f)});`).join("")}return S.list(/^prov\\.cred/).length})(require("Storage"))`);
-      if (left) throw new BoardError("erasing the saved credentials failed");
-      console.log(`erased saved Wi-Fi credentials (${CREDENTIAL_FILES.join(", ")})`);
+    for (const [flag, files, what] of [["erase", CREDENTIAL_FILES, "saved Wi-Fi credentials"], ["erase-pop", POP_FILES, "the board's PoP (a new one is drawn at boot: print a new label)"]]) {
+      if (!o[flag]) continue;
+      const left = await r.eval(`(function(S){${files.map((f) => `S.erase(${JSON.stringify(f)});`).join("")}return ${files.map((f) => `S.read(${JSON.stringify(f)})`).join("||")}||""})(require("Storage"))`);
+      if (left) throw new BoardError(`erasing ${what} failed`);
+      console.log(`erased ${what} (${files.join(", ")})`);
     }
     r.send("E.reboot()");
     await new Promise((res) => setTimeout(res, 300)); // let the line leave before closing the port
@@ -151,7 +154,7 @@ async function main(argv) {
   if (cmd === "--help" || cmd === "-h") { console.log(HELP); return 0; }
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--erase") o.erase = true;
+    if (a === "--erase" || a === "--erase-pop") o[a.slice(2)] = true;
     else if (/^--(port|baud|board|config|bundle|file|env-out)$/.test(a) && argv[i + 1] !== undefined) o[a.slice(2)] = argv[++i];
     else { console.error(`board: unknown argument '${a}'\n${HELP}`); return 2; }
   }

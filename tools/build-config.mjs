@@ -49,6 +49,10 @@ export function buildConfig({ board = "esp32", config = "sdkconfig" } = {}) {
     bleMtu: c.PROV_BLE_MTU,
     secVer,
     pop: secVer === 1 ? c.PROV_POP : "",
+    popMode: secVer === 1 ? c.PROV_POP_MODE : "fixed",
+    resetGpio: c.PROV_RESET_GPIO,
+    resetHoldMs: c.PROV_RESET_HOLD_S * 1000,
+    staFallbackMs: c.PROV_STA_FALLBACK_S * 1000,
     namePrefix: c.PROV_DEVICE_PREFIX,
     resetProvisioned: c.PROV_RESET_PROVISIONED,
     autoStopMs: c.PROV_AUTOSTOP_S * 1000,
@@ -72,7 +76,8 @@ export function configModule(opts) {
       if (id !== "\0build-config") return null;
       const c = buildConfig(opts);
       return `export default ${JSON.stringify(c)};\nexport const X25519_LOOPS = ${c.x25519Loops};\n` +
-        `export const WEB_PORTAL = ${c.webPortal};\nexport const CAPTIVE_DNS = ${c.captiveDns};`;
+        `export const WEB_PORTAL = ${c.webPortal};\nexport const CAPTIVE_DNS = ${c.captiveDns};\n` +
+        `export const STA_FALLBACK = ${c.staFallbackMs > 0};`;
     },
   };
 }

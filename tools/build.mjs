@@ -19,7 +19,9 @@ import { root } from "./config.mjs";
 const HELP = `usage: npm run build -- [--board ID] [--config FILE] [--out FILE]
   --board ID     board file boards/ID.json (default esp32)
   --config FILE  sdkconfig-style configuration (default sdkconfig; edit with npm run menuconfig)
-  --out FILE     output bundle (default dist/firmware.js); its unminified twin goes next to it as .debug.js`;
+  --out FILE     output bundle (default dist/firmware.js); its unminified twin goes next to it as .debug.js
+  --app FILE     TypeScript application module bundled instead of src/app/app.ts (it exports app(prov)),
+                 e.g. src/app/examples/rssi.ts`;
 
 function args(argv) {
   const o = { board: "esp32", config: "sdkconfig", out: "dist/firmware.js" };
@@ -27,7 +29,7 @@ function args(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--help" || a === "-h") { console.log(HELP); process.exit(0); }
-    else if (a === "--board" || a === "--config" || a === "--out") {
+    else if (a === "--board" || a === "--config" || a === "--out" || a === "--app") {
       if (!argv[i + 1] || argv[i + 1].startsWith("--")) usage(`${a} needs a value`);
       o[a.slice(2)] = argv[++i];
     } else usage(`unknown argument '${a}'`);
@@ -48,6 +50,7 @@ export const MINIFY = {
 export async function build(opts) {
   execFileSync(process.execPath, [path.join(root, "tools/gen-proto.mjs")], { stdio: "inherit" });
   const cfg = buildConfig(opts); // validates board + config before compiling
+  if (opts.app && !fs.existsSync(opts.app)) throw new Error(`--app ${opts.app} not found`);
   const rc = firmwareConfig(opts);
   const bundle = await rollup(rc);
   const { output } = await bundle.generate(rc.output);

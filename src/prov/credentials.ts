@@ -35,6 +35,8 @@ export interface CredentialStore {
   load(): Credentials | undefined;
   save(c: Credentials): void;
   erase(): void;
+  /** Some record is in flash (a load that finds none valid means they are damaged). */
+  stored(): boolean;
 }
 
 export function credentialStore(kv: KvPort): CredentialStore {
@@ -56,6 +58,9 @@ export function credentialStore(kv: KvPort): CredentialStore {
     erase: function () {
       kv.erase(SLOTS[0]!);
       kv.erase(SLOTS[1]!);
+    },
+    stored: function () {
+      return kv.read(SLOTS[0]!) !== undefined || kv.read(SLOTS[1]!) !== undefined;
     },
   };
 }

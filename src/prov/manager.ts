@@ -9,6 +9,7 @@ import { Logger } from "../core/log";
 import { RespGetStatus, Status, WifiConnectFailedReason, WifiStationState } from "../proto/schema.gen";
 import { ClockPort, WifiConnectedInfo, WifiPort } from "../ports/ports";
 import { Credentials } from "./credentials";
+import { ProvEvent, ProvEventData } from "../app/api";
 import { WifiConfig, WifiConfigHandlers } from "./wifi-config";
 import { WifiCtrlHandlers } from "./wifi-ctrl";
 
@@ -41,7 +42,11 @@ export interface ManagerOptions {
   logApp: Logger;
   /** Delay between ApplyConfig and the connect, so the reply goes out first (ESP-IDF: 1 s). */
   applyDelayMs: number;
+  /** First retry delay of the station; it doubles per failed attempt up to maxRetryMs. */
   retryDelayMs: number;
+  maxRetryMs?: number;
+  /** Application events (src/app/api.ts): cred-recv/-fail/-success, connected, disconnected. */
+  emit?<K extends ProvEvent>(ev: K, data: ProvEventData[K]): void;
   onConnected(c: Credentials, info: WifiConnectedInfo): void;
   /** The station gave up on the applied credentials (ConnectionFailed). */
   onFailed?(): void;
@@ -62,19 +67,34 @@ export function createManager(o: ManagerOptions): Manager {
   var pending: Credentials | undefined, active: Credentials | undefined;
   // -1 = nothing applied yet
   var state: WifiStationState | -1 = -1, reason: WifiConnectFailedReason = WifiConnectFailedReason.AuthError;
-  var info: WifiConnectedInfo | undefined, timer = 0, attempt = 0;
+  // wait: the station's next retry delay (ms), doubling per failure up to maxRetryMs.
+  var info: WifiConnectedInfo | undefined, timer = 0, attempt = 0, wait = o.retryDelayMs;
+  // fromStation: the attempt under way is the station's own (saved network), not credentials being tried.
+  var fromStation = false;
   var log = o.log;
+  function emit<K extends ProvEvent>(ev: K, d: ProvEventData[K]) {
+    if (o.emit) o.emit(ev, d);
+  }
 
   function connect(c: Credentials, provisioning: boolean) {
-    var my = ++attempt;
-    o.wifi.connect(bytesToStr(c.ssid), bytesToStr(c.pass), {
+    var my = ++attempt, ssid = bytesToStr(c.ssid);
+    fromStation = !provisioning;
+    o.wifi.connect(ssid, bytesToStr(c.pass), {
       connected: function (i) {
         if (my !== attempt) return;
         info = i;
         state = WifiStationState.Connected;
+        wait = o.retryDelayMs;
         log.i("STA Got IP");
         o.logApp.i("got ip:" + i.ip);
-        if (provisioning) o.onConnected(c, i);
+        if (provisioning) {
+          o.onConnected(c, i);
+          emit("cred-success", { ssid: ssid, ip: i.ip });
+        }
+        // A network that worked is known-good: a later drop is retried whatever its reason.
+        provisioning = false;
+        fromStation = true;
+        emit("connected", { ssid: ssid, ip: i.ip });
       },
       disconnected: function (r) {
         if (my !== attempt) return;
@@ -84,16 +104,22 @@ export function createManager(o: ManagerOptions): Manager {
         if (f === WifiConnectFailedReason.NetworkNotFound) log.i("STA AP Not found");
         else if (f === WifiConnectFailedReason.AuthError) log.i("STA Auth Error");
         if (f === -1 || !provisioning) {
-          // Not a credentials problem (or a known-good network dropped): keep trying, report Connecting.
+          // Not a credentials problem (or a known-good network dropped): keep trying with a growing delay
+          // (retryDelayMs doubling up to maxRetryMs), report Connecting.
           state = WifiStationState.Connecting;
+          var ms = wait;
+          wait = Math.min(wait * 2, o.maxRetryMs || o.retryDelayMs);
+          log.i("Retrying in " + ms / 1000 + " s");
+          if (!provisioning) emit("disconnected", { ssid: ssid, code: r });
           timer = o.clock.after(function () {
             timer = 0;
             if (my === attempt) connect(c, provisioning);
-          }, o.retryDelayMs);
+          }, ms);
           return;
         }
         state = WifiStationState.ConnectionFailed;
         reason = f;
+        emit("cred-fail", { reason: f === WifiConnectFailedReason.NetworkNotFound ? "network-not-found" : "auth-error", code: r });
         if (o.onFailed) o.onFailed();
       },
     });
@@ -136,6 +162,7 @@ export function createManager(o: ManagerOptions): Manager {
         return Status.InvalidArgument;
       }
       pending = { ssid: c.ssid, pass: c.passphrase };
+      emit("cred-recv", { ssid: bytesToStr(c.ssid) });
       o.logHandler.i("WiFi Credentials Received : \n\tssid " + bytesToStr(c.ssid) + " \n\tpassword " + mask(c.passphrase));
       return Status.Success;
     },
@@ -144,7 +171,7 @@ export function createManager(o: ManagerOptions): Manager {
         o.logHandler.e("WiFi config not set");
         return Status.InternalError;
       }
-      if (state === WifiStationState.Connecting) {
+      if (state === WifiStationState.Connecting && !fromStation) {
         // As wifi_prov_mgr_configure_sta (manager.c: state >= CRED_RECV). Here it also keeps the attempt in
         // progress honest: Espruino's Wifi.connect while the station still connects only sets the config and
         // waits for a STA_START that does not come again (libs/network/esp32/jswrap_esp32_network.c), so the
@@ -152,7 +179,11 @@ export function createManager(o: ManagerOptions): Manager {
         o.logHandler.e("Wi-Fi credentials already received by provisioning app");
         return Status.InternalError;
       }
+      // Fallback provisioning (the station was retrying its saved network): stop that attempt first.
+      if (fromStation) o.wifi.disconnect();
       cancel();
+      wait = o.retryDelayMs;
+      fromStation = false;
       active = pending;
       pending = undefined;
       state = WifiStationState.Connecting;

@@ -21,7 +21,7 @@ const FLAGS: Record<string, Flag> = {
   service_name: { arg: "NAME", check: hostPort, help: `softap: HOST:PORT of the board (192.168.4.1:80 once joined to its PROV_ network; default 127.0.0.1:${DEFAULT_HTTP_PORT}, npm run sim's --http-port); ble: the device name, e.g. PROV_261FCC (default: the first one advertising)` },
   port: { arg: "N", def: String(DEFAULT_GATT_PORT), check: tcpPort, help: "ble: the simulator's virtual-central port (npm run sim -- --gatt-port N)" },
   sec_ver: { arg: "0|1", check: oneOf("0", "1"), help: "security version (default: the one the device reports in proto-ver)" },
-  pop: { arg: "POP", def: "", help: "proof of possession for Security 1: the firmware's PROV_POP (sdkconfig default abcd1234)" },
+  pop: { arg: "POP", def: "", help: "proof of possession for Security 1: the board's own (in its QR payload line; npm run label prints it), or PROV_POP in fixed mode" },
   ssid: { arg: "SSID", help: "Wi-Fi network the device should join (without it: list the networks the device scans, as esp_prov does, then exit)" },
   passphrase: { arg: "PASS", def: "", help: "its password (default: none, an open network)" },
   poll_interval: { arg: "S", def: "5", check: seconds, help: "seconds between Wi-Fi status polls (esp_prov waits 5)" },
@@ -161,8 +161,8 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
   const limit = softap ? "the 60 s HTTP timeout" : "the 30 s BLE transaction limit";
   if (sec === 1 && p.sessionMsgs === 2 && p.configMsgs === 0) {
     if (/timed out/.test(msg)) return `the device did not answer SessionCmd1 within ${limit}: Security 1's key exchange is too slow at this interpreter speed (simulator: a smaller --slowdown)`;
-    if (!o.pop) return `the device needs a proof of possession: pass --pop (the firmware's PROV_POP, abcd1234 unless changed with npm run menuconfig); it rejected the session (${msg})`;
-    return `wrong proof of possession: the device rejected the session (${msg}); check --pop against the firmware's PROV_POP (npm run menuconfig)`;
+    if (!o.pop) return `the device needs a proof of possession: pass --pop (the board's PoP from its QR payload line or npm run label; PROV_POP in fixed mode); it rejected the session (${msg})`;
+    return `wrong proof of possession: the device rejected the session (${msg}); check --pop against the firmware's PROV_POP (fixed mode) or the board's own PoP (its QR payload line, npm run label)`;
   }
   if (/timed out/.test(msg)) {
     return `the device did not answer ${p.last ?? "the request"} within ${limit}: its interpreter stayed busy that long ` +

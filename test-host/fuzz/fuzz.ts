@@ -254,7 +254,7 @@ export async function bundles(): Promise<Record<string, string>> {
   for (const [tr, transport] of [["ble", 'CONFIG_PROV_TRANSPORT="ble"\nCONFIG_PROV_BLE_MTU=517'], ["http", 'CONFIG_PROV_TRANSPORT="softap"']] as const) {
     for (const sec of [0, 1] as const) {
       const cfg = path.join(dir, `${tr}${sec}.sdkconfig`);
-      fs.writeFileSync(cfg, `${transport}\nCONFIG_PROV_SECURITY_VERSION=${sec}\nCONFIG_PROV_POP="${POP}"\nCONFIG_LOG_LEVEL="info"\n`);
+      fs.writeFileSync(cfg, `${transport}\nCONFIG_PROV_SECURITY_VERSION=${sec}\nCONFIG_PROV_POP_MODE="fixed"\nCONFIG_PROV_POP="${POP}"\nCONFIG_LOG_LEVEL="info"\n`);
       const file = path.join(dir, `${tr}${sec}.js`);
       await build({ board: "esp32", config: cfg, out: file });
       out[tr + sec] = fs.readFileSync(file, "latin1");

@@ -117,14 +117,65 @@ export class SimDevice {
   /** The RSA (MPI) accelerator of this boot (hardware state is lost on reset), absent on C3/S3 boards. */
   rsa?: RsaBlock;
   insecureRandomCalls = 0;
+  /** GPIO levels (true = high; an unset pin reads high, as a button with pull-up) and the setWatch list. */
+  pins = new Map<number, boolean>();
+  private watches: { id: number; pin: number; fn: (e: object) => void; repeat: boolean; edge: number; debounce: number; state: boolean; last: number }[] = [];
+
+  /**
+   * The RNG register: a stream of its own per board, SHA-256 over (MAC, boot number, read number), so boards
+   * with different MACs draw different numbers and a run can be repeated. Not modelled: on the chip the values
+   * are only truly random while Wi-Fi or Bluetooth runs (ESP-IDF esp_random.h).
+   */
+  rngWord(): number {
+    return nodeCrypto.createHash("sha256").update(`${this.mac()}/${this.boots}/${this.rngReads++}`).digest().readUInt32LE(0);
+  }
+
+  mac(): string {
+    return this.opt.mac || "24:0a:c4:26:1f:cc";
+  }
+
+  /**
+   * Drives a GPIO as a button or wire would. Watches see it as src/jswrap_io.c setWatch describes: with
+   * `debounce` ms an edge counts only once the level has been stable that long (then the callback gets the
+   * new state); `edge` filters rising/falling; without `repeat` the watch goes after its first call.
+   */
+  setPin(pin: number, level: boolean) {
+    if ((this.pins.get(pin) ?? true) === level) return;
+    this.pins.set(pin, level);
+    const at = this.sched.now;
+    for (const w of this.watches.filter((x) => x.pin === pin)) {
+      this.sched.at(at + w.debounce, false, () => {
+        if (!this.watches.includes(w) || (this.pins.get(pin) ?? true) !== level || w.state === level) return;
+        const e = { state: level, time: (at - this.resetAt) / 1000, lastTime: (w.last - this.resetAt) / 1000 };
+        w.state = level;
+        w.last = at;
+        if (w.edge === 0 || (w.edge > 0) === level) {
+          if (!w.repeat) this.watches = this.watches.filter((x) => x !== w);
+          this.sched.at(this.sched.now, true, () => w.fn(e));
+        }
+      });
+    }
+  }
+
+  /** A button to ground on `pin` held for ms, with a few contact bounces in its first 3 ms. */
+  press(pin: number, ms: number) {
+    const t = this.sched.now;
+    this.setPin(pin, false);
+    this.sched.at(t + 1, false, () => this.setPin(pin, true));
+    this.sched.at(t + 2, false, () => this.setPin(pin, false));
+    this.sched.at(t + ms, false, () => this.setPin(pin, true));
+  }
   halted = false;
   board: NonNullable<DeviceOptions["board"]>;
+  world: RadioWorld;
   private rebootPending = false;
   /** Device time of the last reset: getTime() counts from it (no SNTP: seconds since power-on). */
   resetAt = 0;
 
   constructor(public opt: DeviceOptions = {}) {
     this.board = opt.board || DEFAULT_BOARD;
+    // The board's own copy of the radio world: a world that changes while it runs stays changed across reboots.
+    this.world = structuredClone(opt.world || { aps: [] });
     this.sched = new Scheduler(opt.slowdown ?? DEFAULT_SLOWDOWN, opt.eventMs ?? DEFAULT_EVENT_MS);
     this.flash = new SimFlash(this.board.storageBytes, opt.flashFile);
     this.nvs = new SimNvs(opt.flashFile && SimNvs.besideFlash(opt.flashFile));
@@ -214,7 +265,8 @@ export class SimDevice {
     this.sched.clear();
     this.resetAt = this.sched.now;
     this.sched.now += BOOT_MS;
-    const mac = this.opt.mac || "24:0a:c4:26:1f:cc";
+    const mac = this.mac();
+    this.watches = []; // a reset clears the watches (jsiSoftKill)
     const ctx = vm.createContext({});
     this.ctx = ctx;
     const realm = vm.runInContext("({ U8: Uint8Array, U32: Uint32Array, JSON: JSON, Math: Math })", ctx);
@@ -229,7 +281,7 @@ export class SimDevice {
     };
     const str = (b: Uint8Array) => Buffer.from(b).toString("latin1");
     this.ble = new SimBle(this.sched, this.opt.gatt || "deferred-write", this.nvs.ble, this.opt.connIntervalMs ?? 30, { ab, bytes, str });
-    this.wifi = new SimWifi(this.sched, this.opt.world || { aps: [] }, mac, this.board.id);
+    this.wifi = new SimWifi(this.sched, this.world, mac, this.board.id);
     this.http = new SimHttp(this.sched);
     this.http.reachable = () => !!this.wifi.ap;
     this.dgram = new SimDgram(this.sched);
@@ -283,7 +335,7 @@ export class SimDevice {
     // stores a number or each element of an array in turn. Only modelled peripherals may be touched.
     const noPeripheral = (fn: string, addr: number) => new Error(`${fn}: no peripheral modelled at 0x${(addr >>> 0).toString(16)}`);
     const peekWord = (addr: number): number => {
-      if (addr === rng) { dev.rngReads++; return nodeCrypto.randomBytes(4).readUInt32LE(0); }
+      if (addr === rng) return dev.rngWord();
       if (rsa && RsaBlock.covers(addr)) return rsa.read(addr);
       throw noPeripheral("peek32", addr);
     };
@@ -363,6 +415,18 @@ export class SimDevice {
       clearTimeout: clearTimer("Timeout"),
       clearInterval: clearTimer("Interval"),
       getTime: () => (sched.now - dev.resetAt) / 1000,
+      // src/jswrap_io.c: pinMode is recorded, not needed (an unset pin reads high); setWatch as setPin models it.
+      pinMode: () => undefined,
+      digitalRead: (pin: number) => ((dev.pins.get(Number(pin)) ?? true) ? 1 : 0),
+      setWatch: (fn: (e: object) => void, pin: number, o: { repeat?: boolean; edge?: string | number; debounce?: number } | boolean = {}) => {
+        if (typeof fn !== "function") throw new Error("Function or String not supplied!");
+        const opt = typeof o === "object" ? o : { repeat: !!o };
+        const edge = opt.edge === "rising" || opt.edge === 1 ? 1 : opt.edge === "falling" || opt.edge === -1 ? -1 : 0;
+        const id = (dev.watches.reduce((m, w) => Math.max(m, w.id), 0)) + 1, p = Number(pin);
+        dev.watches.push({ id, pin: p, fn, repeat: !!opt.repeat, edge, debounce: Number(opt.debounce) || 0, state: dev.pins.get(p) ?? true, last: sched.now });
+        return id;
+      },
+      clearWatch: (id?: number) => { dev.watches = id === undefined ? [] : dev.watches.filter((w) => w.id !== id); },
       getSerial: () => mac.replace(/:/g, "").replace(/^(.{8})/, "$1-"),
       peek32: (addr: number, count?: number) => {
         const read = () => {
@@ -467,12 +531,37 @@ export class SimDevice {
       __rand: () => { dev.insecureRandomCalls++; return rand() / 0x80000000; },
       __pow: espruinoPow,
     }));
+    // Every object is an event emitter (src/jswrap_object.c): on() keeps the listeners in a hidden "#on<event>"
+    // property; emit() looks them up when called and queues them for the idle loop (jsiQueueEvents), so a
+    // listener added after an emit does not get it; at most 4 arguments.
+    vm.runInContext(`(function (queue) {
+      var def = function (n, f) { Object.defineProperty(Object.prototype, n, { value: f, writable: true, configurable: true }); };
+      def("on", function (ev, fn) {
+        if (typeof fn !== "function" && typeof fn !== "string") throw new TypeError("Second argument must be a function or a String");
+        var k = "#on" + ev, old = this[k];
+        Object.defineProperty(this, k, { value: (old || []).concat([fn]), writable: true, configurable: true });
+      });
+      def("addListener", Object.prototype.on);
+      def("emit", function (ev) {
+        var a = [].slice.call(arguments, 1), l = this["#on" + ev];
+        if (a.length > 4) throw new TypeError("Too many arguments (>4)");
+        if (l) for (var i = 0; i < l.length; i++) queue(l[i], this, a);
+      });
+      def("removeAllListeners", function (ev) {
+        if (ev === undefined) Object.getOwnPropertyNames(this).forEach(function (k) { if (/^#on/.test(k)) delete this[k]; }, this);
+        else delete this["#on" + ev];
+      });
+    })`, ctx)((fn: (...a: unknown[]) => void, self: unknown, a: unknown[]) => sched.at(sched.now, true, () => fn.apply(self, a)));
     // `new Function(src)` compiles too (Espruino just keeps the text).
     const RealFunction = vm.runInContext("Function", ctx) as FunctionConstructor;
     const CompileTimedFunction = function (...a: string[]) { cv.generated = true; return compileUnbilled(sched, () => RealFunction(...a)); };
     CompileTimedFunction.prototype = RealFunction.prototype;
     ctx.Function = CompileTimedFunction;
     if (!this.nvs.ble) this.print("WARNING: Bluetooth is disabled per ESP32.enableBLE(false)");
+    // src/jsflash.c jsfLoadBootCodeFromFlash, all in one go (jsiSoftInit): .boot0 … .boot3, then the boot code
+    // (jsfGetBootCodeFromFlash: .bootrst if it exists or after reset()/load(file), else .bootcde). Each file is
+    // read only when its turn comes, after the previous one ran, so code in .boot0 that writes .bootcde decides
+    // what runs next; an error in one file is reported (jsiCheckErrors) and the next still runs.
     let ran = false;
     this.replLines = [];
     // A power-on restores the saved state first (src/jsinteractive.c jsiSemiInit → jsfLoadStateFromFlash).
@@ -486,16 +575,27 @@ export class SimDevice {
         try { for (const l of lines) { this.replLines.push(l); this.evaluate(l); } } finally { this.restoring = false; }
       });
     }
-    // src/jsflash.c jsfLoadBootCodeFromFlash: .boot0…3 always, then .bootrst after reset() or whenever it exists,
-    // else .bootcde (jsfGetBootCodeFromFlash).
+    const evalFile = (f: string, label = f) => {
+      const code = this.flash.files.get(f);
+      if (!code) return false;
+      try {
+        compileUnbilled(sched, () => new vm.Script(Buffer.from(code).toString("latin1"), { filename: label })).runInContext(ctx);
+      } catch (e) {
+        if (e instanceof PowerCut) throw e;
+        this.uncaught(e);
+      }
+      return true;
+    };
     const reset = bootCode === "reset" || typeof bootCode === "object";
-    const last = reset || this.flash.files.has(".bootrst") ? ".bootrst" : ".bootcde";
     // load(file) evaluates the file after the boot files (jsiIdle, JSIS_TODO_FLASH_LOAD).
-    for (const f of [".boot0", ".boot1", ".boot2", ".boot3", last, ...(typeof bootCode === "object" ? [bootCode.file] : [])]) {
-      const code = bootCode ? this.flash.files.get(f) : undefined;
-      if (!code) continue;
+    const loaded = typeof bootCode === "object" ? [bootCode.file] : [];
+    if (bootCode && [".boot0", ".boot1", ".boot2", ".boot3", ".bootrst", ...(reset ? [] : [".bootcde"]), ...loaded].some((f) => this.flash.files.has(f))) {
       ran = true;
-      sched.at(sched.now, true, () => compileUnbilled(sched, () => new vm.Script(Buffer.from(code).toString("latin1"), { filename: f })).runInContext(ctx));
+      sched.at(sched.now, true, () => {
+        for (const f of [".boot0", ".boot1", ".boot2", ".boot3"]) evalFile(f);
+        if (!evalFile(".bootrst", "boot code") && !reset) evalFile(".bootcde", "boot code");
+        for (const f of loaded) evalFile(f);
+      });
     }
     if (!ran) BANNER.forEach((l) => this.print(l.replace("2v29", this.version())));
     this.sched.step();

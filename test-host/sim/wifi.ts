@@ -44,6 +44,30 @@ export class SimWifi {
     return !!this.ap && this.ap.ssid === ssid && (this.ap.authMode === "open" || this.ap.password === password);
   }
 
+  /**
+   * The world changes while the board runs: an AP gets a new password, disappears, or (re)appears. A station
+   * on a changed or vanished AP loses it as a station does when its AP restarts or goes off air
+   * (BEACON_TIMEOUT, 200); its next attempts meet the new world.
+   */
+  changeAp(ssid: string, change: { password: string } | "remove" | { add: SimAp }) {
+    // In place: the device keeps one world across reboots (its own copy, test-host/sim/device.ts).
+    const aps = this.world.aps, i = aps.findIndex((a) => a.ssid === ssid);
+    if (typeof change === "object" && "add" in change) {
+      if (i >= 0) aps.splice(i, 1);
+      aps.push(change.add);
+    } else {
+      if (i < 0) throw new Error(`no access point '${ssid}' in the radio world`);
+      if (change === "remove") aps.splice(i, 1);
+      else aps[i] = { ...aps[i]!, password: change.password };
+    }
+    if (this.status.ap?.ssid === ssid) {
+      const bssid = this.status.ap.bssid || "";
+      this.attempt++;
+      this.status = { station: "BEACON_TIMEOUT" };
+      this.emit("disconnected", { ssid, mac: bssid, reason: "200", msg: "BEACON_TIMEOUT" });
+    }
+  }
+
   private emit(ev: string, d: unknown) {
     for (const fn of this.handlers[ev] || []) this.sched.at(this.sched.now, true, () => fn(d));
   }

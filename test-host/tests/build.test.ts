@@ -82,8 +82,10 @@ test("config errors name the line, option, value and what is allowed", () => {
   bad("CONFIG_LOG_COLORS=yes\n", /is not y or n/);
   bad("PROV_POP=1\n", /is not CONFIG_KEY=value/);
   assert.throws(() => readConfig(path.join(dir, "missing")), /cannot read the configuration/);
-  // The tests' SoftAP build is the shipped defaults (config/schema.json), whatever the user's sdkconfig says.
-  assert.deepEqual(readConfig("test-host/configs/softap.sdkconfig"), defaults());
+  // The tests' SoftAP build is the shipped defaults (config/schema.json), whatever the user's sdkconfig says, but
+  // for the PoP: fixed, so that tests can name it.
+  assert.equal(defaults().PROV_POP_MODE, "random");
+  assert.deepEqual(readConfig("test-host/configs/softap.sdkconfig"), { ...defaults(), PROV_POP_MODE: "fixed" });
   assert.equal(defaults().PROV_POP, "abcd1234");
 });
 

@@ -12,7 +12,7 @@ import path from "node:path";
 import jsQR from "jsqr";
 import { QR_PREFIX, qrLines, qrModules, qrBlock } from "../../tools/qr.mjs";
 import { colorizer } from "../../tools/monitor.mjs";
-import { until, SOFTAP_BUNDLE, BLE_BUNDLE, scratchRepo } from "./helpers";
+import { until, SOFTAP_BUNDLE, BLE_BUNDLE, scratchRepo, logPop } from "./helpers";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-"));
@@ -189,25 +189,25 @@ test("prov against npm run sim (BLE build): no device, wrong PoP, security misma
     r = await prov(s.port, "--ssid", "myssid", "--service_name", "PROV_000000");
     assert.equal(r.code, 1);
     oneLine(r, /^prov: no device named PROV_000000 is advertising: check --service_name/);
-    r = await prov(s.port, "--ssid", "x".repeat(32), "--passphrase", "mypassword", "--pop", "abcd1234", "--service_name", "PROV_261FCC");
+    r = await prov(s.port, "--ssid", "x".repeat(32), "--passphrase", "mypassword", "--pop", logPop(s.out()), "--service_name", "PROV_261FCC");
     assert.equal(r.code, 1);
     oneLine(r, /^prov: the device refused the credentials as invalid \(SetConfig InvalidArgument\)/);
     r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword");
     assert.equal(r.code, 1);
     oneLine(r, /^prov: the device needs a proof of possession: pass --pop/);
     await sameOnBothTransports((...a) => prov(s.port, ...a));
-    r = await prov(s.port, "--ssid", "otherssid", "--passphrase", "mypassword", "--pop", "abcd1234");
+    r = await prov(s.port, "--ssid", "otherssid", "--passphrase", "mypassword", "--pop", logPop(s.out()));
     assert.equal(r.code, 1);
     oneLine(r, /^prov: the device could not join Wi-Fi otherssid: network not found \(NetworkNotFound\): check --ssid/);
-    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "wrongpass", "--pop", "abcd1234");
+    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "wrongpass", "--pop", logPop(s.out()));
     assert.equal(r.code, 1);
     oneLine(r, /^prov: the device could not join Wi-Fi myssid: wrong password \(AuthError\): check --passphrase/);
-    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", "abcd1234");
+    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", logPop(s.out()));
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /==== Provisioning was successful ====/);
     assert.equal(r.err, "");
     // Again while still connected (before the 30 s auto-stop): the device keeps the credentials it has.
-    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", "abcd1234");
+    r = await prov(s.port, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", logPop(s.out()));
     assert.equal(r.code, 1);
     oneLine(r, /^prov: the device refused new credentials \(SetConfig InternalError\): it is already connected/);
     // The simulator's log draws the payload as a QR code (stdout is a pipe here: the no-colour form).
@@ -224,28 +224,29 @@ test("prov over SoftAP against npm run sim (default build): wrong PoP, mismatch,
   try {
     await until(() => /SoftAP started/.test(s.out()), "AP up", 30_000);
     await sameOnBothTransports((...a) => provAp(s.httpPort, ...a));
-    let r = await provAp(s.httpPort, "--ssid", "myssid", "--passphrase", "wrongpass", "--pop", "abcd1234");
+    let r = await provAp(s.httpPort, "--ssid", "myssid", "--passphrase", "wrongpass", "--pop", logPop(s.out()));
     assert.equal(r.code, 1);
     oneLine(r, /^prov: the device could not join Wi-Fi myssid: wrong password \(AuthError\): check --passphrase/);
-    r = await provAp(s.httpPort, "--reprov", "--pop", "abcd1234");
+    r = await provAp(s.httpPort, "--reprov", "--pop", logPop(s.out()));
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /==== Reprovisioning WiFi====/);
-    r = await provAp(s.httpPort, "--reset", "--pop", "abcd1234");
+    r = await provAp(s.httpPort, "--reset", "--pop", logPop(s.out()));
     assert.equal(r.code, 1, "nothing failed since the reprov");
     oneLine(r, /^prov: the device refused reset \(it resets only after a failed connection attempt\) \(status 5\)/);
-    r = await provAp(s.httpPort, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", "abcd1234", "--custom_data", "hi there");
+    r = await provAp(s.httpPort, "--ssid", "myssid", "--passphrase", "mypassword", "--pop", logPop(s.out()), "--custom_data", "hi there");
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /\+\+\+\+ Connecting to 127\.0\.0\.1:\d+\+\+\+\+[\s\S]*CustomData response: "SUCCESS"[\s\S]*==== Provisioning was successful ====/);
     assert.match(s.out(), /app_custom: Received data: hi there/);
     const [json, decoded] = decodeDrawnQr(s.out());
     assert.equal(decoded, json);
-    assert.deepEqual(JSON.parse(json), { ver: "v1", name: "PROV_261FCC", pop: "abcd1234", transport: "softap", security: 1 });
+    assert.deepEqual(JSON.parse(json), { ver: "v1", name: "PROV_261FCC", pop: logPop(s.out()), transport: "softap", security: 1 });
+    assert.match(logPop(s.out()), /^[a-z0-9]{10}$/, "the board's own random PoP");
   } finally {
     stopSim(s);
   }
 });
 
-test("npm run sim at its default timing, then npm run prov once the key pair is ready: provisioned (Security 1, PoP abcd1234)", { timeout: 240_000 }, async () => {
+test("npm run sim at its default timing, then npm run prov once the key pair is ready: provisioned (Security 1, the board's PoP from its log)", { timeout: 240_000 }, async () => {
   const s = await sim([], false, []);
   try {
     // Right after boot SessionCmd0 waits for the accelerator's self-test and the device key pair (an X25519, about
@@ -253,7 +254,7 @@ test("npm run sim at its default timing, then npm run prov once the key pair is 
     // the shared secret (one X25519, about 11 s at this timing), within esp_prov's 60 s.
     await until(() => /security1: Device key pair ready/.test(s.out()), "key pair ready", 150_000);
     const r = await run(process.execPath, ["--import", "tsx", "test-host/client/prov-cli.ts", "--service_name", `127.0.0.1:${s.httpPort}`, "--poll_interval", "0.2",
-      "--pop", "abcd1234", "--ssid", "myssid", "--passphrase", "mypassword"], process.env, 200_000);
+      "--pop", logPop(s.out()), "--ssid", "myssid", "--passphrase", "mypassword"], process.env, 200_000);
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /==== Provisioning was successful ====/);
   } finally {
@@ -289,6 +290,7 @@ test("sim: every argument checked, in one line, before anything boots", async ()
     [["--slowdown", "abc"], /^sim: --slowdown must be a number \(0 or more\), e\.g\. 100, not 'abc'/],
     [["--gatt-port", "70000"], /^sim: --gatt-port must be a TCP port number \(0-65535\), not '70000'/],
     [["--console-port", "x1"], /^sim: --console-port must be a TCP port number/],
+    [["--mac", "24:0a:c4"], /^sim: --mac must look like AA:BB:CC:DD:EE:FF, not '24:0a:c4'/],
     [["--storage-bytes", "12"], /^sim: --storage-bytes must be a whole number of bytes, at least 4096/],
     [["--slowdown"], /^sim: --slowdown needs a value/],
     [["--bogus", "1"], /^sim: unknown option '--bogus'/],
@@ -359,7 +361,8 @@ test("npm start (in a copy of the repo, default sdkconfig): builds, boots the So
   assert.match(r.out, /I \(\d+\) app: got ip:192\.168\.43\.220[\s\S]*app_prov: Provisioning stopped\n--- provisioned; the access point stopped, the board stays on myssid ---/);
   const [json, decoded] = decodeDrawnQr(r.out);
   assert.equal(decoded, json);
-  assert.deepEqual(JSON.parse(json), { ver: "v1", name: /SSID '(PROV_\w+)'/.exec(r.out)![1], pop: "abcd1234", transport: "softap", security: 1 });
+  assert.deepEqual(JSON.parse(json), { ver: "v1", name: /SSID '(PROV_\w+)'/.exec(r.out)![1], pop: logPop(r.out), transport: "softap", security: 1 });
+  assert.match(r.out, new RegExp(`--pop ${logPop(r.out)} `), "the demo's client uses the PoP the board logged");
 });
 
 test("npm run bench without an interpreter: sizes, host X25519, the Security 1 session, and what it skipped", { timeout: 120_000 }, async () => {

@@ -13,7 +13,7 @@ import { ScanEntry, WifiPort } from "../../src/ports/ports";
 import { bleTransport, simCentral } from "../client/transport";
 import { scanNetworks, startSession } from "../client/esp-prov";
 import { SimDevice, loadBundle } from "../sim/device";
-import { BLE_BUNDLE } from "./helpers";
+import { BLE_BUNDLE, boardPop } from "./helpers";
 import { FUZZ_WORLD } from "../fuzz/fuzz";
 import { createManager } from "../../src/prov/manager";
 
@@ -132,7 +132,7 @@ test("prov-scan over BLE (BLE build, MTU 517): esp_prov's pages of 4 arrive whol
   d.boot();
   d.run(5000);
   const t = await bleTransport(simCentral(d), { mtu: 517 });
-  const s = await startSession(t, { pop: "abcd1234" });
+  const s = await startSession(t, { pop: boardPop(d) });
   const nets = await scanNetworks(s, { pageSize: 4 });
   assert.deepEqual(nets.map((n) => n.ssid), world.aps.map((a) => a.ssid));
   await t.close();
@@ -147,7 +147,7 @@ test("prov-scan over BLE (BLE build, PROV_BLE_MTU 517): every page fits one read
   d.boot();
   d.run(5000);
   const t = await bleTransport(simCentral(d), { mtu: 517 });
-  const s = await startSession(t, { pop: "abcd1234" });
+  const s = await startSession(t, { pop: boardPop(d) });
   const scan = async (m: object) => decode(D_WiFiScanPayload, s.crypt(await s.ex("prov-scan", s.crypt(encode(D_WiFiScanPayload, m)))));
   await scan({ msg: 0, cmd_scan_start: { blocking: true } });
   let cut = 0;

@@ -38,10 +38,20 @@ export function device(o: DeviceOptions & { bundle?: string } = {}): SimDevice {
   return d;
 }
 
+/** The PoP the board uses (random per board by default: CONFIG_PROV_POP_MODE), read from its prov API. */
+export const boardPop = (d: SimDevice) => String(d.evaluate("prov.pop"));
+
+/** The PoP in a log's QR payload line (a board run as a subprocess). */
+export function logPop(log: string): string {
+  const m = /QR payload for the provisioning app: (\{.*\})/.exec(log);
+  assert.ok(m, "QR payload line logged");
+  return JSON.parse(m[1]!).pop;
+}
+
 export async function provisionSim(d: SimDevice, o: Partial<ProvOptions> & { era?: Era } = {}) {
   const t = await bleTransport(simCentral(d), { era: o.era });
   try {
-    return await provision(t, { ssid: "myssid", passphrase: "mypassword", pop: "abcd1234", sleep: async (ms) => d.run(ms), ...o });
+    return await provision(t, { ssid: "myssid", passphrase: "mypassword", pop: boardPop(d), sleep: async (ms) => d.run(ms), ...o });
   } finally {
     if (d.ble.connected) await t.close();
   }

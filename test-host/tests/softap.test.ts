@@ -15,7 +15,7 @@ import { ctrl, provision, ProvOptions, startSession } from "../client/esp-prov";
 import { bleTransport, simCentral } from "../client/transport";
 import { decode, encode } from "../../src/proto/codec";
 import { D_SessionData } from "../../src/proto/schema.gen";
-import { WORLD, SOFTAP_BUNDLE } from "./helpers";
+import { WORLD, SOFTAP_BUNDLE, boardPop } from "./helpers";
 import { SLOTS } from "../../src/prov/credentials";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "softap-"));
@@ -52,7 +52,7 @@ function client(d: SimDevice, style: HttpClientStyle = "esp_prov", jar?: CookieJ
 }
 
 const prov = (d: SimDevice, o: Partial<ProvOptions> & { style?: HttpClientStyle; jar?: CookieJar } = {}) =>
-  provision(client(d, o.style, o.jar), { ssid: "myssid", passphrase: "mypassword", pop: "abcd1234", sleep: async (ms) => d.run(ms), ...o });
+  provision(client(d, o.style, o.jar), { ssid: "myssid", passphrase: "mypassword", pop: boardPop(d), sleep: async (ms) => d.run(ms), ...o });
 
 /** One raw request on a new connection; the device's whole answer (undefined when it closed without one). */
 function raw(d: SimDevice, text: string | Buffer, ms = 10000) {
@@ -71,7 +71,8 @@ test("security 1 over HTTP as esp_prov: scan list, custom data, Connected; AP an
   assert.equal(d.nvs.ble, false, "a SoftAP-only build runs with BLE off");
   assert.ok(d.lines().some((l) => /app: SoftAP provisioning: turning BLE off to free its memory \(one reboot\)/.test(l)));
   assert.deepEqual(d.wifi.apStarts.map((a) => [a.ssid, a.authMode]), [["PROV_261FCC", "open"]]);
-  assert.ok(d.lines().some((l) => l.includes('QR payload for the provisioning app: {"ver":"v1","name":"PROV_261FCC","pop":"abcd1234","transport":"softap","security":1}')));
+  assert.match(boardPop(d), /^[a-z0-9]{10}$/, "a random PoP of its own (CONFIG_PROV_POP_MODE default)");
+  assert.ok(d.lines().some((l) => l.includes(`QR payload for the provisioning app: {"ver":"v1","name":"PROV_261FCC","pop":"${boardPop(d)}","transport":"softap","security":1}`)));
   const r = await prov(d, { scan: {}, customData: "hello device" });
   assert.equal(r.ok, true);
   assert.equal(r.ip, "192.168.43.220");
@@ -235,7 +236,7 @@ test("a second client mid-handshake: its proto-ver is answered and the session i
   const devPub = r0.sec1.sr0.device_pubkey;
   const spki = Buffer.concat([Buffer.from("302a300506032b656e032100", "hex"), Buffer.from(devPub)]);
   let key = Buffer.from(nodeCrypto.diffieHellman({ privateKey: k.privateKey, publicKey: nodeCrypto.createPublicKey({ key: spki, format: "der", type: "spki" }) }));
-  const h = nodeCrypto.createHash("sha256").update("abcd1234").digest();
+  const h = nodeCrypto.createHash("sha256").update(boardPop(d)).digest();
   key = Buffer.from(key.map((b, i) => b ^ h[i]!));
   const cipher = nodeCrypto.createCipheriv("aes-256-ctr", key, Buffer.from(r0.sec1.sr0.device_random));
   const cmd1 = post("prov-session", Buffer.from(encode(D_SessionData, { sec_ver: 1, sec1: { msg: 2, sc1: { client_verify_data: cipher.update(devPub) } } })), `Cookie: ${jar.cookie}\r\n`);
@@ -286,7 +287,7 @@ test("iOS library at the default slow-down: security 1 completes with every repl
   const times: number[] = [];
   const inner = client(d, "ios");
   const t = { exchange: async (ep: string, b: Uint8Array) => { const t0 = d.sched.now; const x = await inner.exchange(ep, b); times.push(d.sched.now - t0); return x; }, close: inner.close };
-  const r = await provision(t, { ssid: "myssid", passphrase: "mypassword", pop: "abcd1234", probe: "ESP", sleep: async (ms) => d.run(ms) });
+  const r = await provision(t, { ssid: "myssid", passphrase: "mypassword", pop: boardPop(d), probe: "ESP", sleep: async (ms) => d.run(ms) });
   assert.equal(r.ok, true);
   assert.ok(Math.max(...times) < 30000, `longest reply ${Math.max(...times)} ms`);
 });

@@ -10,9 +10,9 @@ import { D_SessionData, D_WiFiConfigPayload } from "../../src/proto/schema.gen";
 import { SimDevice } from "../sim/device";
 import { DEFAULT_SLOWDOWN } from "../sim/scheduler";
 import { clientKey } from "../fuzz/model";
-import { rightProof, POP } from "../fuzz/fuzz";
+import { rightProof } from "../fuzz/fuzz";
 import { x25519Shared } from "../client/esp-prov";
-import { device, provisionSim } from "./helpers";
+import { boardPop, device, provisionSim } from "./helpers";
 import { CAP_MS } from "../../src/protocomm/throttle";
 
 const U = { session: "ff51", config: "ff52", ver: "ff53" };
@@ -49,14 +49,14 @@ function attempt(d: SimDevice, r: () => number, id: number, cut: number, how: "d
     let [u, mk] = steps[i]!;
     if (i === 2) {
       const sr0 = resp0.sec1.sr0;
-      const proof = rightProof(x25519Shared(key.priv, sr0.device_pubkey), POP, sr0.device_random, sr0.device_pubkey);
+      const proof = rightProof(x25519Shared(key.priv, sr0.device_pubkey), boardPop(d), sr0.device_random, sr0.device_pubkey);
       mk = () => encode(D_SessionData, { sec_ver: 1, sec1: { msg: 2, sc1: { client_verify_data: proof } } });
     }
     try {
       ble.write(u, mk());
       const v = ble.read(u);
       if (i === 1) resp0 = decode(D_SessionData, v);
-      if (i === 2) crypt = sessionCrypt(key, resp0);
+      if (i === 2) crypt = sessionCrypt(key, resp0, boardPop(d));
       if (i >= 3) { const m = decode(D_WiFiConfigPayload, crypt!(v)); assert.ok(m.msg >= 1, "a config reply decodes in the session's stream"); }
     } catch (e) {
       const m = (e as Error).message;
@@ -70,10 +70,10 @@ function attempt(d: SimDevice, r: () => number, id: number, cut: number, how: "d
 }
 
 /** The client's CTR stream after a verified Resp1 (esp_prov: one cipher for both directions). */
-function sessionCrypt(key: ReturnType<typeof clientKey>, resp0: any) {
+function sessionCrypt(key: ReturnType<typeof clientKey>, resp0: any, pop: string) {
   const sr0 = resp0.sec1.sr0;
   let k = Buffer.from(x25519Shared(key.priv, sr0.device_pubkey));
-  const h = nodeCrypto.createHash("sha256").update(POP).digest();
+  const h = nodeCrypto.createHash("sha256").update(pop).digest();
   k = Buffer.from(k.map((b: number, i: number) => b ^ h[i]));
   const cipher = nodeCrypto.createCipheriv("aes-256-ctr", k, Buffer.from(sr0.device_random));
   cipher.update(Buffer.alloc(64)); // verify data both ways

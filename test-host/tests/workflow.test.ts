@@ -12,7 +12,8 @@ import xterm from "@xterm/headless";
 import { CREDENTIAL_FILES } from "../../tools/board.mjs";
 import { colorizer } from "../../tools/monitor.mjs";
 import { SLOTS } from "../../src/prov/credentials";
-import { until } from "./helpers";
+import { until, logPop } from "./helpers";
+import { labelPayload, labelSvg } from "../../tools/label.mjs";
 import { readConfig, writeConfig } from "../../tools/config.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -41,8 +42,10 @@ function run(cmd: string, args: string[], o: { input?: string; thenInput?: [RegE
 }
 
 /** npm run sim with a serial console on a free TCP port; resolves once it listens. */
-function sim(args: string[]): Promise<{ port: string; gattPort: number; httpPort: number; log: () => string; flash: string; stop: () => void }> {
+function sim(args: string[], files: Record<string, string> = {}): Promise<{ port: string; gattPort: number; httpPort: number; log: () => string; flash: string; stop: () => void }> {
   const flash = path.join(tmp, `flash-${Math.random().toString(36).slice(2)}.json`);
+  // Files already in the board's Storage (a program saved from the Web IDE, say).
+  if (Object.keys(files).length) fs.writeFileSync(flash, JSON.stringify(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v, "latin1").toString("base64")]))));
   const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--flash", flash, "--console-port", "0", "--gatt-port", "0", "--http-port", "0", "--slowdown", "100", ...args], { cwd: ROOT });
   procs.add(p);
   let out = "", err = "";
@@ -160,7 +163,8 @@ test("menuconfig quit without saving leaves the file as it was", { timeout: 30_0
   const step = async (k: string) => { await new Promise((r) => setTimeout(r, 400)); p.stdin.write(k); };
   // Keys go in only once the menu is drawn: a slow start must not see them before it grabs the keyboard.
   await until(() => out.includes("S save and quit"), "the menu is drawn");
-  await step("\x1b[B"); await step("\x1b[B"); await step("\x1b[B"); await step("\x1b[B"); await step("\r"); // toggle reset-on-boot
+  for (let i = 0; i < 5; i++) await step("\x1b[B"); // past transport, security, PoP mode, PoP, prefix
+  await step("\r"); // toggle reset-on-boot
   await step("q"); await step("y");
   await closed;
   assert.match(out, /quit without saving your changes\? \(y\/n\)/);
@@ -248,7 +252,7 @@ test("flash over TCP with the real espruino CLI: blank simulated board → uploa
 
     // Provision it (credentials land in Storage), then flash --erase must wipe them and restart provisioning.
     for (let i = 0; i < 100 && !/SoftAP started/.test(s.log()); i++) await new Promise((res) => setTimeout(res, 100));
-    const p = await run(process.execPath, ["--import", "tsx", "test-host/client/prov-cli.ts", "--service_name", `127.0.0.1:${s.httpPort}`, "--pop", "abcd1234", "--ssid", "myssid", "--passphrase", "mypassword", "--poll_interval", "0.5"]);
+    const p = await run(process.execPath, ["--import", "tsx", "test-host/client/prov-cli.ts", "--service_name", `127.0.0.1:${s.httpPort}`, "--pop", logPop(s.log()), "--ssid", "myssid", "--passphrase", "mypassword", "--poll_interval", "0.5"]);
     assert.equal(p.code, 0, p.out + p.err);
     assert.deepEqual(CREDENTIAL_FILES, SLOTS, "flash --erase names the firmware's credential files");
     assert.ok(saved().length > 0, "credentials saved to flash");
@@ -262,6 +266,50 @@ test("flash over TCP with the real espruino CLI: blank simulated board → uploa
   } finally {
     s.stop();
   }
+});
+
+test("npm run flash keeps the user's .bootcde (through the BLE-off reboot) and the board's PoP; --erase-pop draws a new one; npm run label prints name, PoP and QR code", { timeout: 240_000 }, async () => {
+  const program = 'console.log("user program running on " + prov.name);';
+  const s = await sim(["--blank", "--mac", "aa:bb:cc:dd:ee:01"], { ".bootcde": program });
+  const waitLog = async (re: RegExp, from: number) => { for (let i = 0; i < 300 && !re.test(s.log().slice(from)); i++) await new Promise((res) => setTimeout(res, 100)); assert.match(s.log().slice(from), re); };
+  try {
+    let r = await flash("--port", s.port);
+    assert.equal(r.code, 0, r.out + r.err);
+    await waitLog(/SoftAP started[\s\S]*/, 0);
+    await waitLog(/Erasing saved code\.[\s\S]*User program \.bootcde restored[\s\S]*user program running on PROV_DDEE01/, 0);
+    const pop = logPop(s.log());
+    assert.match(pop, /^[a-z0-9]{10}$/);
+    // The label, read from the board over its console.
+    const svg = path.join(tmp, "label.svg");
+    r = await run("node", ["tools/label.mjs", "--port", s.port, "--out", svg]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.equal(r.out.trim(), `label: PROV_DDEE01, PoP ${pop} → ${svg}`);
+    const text = fs.readFileSync(svg, "utf8");
+    assert.match(text, /<text[^>]*>PROV_DDEE01<\/text>/);
+    assert.match(text, new RegExp(`<text[^>]*>PoP: ${pop}</text>`));
+    const payload = labelPayload("PROV_DDEE01", pop, readConfig(path.join(ROOT, "test-host/configs/softap.sdkconfig")));
+    assert.equal(text, labelSvg(payload, "PROV_DDEE01", pop));
+    assert.equal(JSON.parse(payload).pop, pop);
+    // Flash again: same PoP, program still there and running.
+    let from = s.log().length;
+    r = await flash("--port", s.port);
+    assert.equal(r.code, 0, r.out + r.err);
+    await waitLog(/QR payload[\s\S]*user program running on PROV_DDEE01/, from);
+    assert.equal(logPop(s.log().slice(from)), pop, "a re-flash keeps the PoP on the label");
+    // --erase-pop: a new one.
+    from = s.log().length;
+    r = await flash("--port", s.port, "--erase-pop");
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /erased the board's PoP/);
+    await waitLog(/QR payload[\s\S]*user program running on PROV_DDEE01/, from);
+    assert.notEqual(logPop(s.log().slice(from)), pop);
+  } finally {
+    s.stop();
+  }
+  const bad = await run("node", ["tools/label.mjs", "--port", "tcp://127.0.0.1:9"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /^label: cannot connect to tcp:\/\/127\.0\.0\.1:9: ECONNREFUSED/);
+  assert.equal(bad.err.trim().split("\n").length, 1);
 });
 
 test("flash refuses bad input with a clear message and a non-zero exit", { timeout: 360_000 }, async () => {

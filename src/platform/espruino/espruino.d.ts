@@ -13,7 +13,7 @@ interface EspruinoWifi {
   connect(ssid: string, options: { password?: string }, cb?: (err?: string | null) => void): void;
   disconnect(cb?: () => void): void;
   scan(cb: (aps: { ssid: string; mac: string; channel: string | number; rssi: number; authMode: string }[]) => void): void;
-  getStatus(): { station?: string; authMode?: string; channel?: number };
+  getStatus(): { station?: string; authMode?: string; channel?: number; rssi?: number };
   getIP(): { ip: string; mac: string };
   on(ev: string, fn: (d: any) => void): void;
   startAP(ssid: string, options: { password?: string; authMode?: string; channel?: number }, cb?: (err?: any) => void): void;
@@ -69,6 +69,8 @@ declare var E: {
   internal?: { [k: string]: any };
   toUint8Array(v: any): Uint8Array;
   toString(v: Uint8Array): string;
+  /** The standard CRC-32 of a string or array (jswrap_espruino.c jswrap_espruino_CRC32). */
+  CRC32(v: string): number;
 };
 declare var ESP32: {
   reboot(): void;
@@ -84,4 +86,11 @@ declare function getTime(): number;
 // No interval is the minimum interval (src/jswrap_interactive.c _jswrap_interface_setTimeoutOrInterval: NaN → TIMER_MIN_INTERVAL).
 declare function setTimeout(fn: () => void, ms?: number): number;
 declare function clearTimeout(id: number): void;
+declare function setInterval(fn: () => void, ms: number): number;
+declare function clearInterval(id: number): void;
+/** src/jswrap_io.c jswrap_io_pinMode. */
+declare function pinMode(pin: number, mode: "input" | "input_pullup" | "input_pulldown" | "output"): void;
+/** src/jswrap_io.c jswrap_interface_setWatch: the callback runs from the JS loop with the debounced level. */
+declare function setWatch(fn: (e: { state: boolean; time: number; lastTime: number }) => void, pin: number,
+  options: { repeat?: boolean; edge?: "rising" | "falling" | "both"; debounce?: number }): number;
 declare var console: { log(...a: any[]): void };

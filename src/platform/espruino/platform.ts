@@ -6,19 +6,26 @@ import { aes256EncryptBlocks, aes256Expand } from "../../crypto/aes";
 import { sha256 } from "../../crypto/sha256";
 import { ClockPort, CryptoPort, KvPort, ScanEntry, WifiEvents, WifiPort } from "../../ports/ports";
 import { BoardInfo } from "./board";
+import { keep, restore } from "../../core/keep";
+
+/**
+ * n bytes from the RNG register. It is entropic while the radio is on; E.hwRand/Math.random are a fixed-seed
+ * PRNG on ESP32 (jshardware.c jshGetRandomNumber → rand(), jsutils.c seeds 0xDEADBEEF/0xCAFEBABE).
+ */
+export function rngBytes(n: number, reg: number): Uint8Array {
+  var out = new Uint8Array(n);
+  for (var i = 0; i < n; i += 4) {
+    var r = peek32(reg);
+    for (var k = 0; k < 4 && i + k < n; k++) out[i + k] = (r >>> (8 * k)) & 255;
+  }
+  return out;
+}
 
 export function espruinoCrypto(board: BoardInfo): CryptoPort {
   var C = board.crypto ? require("crypto") : undefined;
   return {
-    // The RNG register is entropic while the radio is on; E.hwRand/Math.random are a fixed-seed PRNG
-    // on ESP32 (jshardware.c jshGetRandomNumber → rand(), jsutils.c seeds 0xDEADBEEF/0xCAFEBABE).
     random: function (n) {
-      var out = new Uint8Array(n);
-      for (var i = 0; i < n; i += 4) {
-        var r = peek32(board.rngReg);
-        for (var k = 0; k < 4 && i + k < n; k++) out[i + k] = (r >>> (8 * k)) & 255;
-      }
-      return out;
+      return rngBytes(n, board.rngReg);
     },
     // board.crypto is baked in at build time and rollup folds these conditions, so a board with native
     // crypto ships no JS SHA-256/AES (≈ 2.3 KB of minified bundle).
@@ -133,13 +140,53 @@ export function bleEnabled(): boolean {
   return typeof NRF !== "undefined" && ESP32.getState().BLE;
 }
 
-/** Frees BLE memory: writes the NVS flag, ERASES .bootcde/.bootrst/.varimg, reboots (jswrap_esp32.c). */
-export function disableBleAndReboot(): void {
-  ESP32.enableBLE(false);
+/** The user's program files and their keeper (src/core/keep.ts), with the native CRC (jswrap_espruino.c E.CRC32). */
+function keeper() {
+  return { kv: require("Storage"), crc: E.CRC32 };
 }
 
-export function enableBleAndReboot(): void {
-  ESP32.enableBLE(true);
+/**
+ * ESP32.enableBLE(on): writes the NVS flag, ERASES .bootcde/.bootrst/.varimg (jswrap_esp32.c →
+ * jsflash.c jsfRemoveCodeFromFlash) and reboots; the user's program is copied first and put back by the
+ * next boot's restoreUserProgram(). False, and nothing switched, when Storage refused the copy.
+ */
+export function switchBleAndReboot(on: boolean): boolean {
+  if (!keep(keeper())) return false;
+  ESP32.enableBLE(on);
+  return true;
+}
+
+/** At boot, before Espruino reads .bootcde: puts back a program kept by switchBleAndReboot. */
+export function restoreUserProgram(): string[] {
+  return restore(keeper());
+}
+
+/** The station's signal strength in dBm (Wifi.getStatus().rssi, set while connected: jswrap_esp32_network.c). */
+export function stationRssi(): number | undefined {
+  return require("Wifi").getStatus().rssi;
+}
+
+/**
+ * Calls done(true) once `pin` has been held low for holdMs, done(false) when it is released sooner. setWatch
+ * (src/jswrap_io.c) queues debounced edges to the JS loop with {state}: `debounce` ms of a stable level
+ * before an edge counts, `edge:"both"`, `repeat:true` keeps the watch. The pin is an input with pull-up
+ * (GPIO0, the DevKits' BOOT button, has an external one too).
+ */
+export function watchHold(pin: number, holdMs: number, done: (held: boolean) => void): void {
+  var timer = 0;
+  pinMode(pin, "input_pullup");
+  setWatch(function (e) {
+    if (!e.state) {
+      if (!timer) timer = setTimeout(function () {
+        timer = 0;
+        done(true);
+      }, holdMs);
+    } else if (timer) {
+      clearTimeout(timer);
+      timer = 0;
+      done(false);
+    }
+  }, pin, { repeat: true, edge: "both", debounce: 50 });
 }
 
 // The built-ins as values (a native function needs no code or scope in RAM; a wrapper function would hold
