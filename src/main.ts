@@ -109,7 +109,9 @@ function start() {
       pop: pop, crypto: cr, clock: clock, log: logSec, slice: CONFIG.x25519Slice, ops: X25519_LOOPS ? loopOps : generatedOps,
       throttle: createThrottle(kv, logSec),
     });
-    s1.prepare();
+    // The device key comes from the RNG, which ESP-IDF calls a PRNG unless a radio runs (esp_system.h esp_random):
+    // BLE runs from boot when it provisions; Wi-Fi only once the SoftAP has started (callback below).
+    if (useBle) s1.prepare();
     sec = s1;
   }
   var pc = createProtocomm(sec, createLogger(sink, "protocomm"));
@@ -148,7 +150,10 @@ function start() {
     startAp = function () {
       ap.start(name, pass, function (err) {
         if (err) logAp.e("SoftAP did not start: " + err);
-        else logAp.i("SoftAP started at 192.168.4.1");
+        else {
+          logAp.i("SoftAP started at 192.168.4.1");
+          if (s1) s1.prepare();
+        }
       });
     };
     startAp();

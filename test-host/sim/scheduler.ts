@@ -173,6 +173,13 @@ export class Scheduler {
     return true;
   }
   private inJs = false;
+  /**
+   * Device time as a JS item sees it: its start plus what it has been charged so far for modelled native work
+   * (deterministic; the host-time share is only known at its end). Between items, `now`.
+   */
+  deviceNow(): number {
+    return this.inJs ? this.jsStartedAt + this.charged * (this.slowdown / DEFAULT_SLOWDOWN) : this.now;
+  }
   /** Host wall-clock time (performance.now) when the last JS item ended. */
   private lastItemEnd = 0;
   /** Start time of the JS item running now (or last run). */
