@@ -3,27 +3,24 @@
  * the interpreter only moves 4-word arrays, the hardware does every field multiplication, the additions
  * and subtractions (packed operands, below) and the inversion (one modular exponentiation).
  *
- * The block (ESP-IDF components/soc/esp32/include/soc/hwcrypto_reg.h, base 0x3FF02000): memories M +0x000,
- * Z +0x200, Y +0x400, X +0x600; M' +0x800, MODEXP_MODE +0x804, MODEXP_START +0x808, MULT_MODE +0x80C,
- * MULT_START +0x810, INTERRUPT +0x814 (reads 1 when done, write 1 clears), CLEAN +0x818 (1 once the memories
- * are zeroed after power-up). On the ESP32 one MULT_START with MULT_MODE = blocks − 1 is one Montgomery
- * product Z ← X·Z·R⁻¹ mod M, R = 2^(512·blocks): mbedtls runs it twice for a plain X·Y mod M, first with
- * Z = R² mod M (components/mbedtls/port/bignum/bignum_alt.c esp_mpi_mul_mpi_mod_hw_op); M' = −M⁻¹ mod 2^32.
- * MODEXP_START computes Z = X^Y mod M from X, Y, M, Z = R² mod M and M' (ESP32 TRM, RSA Accelerator).
+ * The block (registers: esp32-rsa-regs.ts, docs/esp32-rsa-block.md): one MULT_START with MULT_MODE = blocks − 1
+ * is one Montgomery product Z ← X·Z·R⁻¹ mod M, R = 2^(512·blocks): mbedtls runs it twice for a plain X·Y mod M,
+ * first with Z = R² mod M (ESP-IDF v3.3.6 components/mbedtls/port/esp_bignum.c:313-332); M' = −M⁻¹ mod 2^32.
+ * MODEXP_START computes Z = X^Y mod M from X, Y, M, Z = R² mod M and M' (esp_bignum.c:395-418).
  *
  * Arithmetic: two blocks (MULT_MODE 1, R = 2^1024), M = p = 2^255 − 19, values in Montgomery form aR mod p.
  * - Packing: an operand of 8-word slots [a | b | c] is a + 2^256·b + 2^512·c ≡ a + 38·b + 1444·c (mod p),
  *   so one product of a packed operand yields a sum. A difference comes from a slot holding a value
- *   pre-multiplied by −1/38: each point keeps x and n = −z/38, and z when the next step doubles it.
+ *   pre-multiplied by −1/38: each point keeps x, z and n = −z/38.
  * - Bounds: every value read back is ≤ p < 2^255; a 3-slot X times a 1-slot Z, or 2 slots times 2, is
  *   below 2^1022, so (X·Z + m·M)/R ≤ M even without the final subtraction (which ESP-IDF does in software,
  *   esp_mont_hw_op: HAC 14.36 step 3) — results always fit one slot.
- * - Ladder step (RFC 7748 §5 with the common factor 4 of the addition dropped), 17 hardware products:
+ * - Ladder step (RFC 7748 §5 with the common factor 4 of the addition dropped), 18 hardware products:
  *     U = x2·x3 − z2·z3 = [x2·x3 | z2·n3],  V = z2·x3 − x2·z3 = [z2·x3 | x2·n3],  x3' = U², z3' = x1·V²
  *     S = x2² − z2² = [x2² | z2·n2],  Q = x2² + A·x2·z2 + z2² = [x2² | −A·(x2·n2) | n2²],
- *     x2' = S², z2' = 4·(z2·x2)·Q.  The addition reads z2 and n3 only, so the point the next step doubles needs
- *     x, z and n (n = −z/38 by one more product from z still in Z), the other x and n, its n made directly
- *     (−4/38·P·Q, −x1/38·V²): one product fewer than z then n.
+ *     x2' = S², z2' = 4·(z2·x2)·Q, and n2' = −z2'/38, n3' = −z3'/38 by one more product each. Both points get
+ *     x, z and n every step, whichever the next bit, so the block sees the same operations for every key (the
+ *     driver before issue 23 made only the n the next step needed: one product fewer, key-dependent order).
  *   The Z memory keeps the last result, so chained products (x1·V², 4·P·Q, −z/38) need no write.
  * - Slots: a product reads all 32 words of X and Z. A product writes every word of Z (the result, zeros above),
  *   so a value written to Z's first slot needs nothing more; X's second and third slots, written by the packed
@@ -49,7 +46,7 @@
  * Same block operations for every key: each ladder step writes the same registers with the same number of words,
  * starts the same operations and reads the same results in the same order whatever the scalar's bits; only
  * which JS arrays are written (the conditional swap, a reference swap) depends on them
- * (test-host/tests/x25519-mpi.test.ts records the access sequence of several keys). The interpreter is not
+ * (test-host/tests/esp32-rsa.test.ts records the access sequence of several keys). The interpreter is not
  * constant-time: the swap's few assignments run or not (docs/esp32-rsa-block.md §6).
  *
  * Why plain peek32/poke32 are safe enough here (src/jswrap_io.c jswrap_io_peek/jswrap_io_poke):

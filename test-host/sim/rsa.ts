@@ -91,6 +91,8 @@ export class RsaBlock {
   /** Every access through read/write, counted (interfereAt refers to it). */
   accesses = 0;
   fault: "none" | "wrong" | "stuck" = "none";
+  /** Operations take this many times their modelled duration (a slower clock, a slower chip). */
+  slow = 1;
   onOp?: () => void;
   /** Called when a poll of INTERRUPT or CLEAN finds it not set (the simulator charges POLL_MS). */
   onPoll?: () => void;
@@ -245,7 +247,7 @@ export class RsaBlock {
     if (this.fault === "wrong") out ^= 1n << 3n;
     Zm.fill(0, 0, words);
     fromBig(Zm, 0, words, out);
-    this.doneAt = this.fault === "stuck" ? Infinity : this.now() + products * MULT_US / 1000;
+    this.doneAt = this.fault === "stuck" ? Infinity : this.now() + products * this.slow * MULT_US / 1000;
     this.onOp?.();
   }
 

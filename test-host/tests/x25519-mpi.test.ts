@@ -8,28 +8,7 @@ import path from "node:path";
 import nodeCrypto from "node:crypto";
 import nacl from "tweetnacl";
 import { x25519Mpi, mpiScalarMult, MpiIo, BASE_POINT } from "../../src/crypto/x25519-mpi";
-import { RsaBlock, RSA_BASE, DPORT_BASE, ChipInfo } from "../sim/rsa";
-import { device, provisionSim, hex, toHex } from "./helpers";
-
-/** peek32/poke32/getTime on a bare RSA block model (its own clock), as the simulator wires them. */
-export function bench(fault: RsaBlock["fault"] = "none", chip?: ChipInfo) {
-  const blk = new RsaBlock(chip);
-  blk.fault = fault;
-  const io: MpiIo = {
-    rsa: RSA_BASE, dport: DPORT_BASE, now: () => blk.now() / 1000,
-    peek: (a, n) => {
-      if (!n || n <= 1) return blk.read(a);
-      const o = new Uint32Array(n);
-      for (let i = 0; i < n; i++) o[i] = blk.read(a + 4 * i);
-      return o;
-    },
-    poke: (a, v) => {
-      if (typeof v === "number") blk.write(a, v);
-      else for (let i = 0; i < v.length; i++) blk.write(a + 4 * i, v[i]!);
-    },
-  };
-  return { blk, io };
-}
+import { device, provisionSim, hex, toHex, rsaBench as bench } from "./helpers";
 
 function mpi(k: Uint8Array, u: Uint8Array, io: MpiIo, slice?: number): Uint8Array {
   let out: Uint8Array | undefined, why: string | undefined;
