@@ -32,6 +32,11 @@ export const enum Peri {
   DIGITAL_SIGNATURE = 1 << 4,
 }
 
+/** The same bits as positions: `E(CK) >> PeriBit.RSA & 1` is the RSA clock bit as 0 or 1. */
+export const enum PeriBit {
+  RSA = 2,
+}
+
 /** DPORT_RSA_PD_CTRL_REG bit 0: 1 powers the RSA memories down (dport_reg.h DPORT_RSA_PD). */
 export const enum RsaPd {
   PD = 1,

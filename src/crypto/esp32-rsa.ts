@@ -10,16 +10,17 @@
  * and gives it back with esp_mpi_release_hardware (esp_bignum.c:108-116 / bignum.c:56-64: power-down bit set,
  * RSA held in reset, clock off). It does not know about us: its lock is a newlib lock we cannot take. So:
  * - a slice starts only if the RSA clock is off (nobody holds the block);
- * - before every operation the clock bit must still be on: a task that pre-empted us and used the block
- *   (Espruino's task is pinned to core 0, as is the Wi-Fi task: it runs to completion of its own use, busy
- *   waiting, before ours resumes) has turned it off on release, and everything since our last check is void;
+ * - every operation is started only if the clock bit is still on (the start bit written is that bit): a task
+ *   that pre-empted us and used the block (Espruino's task is pinned to core 0, as is the Wi-Fi task: it runs to
+ *   completion of its own use, busy waiting, before ours resumes) has turned it off on release, so nothing
+ *   starts, the wait sees the block gone and everything since our last check is void;
  * - at the end of a slice (and while waiting) the whole state is checked: clock, reset, power-down and the
  *   M' we wrote (mbedtls writes its own M' before each of its operations, bignum.c esp_mpi_mul_mpi_mod_hw_op).
  * Any sign of interference throws LOST: the caller drops what the slice computed and redoes the work in JS.
  * Waits are bounded in time (getTime), never in iterations: the clock differs per build and a MODEXP takes
  * far longer than a product.
  */
-import { Base, Dport, Peri, RsaPd, Rsa, Efuse, EfuseBit, ApbCtrl } from "./esp32-rsa-regs";
+import { Base, Dport, Peri, PeriBit, RsaPd, Rsa, Efuse, EfuseBit, ApbCtrl } from "./esp32-rsa-regs";
 
 /** peek32 / poke32 / getTime as Espruino has them (src/jswrap_io.c, src/jswrap_interactive.c), and the bases. */
 export interface MpiIo {
@@ -52,7 +53,7 @@ export interface RsaBlock {
   verify(): void;
   /** Waits (bounded in time) for the done flag of the operation just started, checking ownership as it goes. */
   wait(): void;
-  /** Starts the operation at offset `start` (Rsa.MULT_START, Rsa.MODEXP_START) after the ownership check, waits, clears the flag. */
+  /** Starts the operation at offset `start` (Rsa.MULT_START, Rsa.MODEXP_START) if the block is still ours, waits, clears the flag. */
   run(start: number): void;
   /** Powers the memories down, holds RSA in reset, stops its clock (esp_mpi_release_hardware), other bits kept. */
   release(): void;
@@ -101,8 +102,7 @@ export function rsaBlock(io: MpiIo): RsaBlock {
       until(B + Rsa.INTERRUPT, true);
     },
     run: function (start) {
-      if (!(E(CK) & Peri.RSA)) throw LOST;
-      K(B + start, 1);
+      K(B + start, E(CK) >> PeriBit.RSA & 1); // starts only on a block still ours (see x25519-mpi.ts)
       if (E(B + Rsa.INTERRUPT) !== 1) blk.wait();
       K(B + Rsa.INTERRUPT, 1);
     },

@@ -39,9 +39,9 @@
  *
  * The block itself (taking it, checking it is still ours, time-bounded waits, giving it back, which chips may
  * use it) is esp32-rsa.ts; its registers esp32-rsa-regs.ts (docs/esp32-rsa-block.md cites every one).
- * Every product is preceded by the ownership check (the RSA clock still on: whoever used the block in between
- * turned it off on release), and each slice ends with a full check; a failed one throws LOST, the slice's work
- * is dropped and the caller redoes the X25519 in JS.
+ * Every product is started only if the ownership check passes (the RSA clock still on: whoever used the block in
+ * between turned it off on release), and each slice ends with a full check; a failed one throws LOST, the slice's
+ * work is dropped and the caller redoes the X25519 in JS.
  *
  * Same block operations for every key: each ladder step writes the same registers with the same number of words,
  * starts the same operations and reads the same results in the same order whatever the scalar's bits; only
@@ -59,7 +59,7 @@
  *   (chipRevision in esp32-rsa.ts; docs/esp32-rsa-block.md §5).
  */
 
-import { Peri, Rsa, Dport } from "./esp32-rsa-regs";
+import { PeriBit, Rsa, Dport } from "./esp32-rsa-regs";
 import { MpiIo, rsaBlock, chipRevision, BUSY, LOST } from "./esp32-rsa";
 
 export type { MpiIo };
@@ -135,7 +135,7 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
     // The hot names again, as this function's first variables (a copy per slice): a name is found by walking the
     // current scope's variables in order, then the enclosing scope's (its parameters and, as the minifier hoists
     // them, its functions come before its variables), and these are read ≈ 25 times per product.
-    // One product is `if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1);`: the ownership
+    // One product is `K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1);`: the ownership
     // check (the RSA clock bit, Peri.RSA), start, the done flag (waited for, bounded in time, only if not yet set), clear.
     var K = io.poke, E = io.peek, CK = io.dport + Dport.PERI_CLK_EN, ST = B + Rsa.MULT_START, IN = B + Rsa.INTERRUPT, W = blk.wait,
       Z = B + Rsa.MEM_Z, Z4 = Z + 16, X = B + Rsa.MEM_X, X4 = X + 16, X1 = X + 32, Z1 = Z + 32, X2 = X + 64,
@@ -162,29 +162,29 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
       // Written out, not a helper: in Espruino a call with a product's operands as parameters costs ≈ 40–55 k
       // instructions (≈ 10 k per parameter), a fifth of a product; a call without parameters ≈ 9 k (callgrind,
       // 2,000-call loops in the Linux build).
-      K(X, x2a); K(X4, x2b); K(Z, x3a); K(Z4, x3b); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); t1a = E(Z, 4); t1b = E(Z4, 4); // x2·x3
-      K(Z, n3a); K(Z4, n3b); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); t4a = E(Z, 4); t4b = E(Z4, 4);                             // x2·n3 = −x2·z3/38
-      K(Z, x2a); K(Z4, x2b); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); a2a = E(Z, 4); a2b = E(Z4, 4);                             // x2²
-      K(Z, n2a); K(Z4, n2b); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1);                                  // Z = x2·n2
-      K(X, NA); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); cca = E(Z, 4); ccb = E(Z4, 4);                                                // −A·(x2·n2) = A·x2·z2/38
-      K(X, n2a); K(X4, n2b); K(Z, n2a); K(Z4, n2b); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); da = E(Z, 4); db = E(Z4, 4); // n2² = z2²/1444
-      K(X, z2a); K(X4, z2b); K(Z, n3a); K(Z4, n3b); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); t2a = E(Z, 4); t2b = E(Z4, 4); // z2·n3 = −z2·z3/38
-      K(Z, x3a); K(Z4, x3b); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); t3a = E(Z, 4); t3b = E(Z4, 4);                             // z2·x3
-      K(Z, n2a); K(Z4, n2b); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); b2a = E(Z, 4); b2b = E(Z4, 4);                             // z2·n2 = −z2²/38
-      K(Z, x2a); K(Z4, x2b); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1);                                  // Z = P = x2·z2
+      K(X, x2a); K(X4, x2b); K(Z, x3a); K(Z4, x3b); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); t1a = E(Z, 4); t1b = E(Z4, 4); // x2·x3
+      K(Z, n3a); K(Z4, n3b); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); t4a = E(Z, 4); t4b = E(Z4, 4);                             // x2·n3 = −x2·z3/38
+      K(Z, x2a); K(Z4, x2b); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); a2a = E(Z, 4); a2b = E(Z4, 4);                             // x2²
+      K(Z, n2a); K(Z4, n2b); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1);                                  // Z = x2·n2
+      K(X, NA); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); cca = E(Z, 4); ccb = E(Z4, 4);                                                // −A·(x2·n2) = A·x2·z2/38
+      K(X, n2a); K(X4, n2b); K(Z, n2a); K(Z4, n2b); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); da = E(Z, 4); db = E(Z4, 4); // n2² = z2²/1444
+      K(X, z2a); K(X4, z2b); K(Z, n3a); K(Z4, n3b); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); t2a = E(Z, 4); t2b = E(Z4, 4); // z2·n3 = −z2·z3/38
+      K(Z, x3a); K(Z4, x3b); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); t3a = E(Z, 4); t3b = E(Z4, 4);                             // z2·x3
+      K(Z, n2a); K(Z4, n2b); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); b2a = E(Z, 4); b2b = E(Z4, 4);                             // z2·n2 = −z2²/38
+      K(Z, x2a); K(Z4, x2b); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1);                                  // Z = P = x2·z2
       K(X, a2a); K(X4, a2b); K(X1, cca); K(X1 + 16, ccb); K(X2, da); K(X2 + 16, db);
-      if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1);                                                               // Z = P·Q
-      K(X, FOUR); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); z2a = E(Z, 4); z2b = E(Z4, 4);                         // z2' = 4·P·Q
-      K(X, NEG); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); n2a = E(Z, 4); n2b = E(Z4, 4);                          // n2' = −z2'/38
+      K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1);                                                               // Z = P·Q
+      K(X, FOUR); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); z2a = E(Z, 4); z2b = E(Z4, 4);                         // z2' = 4·P·Q
+      K(X, NEG); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); n2a = E(Z, 4); n2b = E(Z4, 4);                          // n2' = −z2'/38
       K(X, a2a); K(X4, a2b); K(X1, b2a); K(X1 + 16, b2b);
-      K(Z, a2a); K(Z4, a2b); K(Z1, b2a); K(Z1 + 16, b2b); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); x2a = E(Z, 4); x2b = E(Z4, 4); // x2' = S²
+      K(Z, a2a); K(Z4, a2b); K(Z1, b2a); K(Z1 + 16, b2b); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); x2a = E(Z, 4); x2b = E(Z4, 4); // x2' = S²
       if (bit > 2) { // the clamped scalar's bits 2..0 are 0 (public): from there on (x3:z3) never reaches the result
         K(X, t1a); K(X4, t1b); K(X1, t2a); K(X1 + 16, t2b);
-        K(Z, t1a); K(Z4, t1b); K(Z1, t2a); K(Z1 + 16, t2b); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); x3a = E(Z, 4); x3b = E(Z4, 4); // x3' = U²
+        K(Z, t1a); K(Z4, t1b); K(Z1, t2a); K(Z1 + 16, t2b); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); x3a = E(Z, 4); x3b = E(Z4, 4); // x3' = U²
         K(X, t3a); K(X4, t3b); K(X1, t4a); K(X1 + 16, t4b);
-        K(Z, t3a); K(Z4, t3b); K(Z1, t4a); K(Z1 + 16, t4b); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); // Z = V²
-        K(X, x1); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); z3a = E(Z, 4); z3b = E(Z4, 4);                           // z3' = x1·V²
-        K(X, NEG); if (!(E(CK) & Peri.RSA)) throw LOST; K(ST, 1); if (E(IN) !== 1) W(); K(IN, 1); n3a = E(Z, 4); n3b = E(Z4, 4);                          // n3' = −z3'/38
+        K(Z, t3a); K(Z4, t3b); K(Z1, t4a); K(Z1 + 16, t4b); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); // Z = V²
+        K(X, x1); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); z3a = E(Z, 4); z3b = E(Z4, 4);                           // z3' = x1·V²
+        K(X, NEG); K(ST, E(CK) >> PeriBit.RSA & 1); if (E(IN) !== 1) W(); K(IN, 1); n3a = E(Z, 4); n3b = E(Z4, 4);                          // n3' = −z3'/38
       } else K(X1, NIL);              // clear b2 from X's second slot for the next single-slot write
     }
     if (bit >= 0) {
