@@ -26,16 +26,15 @@
  *   so a value written to Z's first slot needs nothing more; X's second and third slots, written by the packed
  *   operands, are cleared by the next 24-word constant written to X (or by NIL when none comes).
  * - Inversion: Z = X^(p−2) mod p with X = zR gives z⁻¹R⁻¹; two products by x2R and R² give x2/z2.
- * Cost (npm run bench, Espruino 2v29 for 32-bit Linux, peripheral stood in by RAM, minified as in the bundle):
- * 4,331 operations, 1.00 G instructions = 231 k per operation: 2–8 four-word pokes, start, flag read and clear
- * and two 4-word peeks; 28.1× below tweetnacl. Of that, the stand-in's JS call around each peek (peek32 cannot
- * read RAM on Linux) is ≈ 0.26 G: 0.74 G and 37.7× as on the board. Those native calls are now most of an
- * operation: the products are written out in the ladder (a helper call with the operands as parameters cost
- * ≈ 55 k of the 300 k an operation took before), and the names they use are the ladder's own first variables (a name
- * is found by walking the scope's variables in order). Each result is read as two 4-word peeks because one
- * 16-word peek allocates a flat string (over 16 bytes), which cost more than everything else in an operation.
- * The hardware (≈ 5 µs per 1024-bit product) is not what decides; fewer products or fewer native calls per
- * product are where more would come from.
+ * Cost (callgrind, Espruino 2v29 built for 32-bit Linux with 14-byte JsVars, peripheral stood in by RAM, minified as
+ * in the bundle; README › X25519 on the ESP32's RSA accelerator): 4,582 operations, ≈ 108 k instructions each as on
+ * the board (the bench's stand-in calls around peek32 removed): 2–8 four-word pokes, the clock-bit read that guards
+ * the start, start, flag read and clear and two 4-word peeks. The products are written out in the ladder (a helper
+ * call with the operands as parameters cost ≈ 55 k of the 300 k an operation once took), and the names they use are
+ * the ladder's own first variables (a name is found by walking the scope's variables in order). Each result is read
+ * as two 4-word peeks because one 16-word peek allocates a flat string (over 16 bytes), which cost more than
+ * everything else in an operation. The hardware (≈ 5 µs per 1024-bit product) is not what decides; fewer products
+ * or fewer native calls per product are where more would come from.
  *
  * The block itself (taking it, checking it is still ours, time-bounded waits, giving it back, which chips may
  * use it) is esp32-rsa.ts; its registers esp32-rsa-regs.ts (docs/esp32-rsa-block.md cites every one).
@@ -214,7 +213,7 @@ export function x25519Mpi(sk: Uint8Array, u: Uint8Array, io: MpiIo, opt: MpiOpti
  * The self-test's known answer: the ladder of RFC 7748 §5 run over the 8 bits of the scalar 184 (0xb8) on u = 9,
  * then the inversion, i.e. x([184]·9) = this (checked against a BigInt ladder in test-host/tests/x25519-mpi.test.ts).
  * It goes through every kind of block operation an X25519 uses (products, packed squares, chained products,
- * MODEXP) in 132 operations instead of a whole X25519's 4,331, so right after boot SessionCmd0 does not wait
+ * MODEXP) in 136 operations instead of a whole X25519's 4,582, so right after boot SessionCmd0 does not wait
  * for a second full X25519 before the device key pair.
  */
 var KAT = "a46728f0e807ecbc68aacaca53bb6f485be0211b24002bd08d571af3a6ae8d5a";
