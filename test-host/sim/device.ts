@@ -242,6 +242,8 @@ export class SimDevice {
       rsa.onOp = () => sched.charge(MPI_OP_MS, 0);
       rsa.onPoll = () => sched.charge(POLL_MS, 0);
       rsa.now = () => sched.deviceNow();
+      // Without slow-down no device time passes within a JS item (getTime stands still): the block answers at once.
+      rsa.slow = sched.slowdown / DEFAULT_SLOWDOWN;
     }
     const rng = parseInt(this.board.rngRegister, 16);
     // Espruino's peek32/poke32 (src/jswrap_io.c): count > 1 reads a Uint32Array of consecutive words; poke32

@@ -91,7 +91,10 @@ export class RsaBlock {
   /** Every access through read/write, counted (interfereAt refers to it). */
   accesses = 0;
   fault: "none" | "wrong" | "stuck" = "none";
-  /** Operations take this many times their modelled duration (a slower clock, a slower chip). */
+  /**
+   * Operations and the clearing after power-up take this many times their modelled duration (a slower clock, a
+   * slower chip; 0 in a simulator run without slow-down, where device time does not pass within a JS item).
+   */
   slow = 1;
   onOp?: () => void;
   /** Called when a poll of INTERRUPT or CLEAN finds it not set (the simulator charges POLL_MS). */
@@ -120,7 +123,7 @@ export class RsaBlock {
     if (!this.powered()) { this.ram.fill(0xdeadbeef); this.doneAt = Infinity; } // content and operation lost
     if (!before && this.powered()) {
       this.ram.fill(0);
-      this.cleanAt = this.now() + CLEAN_US / 1000;
+      this.cleanAt = this.now() + this.slow * CLEAN_US / 1000;
     }
   }
 
