@@ -168,6 +168,8 @@ function start() {
       else {
         logAp.i("SoftAP started at 192.168.4.1");
         if (dns) dns.listen(53, dnsResponder("\xC0\xA8\x04\x01"));
+        // The device key pair is drawn now that Wi-Fi runs (see security1 below).
+        if (s1) s1.prepare();
       }
       // A random PoP not drawn yet (BLE off, no station): drawn now that the radio runs, served after a reboot.
       if (popText === undefined) {
@@ -191,7 +193,9 @@ function start() {
       pop: pop, crypto: cr, clock: clock, log: logSec, slice: CONFIG.x25519Slice, ops: X25519_LOOPS ? loopOps : generatedOps,
       throttle: createThrottle(kv, logSec),
     });
-    s1.prepare();
+    // The device key comes from the RNG, which ESP-IDF calls a PRNG unless a radio runs (esp_system.h esp_random):
+    // BLE runs from boot when it provisions; Wi-Fi only once the SoftAP has started (callback below).
+    if (useBle) s1.prepare();
     sec = s1;
   }
   var pc = createProtocomm(sec, createLogger(sink, "protocomm"));

@@ -15,7 +15,9 @@ import { x25519, convolveJs, gatherJs, generatedOps, loopOps } from "../src/cryp
 import { SimDevice, loadBundle } from "./sim/device";
 import { DEFAULT_SLOWDOWN, CONVOLVE_CALL_MS, CONVOLVE_CALL_LOOPS_MS, MPI_OP_MS } from "./sim/scheduler";
 import { x25519Mpi, MpiIo } from "../src/crypto/x25519-mpi";
-import { RsaBlock, RSA_BASE } from "./sim/rsa";
+import { RsaBlock, RSA_BASE, DPORT_BASE, MULT_US } from "./sim/rsa";
+import { rollup } from "rollup";
+import typescript from "@rollup/plugin-typescript";
 import { WORLD } from "./tests/helpers";
 import { httpTransport, simHttpSend } from "./client/http-transport";
 import { provision } from "./client/esp-prov";
@@ -98,7 +100,7 @@ let MPI_READS = 0, MPI_FLAGS = 0;
 const MPI_OPS = (() => {
   const blk = new RsaBlock();
   const io: MpiIo = {
-    rsa: RSA_BASE, dport: 0x3ff00000,
+    rsa: RSA_BASE, dport: DPORT_BASE, now: () => blk.now() / 1000,
     peek: (a, n) => (n && n > 1 ? (MPI_READS++, Uint32Array.from({ length: n }, (_, i) => blk.read(a + 4 * i))) : (MPI_FLAGS++, blk.read(a))),
     poke: (a, v) => { if (typeof v === "number") blk.write(a, v); else for (let i = 0; i < v.length; i++) blk.write(a + 4 * i, v[i]!); },
   };
@@ -107,10 +109,9 @@ const MPI_OPS = (() => {
   if (!ok) throw new Error("accelerated x25519 differs from tweetnacl");
   return blk.ops;
 })();
-// Hardware time of one 1024-bit Montgomery product on a 240 MHz ESP32. The TRM gives no per-size table here;
-// measured 2048-bit modular multiplications take 19 µs at 240 MHz (esp32.com forum t=23830); the work grows
-// with the square of the size, so 1024 bits ≈ 5 µs. MODEXP with a 255-bit exponent ≈ 510 products.
-const HW_MULT_US = 5, HW_EXP_MS = 510 * HW_MULT_US / 1000;
+// Hardware time of one 1024-bit Montgomery product on a 240 MHz ESP32 (test-host/sim/rsa.ts MULT_US, from a
+// measurement); MODEXP with a 255-bit exponent ≈ 510 products.
+const HW_MULT_US = MULT_US, HW_EXP_MS = 510 * HW_MULT_US / 1000;
 
 // ---- a whole session through the simulator -------------------------------------------------------------
 const d = new SimDevice({ world: WORLD, slowdown: DEFAULT_SLOWDOWN });
@@ -179,17 +180,22 @@ if (!E) {
   // statement, so the minified code the board runs is cheaper than the transpiled text.
   // The build's terser options, keeping top-level names: the scripts below call x25519Mpi and self.nacl by name.
   const BENCH_MINIFY = { ...MINIFY, toplevel: false };
-  const mpiSrc = (await minify(ts.transpileModule(fs.readFileSync(path.join(ROOT, "src/crypto/x25519-mpi.ts"), "utf8"), {
-    compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.None, removeComments: true },
-  }).outputText.replace(/^Object.defineProperty\(exports.*$/gm, "").replace(/^exports\.\w+ = (exports\.\w+ = )*void 0;$/gm, "")
-    .replace(/^exports\.(\w+) = \1;$/gm, "").replace(/exports\./g, "").replace(/"use strict";/, ""),
-  BENCH_MINIFY)).code!;
+  // Bundled as the firmware is (rollup + TypeScript, so the register table's const enums are inlined), exposing
+  // x25519Mpi as a global.
+  const entry = path.join(tmp, "mpi-entry.ts");
+  fs.writeFileSync(entry, `export { x25519Mpi } from ${JSON.stringify(path.join(ROOT, "src/crypto/x25519-mpi"))};\n`);
+  const mpiBundle = await rollup({
+    input: entry, treeshake: { moduleSideEffects: false },
+    plugins: [typescript({ tsconfig: path.join(ROOT, "tsconfig.json"), include: [path.join(ROOT, "src/**/*.ts"), entry], outputToFilesystem: false, noEmitOnError: true })],
+  });
+  const mpiOut = (await mpiBundle.generate({ format: "iife", name: "MPI", strict: false, freeze: false, generatedCode: "es5" })).output[0].code;
+  const mpiSrc = (await minify(mpiOut + "var x25519Mpi=MPI.x25519Mpi;", BENCH_MINIFY)).code!;
   const mpiSetup = "var K0=new Uint8Array(32),U0=new Uint8Array(32);for(var i=0;i<32;i++)K0[i]=i+1;U0[0]=9;";
-  // RAM for the RSA block (0x820 bytes) and DPORT (0x200), done (INTERRUPT) and CLEAN preset to 1.
-  const mpiRam = "var RA=new Uint32Array(520),DA=new Uint32Array(128),rb=E.getAddressOf(RA,true),db=E.getAddressOf(DA,true);RA[0x814>>2]=1;RA[0x818>>2]=1;" +
+  // RAM for the RSA block (0x820 bytes) and DPORT (0x494), done (INTERRUPT) and CLEAN preset to 1.
+  const mpiRam = "var RA=new Uint32Array(520),DA=new Uint32Array(293),rb=E.getAddressOf(RA,true),db=E.getAddressOf(DA,true);RA[0x814>>2]=1;RA[0x818>>2]=1;" +
     // peek: a fresh Uint32Array of n words, as peek32(addr, n) returns (the firmware reads 4 at a time), or a register
-    // reading 1 (done, CLEAN; a DPORT value without the RSA clock bit): a JS call more than peek32's native call.
-    "var io={rsa:rb,dport:db,poke:poke32,peek:function(a,n){return n?new Uint32Array(n):1;}};";
+    // as poke32 left it in RAM (the RSA clock bit, M'; done and CLEAN stay 1): a JS call more than peek32's native call.
+    "var io={rsa:rb,dport:db,now:getTime,poke:poke32,peek:function(a,n){return n?new Uint32Array(n):a-db>=0&&a-db<1172?DA[(a-db)>>2]:RA[(a-rb)>>2];}};";
   const mpiF = script("mpi.js", mpiSrc + mpiSetup + mpiRam + "x25519Mpi(K0,U0,io,{slice:" + 4 * SLICE + ",defer:function(f){f();}},function(o){print('DONE');},function(w){print('FAIL '+w);});");
   const mpiBase = script("mpi0.js", mpiSrc + mpiSetup + mpiRam);
   if (!runE(mpiF).includes("DONE")) throw new Error("the accelerated X25519 did not finish in Espruino");

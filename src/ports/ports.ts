@@ -3,7 +3,7 @@
  * `src/platform/espruino/` implements them on the board; tests implement them with fakes.
  */
 import { Convolve, Gather } from "../crypto/x25519";
-import { MpiIo } from "../crypto/x25519-mpi";
+import { MpiIo } from "../crypto/esp32-rsa";
 
 /** Cryptographic primitives the platform provides (native where the board has them). */
 export interface CryptoPort {

@@ -12,7 +12,7 @@ import { SimBle, GattMode } from "./ble";
 import { cryptoModule } from "./crypto";
 import { espruinoJSON, espruinoLog } from "./format";
 import { Scheduler, DEFAULT_SLOWDOWN, DEFAULT_EVENT_MS, CONVOLVE_CALL_MS, CONVOLVE_CALL_LOOPS_MS, MPI_OP_MS, hostCpuMs } from "./scheduler";
-import { RsaBlock } from "./rsa";
+import { RsaBlock, ChipInfo, POLL_MS } from "./rsa";
 import { PowerCut, SimFlash, storageModule } from "./storage";
 import { RadioWorld, SimWifi } from "./wifi";
 import { SimNvs } from "./nvs";
@@ -45,6 +45,8 @@ export interface DeviceOptions {
   echo?: (line: string) => void;
   /** Makes the RSA accelerator model answer wrongly or never finish (tests of the X25519 fallback). */
   rsaFault?: "none" | "wrong" | "stuck";
+  /** The chip's revision as its eFuses and APB_CTRL_DATE give it (default: revision 3, dual core). */
+  chip?: ChipInfo;
   /** What the flashed Espruino build offers (process.env and globals); defaults to stock 2v29 for ESP32. */
   firmware?: { version?: string; ble?: boolean; crypto?: boolean };
 }
@@ -114,6 +116,21 @@ export class SimDevice {
   ctx!: vm.Context;
   boots = 0;
   rngReads = 0;
+  /**
+   * RNG register reads while no radio ran (BLE off and Wi-Fi not started): ESP-IDF documents the RNG as a PRNG
+   * then (v3.3.6 components/esp32/include/esp_system.h:165-174, esp_random); the model returns a fixed sequence.
+   */
+  rngReadsRadioOff = 0;
+  /** BLE was enabled in NVS at this boot: Espruino starts the controller before JS (targets/esp32/main.c jsble_init). */
+  private bleUp = false;
+  /**
+   * An RF subsystem runs: BLE since boot, or Wi-Fi once started (a SoftAP up or a station connecting). Espruino
+   * starts Wi-Fi only after the boot code has run (targets/esp32/main.c: jsiInit, then jswrap_wifi_restore), so the
+   * boot code itself runs with the radio off on a board whose BLE is off.
+   */
+  radioOn(): boolean {
+    return this.bleUp || !!this.wifi.ap || this.wifi.status.station !== "off";
+  }
   /** The RSA (MPI) accelerator of this boot (hardware state is lost on reset), absent on C3/S3 boards. */
   rsa?: RsaBlock;
   insecureRandomCalls = 0;
@@ -280,6 +297,7 @@ export class SimDevice {
       return new Uint8Array(0);
     };
     const str = (b: Uint8Array) => Buffer.from(b).toString("latin1");
+    this.bleUp = this.nvs.ble;
     this.ble = new SimBle(this.sched, this.opt.gatt || "deferred-write", this.nvs.ble, this.opt.connIntervalMs ?? 30, { ab, bytes, str });
     this.wifi = new SimWifi(this.sched, this.world, mac, this.board.id);
     this.http = new SimHttp(this.sched);
@@ -302,7 +320,7 @@ export class SimDevice {
     }
     const C = cryptoModule({ ab });
     const W = this.wifi.api(), N = this.ble.api(), H = this.http.api(), U = this.dgram.api(), sched = this.sched, dev = this;
-    const rand = espruinoRand();
+    const rand = espruinoRand(), rngOff = espruinoRand(); // rngOff: the same sequence on every boot, as a PRNG would give
     // Last E.convolve call: its JS item and when it ended (host CPU ms); generated: the firmware built its X25519
     // field code with Function (generatedOps) rather than running loopOps, whose calls cost more (CONVOLVE_CALL_LOOPS_MS).
     const cv = { item: -1, end: 0, generated: false };
@@ -312,7 +330,7 @@ export class SimDevice {
     // defers even the first), so the host time of such an item up to its last access to the block (the slice's
     // JS, the model's BigInt arithmetic, MODEXP's included) is not billed again; what follows the last access
     // (the key agreement's continuation after the final slice) is billed as any JS.
-    const rsa = HAS_ESP32_RSA(this.board) ? new RsaBlock() : undefined;
+    const rsa = HAS_ESP32_RSA(this.board) ? new RsaBlock(this.opt.chip) : undefined;
     this.rsa = rsa;
     const mp = { item: -1, at: 0 };
     const rsaTimed = <T>(fn: () => T): T => {
@@ -329,13 +347,24 @@ export class SimDevice {
     if (rsa) {
       rsa.fault = this.opt.rsaFault || "none";
       rsa.onOp = () => sched.charge(MPI_OP_MS, 0);
+      rsa.onPoll = () => sched.charge(POLL_MS, 0);
+      rsa.now = () => sched.deviceNow();
+      // Without slow-down no device time passes within a JS item (getTime stands still): the block answers at once.
+      rsa.slow = sched.slowdown / DEFAULT_SLOWDOWN;
     }
     const rng = parseInt(this.board.rngRegister, 16);
     // Espruino's peek32/poke32 (src/jswrap_io.c): count > 1 reads a Uint32Array of consecutive words; poke32
     // stores a number or each element of an array in turn. Only modelled peripherals may be touched.
     const noPeripheral = (fn: string, addr: number) => new Error(`${fn}: no peripheral modelled at 0x${(addr >>> 0).toString(16)}`);
     const peekWord = (addr: number): number => {
-      if (addr === rng) return dev.rngWord();
+      // The RNG register is entropic only while a radio runs (ESP-IDF esp_system.h esp_random): with the radio
+      // off it gives the same sequence on every boot, as a PRNG would; the reads are counted so tests can forbid them.
+      if (addr === rng) {
+        if (dev.radioOn()) return dev.rngWord();
+        dev.rngReads++;
+        dev.rngReadsRadioOff++;
+        return rngOff();
+      }
       if (rsa && RsaBlock.covers(addr)) return rsa.read(addr);
       throw noPeripheral("peek32", addr);
     };
@@ -414,7 +443,9 @@ export class SimDevice {
       setInterval: (fn: unknown, ms: number, ...args: unknown[]) => addTimer(fn, ms, true, args),
       clearTimeout: clearTimer("Timeout"),
       clearInterval: clearTimer("Interval"),
-      getTime: () => (sched.now - dev.resetAt) / 1000,
+      // Within a JS item the clock advances by the device time charged so far (native work the model bills), so a
+      // wait bounded by getTime() ends in the simulator as on the board (jshGetSystemTime is gettimeofday).
+      getTime: () => (sched.deviceNow() - dev.resetAt) / 1000,
       // src/jswrap_io.c: pinMode is recorded, not needed (an unset pin reads high); setWatch as setPin models it.
       pinMode: () => undefined,
       digitalRead: (pin: number) => ((dev.pins.get(Number(pin)) ?? true) ? 1 : 0),

@@ -1,31 +1,42 @@
 /**
- * The classic ESP32's RSA (MPI) accelerator and the DPORT registers that gate it, as peek32/poke32 see them.
+ * The classic ESP32's RSA (MPI) accelerator, the DPORT registers that gate it and the eFuse/APB words that give
+ * the chip revision, as peek32/poke32 see them. Every address comes from src/crypto/esp32-rsa-regs.ts (the table
+ * the firmware's driver uses too, cited line by line in docs/esp32-rsa-block.md); an access to any other address,
+ * a write to a read-only register or an unaligned access throws, as no such access may happen on the board.
  *
- * Addresses (ESP-IDF components/soc/esp32/include/soc/hwcrypto_reg.h, dport_reg.h): RSA base 0x3FF02000 with
- * memories M +0x000, Z +0x200, Y +0x400, X +0x600 (512 bytes each), M' +0x800, MODEXP_MODE +0x804,
- * MODEXP_START +0x808, MULT_MODE +0x80C, MULT_START +0x810, INTERRUPT +0x814, CLEAN +0x818;
- * DPORT_PERI_CLK_EN_REG 0x3FF0001C and DPORT_PERI_RST_EN_REG 0x3FF00020 (bit 2 RSA, bit 3 secure boot,
- * bit 4 digital signature, which also holds RSA in reset: "NB: Digital signature reset will hold AES & RSA
- * in reset"), DPORT_RSA_PD_CTRL_REG 0x3FF001FC bit 0 (memory power-down).
- *
- * Behaviour (components/hal/esp32/include/hal/mpi_ll.h, components/mbedtls/port/bignum/bignum_alt.c and
- * esp_bignum.c, the ESP32 technical reference manual's RSA Accelerator chapter):
- * - The block answers only with its clock on and out of reset; otherwise reads give 0 and writes are lost.
- *   Powering its memories down loses their content. Leaving power-down (or reset) clears the memories;
- *   CLEAN reads 0 for one read and then 1 (mbedtls polls it: "takes about 1.3us").
+ * Behaviour (ESP-IDF v3.3.6 components/mbedtls/port/esp_bignum.c, v4.4.8 components/mbedtls/port/esp32/bignum.c,
+ * dport_reg.h; docs/esp32-rsa-block.md §2):
+ * - The block answers only with its clock on (DPORT_PERI_CLK_EN bit 2) and out of reset (DPORT_PERI_RST_EN
+ *   bits 2 and 4: the digital-signature reset holds RSA too); otherwise reads give 0 and writes are lost.
+ *   DPORT_RSA_PD_CTRL bit 0 powers the memories down: their content is lost, reads give 0, writes are lost.
+ *   Coming out of reset or power-down clears the memories; CLEAN reads 1 once that is done (≈ 1.3 µs,
+ *   bignum.c:53) and 0 before.
  * - MULT_START with MULT_MODE = blocks − 1 (0..3): one Montgomery product Z ← X·Z·R⁻¹ (R = 2^(512·blocks))
- *   as REDC (X·Z + m·M)/R with m from M' = −M⁻¹ mod 2^32, and no final subtraction (mbedtls subtracts in
- *   software: esp_mont_hw_op, "HAC 14.36 - 3"); a wrong M' gives a wrong result, as on the chip.
- * - MULT_MODE 8..11: plain product Z ← X·Y of N = 512·(mode − 7) bits, Y read from Z at word N/32
- *   (esp_mpi_mul_mpi_hw_op).
+ *   as REDC (X·Z + m·M)/R with m from M' = −M⁻¹ mod 2^32, no final subtraction (mbedtls subtracts in software);
+ *   a wrong M' gives a wrong result, as on the chip. MULT_MODE 8..11: plain product Z ← X·Y of 512·(mode − 7)
+ *   bits, Y read from Z at word N/32 (esp_mpi_mul_mpi_hw_op).
  * - MODEXP_START with MODEXP_MODE = blocks − 1: Z ← X^Y mod M; needs Z = R² mod M and M' (TRM).
- * - Each operation sets INTERRUPT to 1 when done; writing 1 clears it (mpi_ll_clear_interrupt).
+ * - An operation takes device time (MULT_US per 1024-bit product, growing with the square of the size; MODEXP
+ *   two products per exponent bit); INTERRUPT reads 1 once it is over, writing 1 clears it.
+ * - `mbedtlsUse()` is what ESP-IDF's mbedtls port does for one operation in a task that pre-empts ours
+ *   (acquire, operands, operation, result, release), and `interfereAt` runs it before a chosen access.
  * Faults for tests: `wrong` flips a bit of every result, `stuck` never raises the done flag.
  */
+import { Base, Dport, Peri, RsaPd, Rsa, Efuse, EfuseBit, ApbCtrl, registerAt } from "../../src/crypto/esp32-rsa-regs";
 
-export const RSA_BASE = 0x3ff02000;
-export const DPORT_CLK_EN = 0x3ff0001c, DPORT_RST_EN = 0x3ff00020, DPORT_RSA_PD = 0x3ff001fc;
-const BIT_RSA = 4, BIT_DS = 16, MEM_WORDS = 128;
+export const RSA_BASE = Base.RSA, DPORT_BASE = Base.DPORT;
+export const DPORT_CLK_EN = Base.DPORT + Dport.PERI_CLK_EN, DPORT_RST_EN = Base.DPORT + Dport.PERI_RST_EN, DPORT_RSA_PD = Base.DPORT + Dport.RSA_PD_CTRL;
+const MEM_WORDS = 128;
+/**
+ * Hardware time of one 1024-bit Montgomery product on a 240 MHz ESP32 (µs). The TRM gives no per-size table;
+ * measured 2048-bit modular multiplications take 19 µs at 240 MHz (esp32.com forum t=23830); the work grows with
+ * the square of the size, so 1024 bits ≈ 5 µs.
+ */
+export const MULT_US = 5;
+/** Memories cleared and CLEAN set this long after power-up or reset release (µs; bignum.c:53 "about 1.3us"). */
+export const CLEAN_US = 1.3;
+/** Device time one interpreted poll of a register costs (peek32, compare, getTime: ≈ 25 k instructions). */
+export const POLL_MS = 0.1;
 
 // Words ↔ BigInt 64 bits at a time through a BigUint64Array view of the same memory (word i is bits
 // 32i..32i+31, little-endian like the chip and any little-endian host): per-word string building or
@@ -50,111 +61,117 @@ const modPow = (b: bigint, e: bigint, m: bigint) => {
   return r;
 };
 /** −m⁻¹ mod 2^bits for odd m (Newton iteration). */
-const negInv = (m: bigint, bits: bigint) => {
+export const negInv = (m: bigint, bits: bigint) => {
   const R = 1n << bits;
   let x = 1n;
   for (let i = 0; i < 12; i++) x = (x * (2n - m * x)) % R;
   return (R - ((x % R) + R) % R) % R;
 };
 
+/** The chip the model stands for: its major revision (0..3) and whether the APP CPU is fused off. */
+export interface ChipInfo { rev: 0 | 1 | 2 | 3; singleCore?: boolean }
+
 export class RsaBlock {
-  /** DPORT registers: reset values per dport_reg.h (clock off, every peripheral held in reset). */
+  /** DPORT registers, at their reset values (dport_reg.h: "default: 32'h0", docs/esp32-rsa-block.md). */
   clk = 0;
-  rst = 0xffffffff;
+  rst = 0;
   pd = 0;
   /** The four memories M, Z, Y, X, 128 words each, in address order. */
   ram = new Uint32Array(4 * MEM_WORDS);
   mdash = 0;
   modexpMode = 0;
   multMode = 0;
-  done = 0;
-  private cleanReads = 0;
+  private doneAt = Infinity;
+  private cleanAt = 0;
   private inv = 0n;
   private invFor = 0n;
   private invR = 0n;
   /** Operations started (the simulator charges each its interpreter cost). */
   ops = 0;
+  /** Every access through read/write, counted (interfereAt refers to it). */
+  accesses = 0;
   fault: "none" | "wrong" | "stuck" = "none";
+  /**
+   * Operations and the clearing after power-up take this many times their modelled duration (a slower clock, a
+   * slower chip; 0 in a simulator run without slow-down, where device time does not pass within a JS item).
+   */
+  slow = 1;
   onOp?: () => void;
+  /** Called when a poll of INTERRUPT or CLEAN finds it not set (the simulator charges POLL_MS). */
+  onPoll?: () => void;
+  /** Before the access with this number (accesses), another task runs one mbedtls operation on the block. */
+  interfereAt = -1;
+  /** mbedtls operations run by interfereAt / mbedtlsUse, and whether each got the right answer. */
+  mbedtlsRuns: boolean[] = [];
+  /** Device time in ms; the simulator sets it to its clock. Alone, the model advances POLL_MS per poll. */
+  now: () => number = () => this.ownClock;
+  private ownClock = 0;
 
-  /** M as a number; kept while M's words and size stay the same (an X25519 uses one modulus throughout). */
-  private modulus(Mm: Uint32Array, n: number): bigint {
-    const c = this.mCache;
-    let same = c.n === n && c.words.length === n;
-    for (let i = 0; same && i < n; i++) same = c.words[i] === Mm[i];
-    if (!same) {
-      c.n = n;
-      c.words = Mm.slice(0, n);
-      c.big = toBig(Mm, 0, n);
-      c.mdash = -1;
-    }
-    return c.big;
-  }
-  /** Whether M' = −M⁻¹ mod 2^32 (else the product is garbage, as on the chip). */
-  private mdashOk(m: bigint): boolean {
-    const c = this.mCache;
-    if (c.mdash !== this.mdash) { c.mdash = this.mdash; c.mdashOk = ((m * BigInt(this.mdash)) + 1n) % (1n << 32n) === 0n; }
-    return c.mdashOk;
-  }
-  private mCache = { n: 0, words: new Uint32Array(0), big: 0n, mdash: -1, mdashOk: false };
+  constructor(public chip: ChipInfo = { rev: 3 }) {}
 
-  private on(): boolean { return !!(this.clk & BIT_RSA) && !(this.rst & (BIT_RSA | BIT_DS)); }
-  private powered(): boolean { return this.on() && !(this.pd & 1); }
-
-  /** True when addr belongs to this model. */
+  /** True when addr is in the register table (src/crypto/esp32-rsa-regs.ts). */
   static covers(addr: number): boolean {
-    return addr === DPORT_CLK_EN || addr === DPORT_RST_EN || addr === DPORT_RSA_PD || (addr >= RSA_BASE && addr < RSA_BASE + 0x81c);
+    return registerAt(addr) !== undefined;
   }
+
+  private on(): boolean { return !!(this.clk & Peri.RSA) && !(this.rst & (Peri.RSA | Peri.DIGITAL_SIGNATURE)); }
+  private powered(): boolean { return this.on() && !(this.pd & RsaPd.PD); }
 
   private setGates(f: () => void) {
     const before = this.powered();
     f();
-    if (this.pd & 1 || !this.on()) this.ram.fill(0xdeadbeef); // content lost
+    if (!this.powered()) { this.ram.fill(0xdeadbeef); this.doneAt = Infinity; } // content and operation lost
     if (!before && this.powered()) {
       this.ram.fill(0);
-      this.cleanReads = 0;
-      this.done = 0;
+      this.cleanAt = this.now() + this.slow * CLEAN_US / 1000;
     }
   }
 
-  /**
-   * Several words of the memories M/Z/Y/X at once, as read(addr + 4i) would give them; false (nothing done)
-   * unless the whole range is block memory and the block is on (the caller then goes word by word).
-   */
-  readWords(addr: number, out: { length: number; [i: number]: number }): boolean {
-    const off = addr - RSA_BASE;
-    if (off < 0 || off & 3 || off + 4 * out.length > 0x800 || !this.on()) return false;
-    if (this.pd & 1) for (let i = 0; i < out.length; i++) out[i] = 0;
-    else for (let i = 0, w = off >> 2; i < out.length; i++) out[i] = this.ram[w + i]!;
-    return true;
+  /** Per word, what the eFuse and APB_CTRL_DATE words read on this chip (efuse_hal.c: rev 1 = REV1, 2 = +REV2, 3 = +DATE bit 31). */
+  private chipWord(addr: number): number {
+    const r = this.chip.rev;
+    if (addr === Base.EFUSE + Efuse.BLK0_RDATA3) return (r >= 1 ? EfuseBit.CHIP_VER_REV1 : 0) | (this.chip.singleCore ? EfuseBit.DIS_APP_CPU : 0);
+    if (addr === Base.EFUSE + Efuse.BLK0_RDATA5) return r >= 2 ? EfuseBit.CHIP_VER_REV2 : 0;
+    return (0x16042000 | (r >= 3 ? 0x80000000 : 0)) >>> 0; // APB_CTRL_DATE
   }
-  /** Several words into the memories, as write(addr + 4i, Number(v[i])) would store them; false as readWords. */
-  writeWords(addr: number, v: ArrayLike<number>): boolean {
-    const off = addr - RSA_BASE;
-    if (off < 0 || off & 3 || off + 4 * v.length > 0x800 || !this.on()) return false;
-    if (this.pd & 1) return true; // memories powered down: the stores are lost
-    for (let i = 0, w = off >> 2; i < v.length; i++) this.ram[w + i] = Number(v[i]) >>> 0;
-    return true;
+
+  private access(addr: number, write: boolean) {
+    const reg = registerAt(addr);
+    const hex = "0x" + (addr >>> 0).toString(16);
+    if (!reg) throw new Error(`${write ? "poke32" : "peek32"}: no register of the RSA table at ${hex}`);
+    if (write && reg.access === "ro") throw new Error(`poke32: ${reg.name} (${hex}) is read-only`);
+    if (this.accesses++ === this.interfereAt) this.mbedtlsUse();
   }
 
   read(addr: number): number {
+    this.access(addr, false);
     if (addr === DPORT_CLK_EN) return this.clk >>> 0;
     if (addr === DPORT_RST_EN) return this.rst >>> 0;
     if (addr === DPORT_RSA_PD) return this.pd >>> 0;
+    if (addr < RSA_BASE || addr >= RSA_BASE + 0x1000) return this.chipWord(addr);
     if (!this.on()) return 0;
     const off = addr - RSA_BASE;
-    if (off < 0x800) {
-      if (this.pd & 1) return 0;
-      return this.ram[off >> 2]!;
-    }
+    if (off < 0x800) return this.pd & RsaPd.PD ? 0 : this.ram[off >> 2]!;
     switch (off) {
-      case 0x814: return this.done;
-      case 0x818: return this.cleanReads++ ? 1 : 0;
-      default: return 0; // the mode, M' and start registers read back as 0 in this model
+      case Rsa.M_DASH: return this.mdash;
+      case Rsa.MODEXP_MODE: return this.modexpMode;
+      case Rsa.MULT_MODE: return this.multMode;
+      case Rsa.INTERRUPT: return this.flag(this.doneAt);
+      case Rsa.CLEAN: return this.pd & RsaPd.PD ? 0 : this.flag(this.cleanAt);
+      default: return 0; // the start registers are write-only
     }
   }
 
+  /** 1 once device time reaches t; a poll that finds 0 costs the interpreter's time for one poll. */
+  private flag(t: number): number {
+    if (this.now() >= t) return 1;
+    this.ownClock += POLL_MS;
+    this.onPoll?.();
+    return this.now() >= t ? 1 : 0;
+  }
+
   write(addr: number, v: number) {
+    this.access(addr, true);
     v >>>= 0;
     if (addr === DPORT_CLK_EN) return this.setGates(() => { this.clk = v; });
     if (addr === DPORT_RST_EN) return this.setGates(() => { this.rst = v; });
@@ -162,41 +179,68 @@ export class RsaBlock {
     if (!this.on()) return;
     const off = addr - RSA_BASE;
     if (off < 0x800) {
-      if (!(this.pd & 1)) this.ram[off >> 2] = v;
+      if (!(this.pd & RsaPd.PD)) this.ram[off >> 2] = v;
       return;
     }
     switch (off) {
-      case 0x800: this.mdash = v; break;
-      case 0x804: this.modexpMode = v & 3; break;
-      case 0x808: if (v & 1) this.run("exp"); break;
-      case 0x80c: this.multMode = v & 15; break;
-      case 0x810: if (v & 1) this.run("mult"); break;
-      case 0x814: if (v & 1) this.done = 0; break;
+      case Rsa.M_DASH: this.mdash = v; break;
+      case Rsa.MODEXP_MODE: this.modexpMode = v & 3; break;
+      case Rsa.MODEXP_START: if (v & 1) this.run("exp"); break;
+      case Rsa.MULT_MODE: this.multMode = v & 15; break;
+      case Rsa.MULT_START: if (v & 1) this.run("mult"); break;
+      case Rsa.INTERRUPT: if (v & 1) this.doneAt = Infinity; break;
       default: break;
     }
   }
 
+  /**
+   * Several words of the memories at once, as read(addr + 4i) would give them (the simulator's fast path for
+   * peek32(addr, n)); false (nothing done) unless the whole range is one memory, nothing is due to interfere
+   * and the block is on.
+   */
+  readWords(addr: number, out: { length: number; [i: number]: number }): boolean {
+    if (!this.bulk(addr, out.length)) return false;
+    this.accesses += out.length;
+    if (this.pd & RsaPd.PD) for (let i = 0; i < out.length; i++) out[i] = 0;
+    else for (let i = 0, w = (addr - RSA_BASE) >> 2; i < out.length; i++) out[i] = this.ram[w + i]!;
+    return true;
+  }
+  /** Several words into the memories, as write(addr + 4i, Number(v[i])) would store them; false as readWords. */
+  writeWords(addr: number, v: ArrayLike<number>): boolean {
+    if (!this.bulk(addr, v.length)) return false;
+    this.accesses += v.length;
+    if (this.pd & RsaPd.PD) return true; // memories powered down: the stores are lost
+    for (let i = 0, w = (addr - RSA_BASE) >> 2; i < v.length; i++) this.ram[w + i] = Number(v[i]) >>> 0;
+    return true;
+  }
+  private bulk(addr: number, n: number): boolean {
+    const off = addr - RSA_BASE, reg = registerAt(addr);
+    return !!reg && reg.words === MEM_WORDS && off + 4 * n <= reg.addr - RSA_BASE + 4 * MEM_WORDS && this.on() &&
+      !(this.interfereAt >= this.accesses && this.interfereAt < this.accesses + n);
+  }
+
   private run(kind: "mult" | "exp") {
     this.ops++;
-    this.onOp?.();
-    if (this.pd & 1) return; // no memories: nothing happens
     const r = this.ram, Mm = r.subarray(0, MEM_WORDS), Zm = r.subarray(MEM_WORDS, 2 * MEM_WORDS),
       Ym = r.subarray(2 * MEM_WORDS, 3 * MEM_WORDS), Xm = r.subarray(3 * MEM_WORDS);
-    let out: bigint, words: number;
+    let out: bigint, words: number, products = 1;
     if (kind === "mult" && this.multMode >= 8) {
       const n = 16 * (this.multMode - 7);
       out = toBig(Xm, 0, n) * toBig(Zm, n, n);
       words = 2 * n;
+      products = (n / 32) ** 2;
     } else {
       const n = 16 * ((kind === "exp" ? this.modexpMode : this.multMode) + 1), bits = BigInt(32 * n);
-      const m = this.modulus(Mm, n), R = 1n << bits;
+      const m = toBig(Mm, 0, n), R = 1n << bits;
       const x = toBig(Xm, 0, n), z = toBig(Zm, 0, n);
       words = n;
-      if (m % 2n === 0n) out = 0n; // Montgomery needs an odd modulus: the chip's output is meaningless
-      else if (!this.mdashOk(m)) out = (x * z) % R; // wrong M': garbage
+      products = (n / 32) ** 2;
+      const mdashOk = m % 2n === 1n && ((m * BigInt(this.mdash)) + 1n) % (1n << 32n) === 0n;
+      if (!mdashOk) out = (x * z) % R; // even modulus or wrong M': the chip's output is meaningless
       else if (kind === "exp") {
-        const r2ok = z === (R * R) % m;
-        out = r2ok ? modPow(x, toBig(Ym, 0, n), m) : (x * z) % R;
+        const y = toBig(Ym, 0, n);
+        products *= 2 * Math.max(1, y.toString(2).length);
+        out = z === (R * R) % m ? modPow(x, y, m) : (x * z) % R;
       } else {
         if (this.invFor !== m || this.invR !== R) { this.inv = negInv(m, bits); this.invFor = m; this.invR = R; }
         const t = x * z, mm = BigInt.asUintN(32 * n, BigInt.asUintN(32 * n, t) * this.inv);
@@ -206,6 +250,51 @@ export class RsaBlock {
     if (this.fault === "wrong") out ^= 1n << 3n;
     Zm.fill(0, 0, words);
     fromBig(Zm, 0, words, out);
-    if (this.fault !== "stuck") this.done = 1;
+    this.doneAt = this.fault === "stuck" ? Infinity : this.now() + products * this.slow * MULT_US / 1000;
+    this.onOp?.();
+  }
+
+  /**
+   * One operation of ESP-IDF's mbedtls port, in another task, through the same registers: esp_mpi_acquire_hardware
+   * (periph_module_enable: clock on and reset off unless its reference count says it has them; power-down bit
+   * cleared; CLEAN awaited), a 512-bit modular multiplication as esp_mpi_mul_mpi_mod_hw_op does it (M, M', mode,
+   * X, Z = R² mod M then Y, two products), the result read, esp_mpi_release_hardware (power-down bit set, RSA in
+   * reset, clock off). Nothing it does is counted in `accesses`.
+   */
+  mbedtlsUse() {
+    const saved = this.interfereAt, onOp = this.onOp;
+    this.interfereAt = -1;
+    this.onOp = undefined; // not the firmware's interpreter time
+    const acc = this.accesses, rd = (a: number) => this.read(a), wr = (a: number, v: number) => this.write(a, v);
+    const M = (1n << 256n) - (1n << 224n) + (1n << 192n) + (1n << 96n) - 1n; // NIST P-256 p, as WPA3 SAE uses
+    const mem = (base: number, v: bigint) => { for (let i = 0; i < 16; i++, v >>= 32n) wr(base + 4 * i, Number(v & 0xffffffffn)); };
+    const x = 0x1234567890abcdefn, y = 0xfedcba0987654321n, R = 1n << 512n;
+    wr(DPORT_CLK_EN, rd(DPORT_CLK_EN) | Peri.RSA);
+    wr(DPORT_RST_EN, rd(DPORT_RST_EN) & ~Peri.RSA);
+    wr(DPORT_RSA_PD, rd(DPORT_RSA_PD) & ~RsaPd.PD);
+    this.ownClock += CLEAN_US / 1000;
+    mem(RSA_BASE + Rsa.MEM_M, M);
+    wr(RSA_BASE + Rsa.M_DASH, Number(negInv(M, 32n)));
+    wr(RSA_BASE + Rsa.MULT_MODE, 0);
+    mem(RSA_BASE + Rsa.MEM_X, x);
+    mem(RSA_BASE + Rsa.MEM_Z, (R * R) % M);
+    wr(RSA_BASE + Rsa.INTERRUPT, 1);
+    wr(RSA_BASE + Rsa.MULT_START, 1);
+    this.doneAt = -Infinity; // mbedtls busy-waits the operation out
+    wr(RSA_BASE + Rsa.INTERRUPT, 1);
+    mem(RSA_BASE + Rsa.MEM_X, y);
+    wr(RSA_BASE + Rsa.MULT_START, 1);
+    this.doneAt = -Infinity;
+    wr(RSA_BASE + Rsa.INTERRUPT, 1);
+    let z = 0n;
+    for (let i = 15; i >= 0; i--) z = (z << 32n) | BigInt(rd(RSA_BASE + Rsa.MEM_Z + 4 * i));
+    this.mbedtlsRuns.push(z % M === (x * y) % M);
+    wr(DPORT_RSA_PD, rd(DPORT_RSA_PD) | RsaPd.PD);
+    wr(DPORT_CLK_EN, rd(DPORT_CLK_EN) & ~Peri.RSA);
+    wr(DPORT_RST_EN, rd(DPORT_RST_EN) | Peri.RSA);
+    this.accesses = acc;
+    this.interfereAt = saved;
+    this.onOp = onOp;
+    this.ops -= 2; // ops counts the firmware's operations
   }
 }

@@ -57,7 +57,10 @@ function gcMs(p: v8.GCProfiler): number {
  * (callgrind, same interpreter, peripheral stood in by RAM): instructions per X25519 / operations per
  * X25519, at the same 1–2.6 cycles per instruction (geometric middle) as CONVOLVE_CALL_MS.
  */
-export const MPI_OP_MS = 1.55; // 0.999 G / 4,331 operations = 231 k instructions each × 1.61 cycles / 240 MHz (stand-in calls included)
+// 0.999 G / 4,331 operations = 231 k instructions each × 1.61 cycles / 240 MHz (stand-in calls included) was 1.55 ms;
+// issue 23's driver (ownership check per operation, uniform ladder step) costs 1.16× per operation without the
+// stand-in's calls (108 k against 93 k instructions, both measured in one 2v29 i386 build), so 1.55 × 1.16.
+export const MPI_OP_MS = 1.8;
 /** Host idle time (wall ms) after which the core is woken up before the next JS item is timed, and for how long. */
 const WAKE_AFTER_IDLE_MS = 5, WAKE_SPIN_MS = 2;
 /** Fixed cost of dispatching one queued event to JS (idle loop, event unpacking, function call). */
@@ -173,6 +176,13 @@ export class Scheduler {
     return true;
   }
   private inJs = false;
+  /**
+   * Device time as a JS item sees it: its start plus what it has been charged so far for modelled native work
+   * (deterministic; the host-time share is only known at its end). Between items, `now`.
+   */
+  deviceNow(): number {
+    return this.inJs ? this.jsStartedAt + this.charged * (this.slowdown / DEFAULT_SLOWDOWN) : this.now;
+  }
   /** Host wall-clock time (performance.now) when the last JS item ended. */
   private lastItemEnd = 0;
   /** Start time of the JS item running now (or last run). */

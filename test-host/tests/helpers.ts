@@ -6,6 +6,8 @@ import { SimDevice, DeviceOptions, loadBundle } from "../sim/device";
 import { bleTransport, simCentral, Era } from "../client/transport";
 import { provision, ProvOptions } from "../client/esp-prov";
 import { DEFAULT_WORLD } from "../sim/wifi";
+import { RsaBlock, RSA_BASE, DPORT_BASE, ChipInfo } from "../sim/rsa";
+import { MpiIo } from "../../src/crypto/esp32-rsa";
 
 export const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s/g, ""), "hex"));
 export const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -70,3 +72,23 @@ export function scratchRepo(sdkconfig = fs.readFileSync(path.join(ROOT, "test-ho
   fs.writeFileSync(path.join(dir, "sdkconfig"), sdkconfig);
   return dir;
 }
+/** peek32/poke32/getTime on a bare RSA block model (its own clock), as the simulator wires them. */
+export function rsaBench(fault: RsaBlock["fault"] = "none", chip?: ChipInfo) {
+  const blk = new RsaBlock(chip);
+  blk.fault = fault;
+  const io: MpiIo = {
+    rsa: RSA_BASE, dport: DPORT_BASE, now: () => blk.now() / 1000,
+    peek: (a, n) => {
+      if (!n || n <= 1) return blk.read(a);
+      const o = new Uint32Array(n);
+      for (let i = 0; i < n; i++) o[i] = blk.read(a + 4 * i);
+      return o;
+    },
+    poke: (a, v) => {
+      if (typeof v === "number") blk.write(a, v);
+      else for (let i = 0; i < v.length; i++) blk.write(a + 4 * i, v[i]!);
+    },
+  };
+  return { blk, io };
+}
+

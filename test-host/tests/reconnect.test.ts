@@ -45,7 +45,7 @@ test("a client that vanishes mid-write: the firmware's drop for that bad frame d
 });
 
 test("a session dropped mid-X25519 neither drops the next link nor stops the device answering", async () => {
-  // Five times the board's slow-down: the shared secret (4,331 RSA-block operations, ≈ 7 s at the default)
+  // Five times the board's slow-down: the shared secret (4,582 RSA-block operations, ≈ 8 s at the default)
   // takes longer than the client's 30 s ATT timeout, so the central gives up on Cmd1 and reconnects while
   // the firmware still works for the old session.
   const d = device({ slowdown: 5 * DEFAULT_SLOWDOWN });

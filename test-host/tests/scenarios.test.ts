@@ -48,6 +48,7 @@ test("security 1, modern client: Connected, seed log sequence, teardown reboot l
   assert.deepEqual(d.ble.scan(), [], "BLE gone after teardown");
   assert.equal(d.insecureRandomCalls, 0, "key material never comes from E.hwRand/Math.random");
   assert.ok(d.rngReads >= 12, "device key and random came from the RNG register");
+  assert.equal(d.rngReadsRadioOff, 0, "and only while a radio ran (BLE since boot)");
 });
 
 test("wrong PoP: session refused and the link dropped; still provisionable with the right PoP", async () => {

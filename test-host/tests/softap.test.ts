@@ -79,6 +79,9 @@ test("security 1 over HTTP as esp_prov: scan list, custom data, Connected; AP an
   assert.deepEqual(r.networks, [{ ssid: "myssid", channel: 6, rssi: -50, bssid: "112233445566", auth: 3 }]);
   assert.equal(r.customReply, "SUCCESS");
   assert.ok(d.lines().some((l) => /app_custom: Received data: hello device/.test(l)));
+  // The device key was drawn once Wi-Fi ran (SoftAP up), never from the RNG with no radio on (docs/esp32-rsa-block.md §7).
+  assert.ok(d.rngReads >= 12);
+  assert.equal(d.rngReadsRadioOff, 0, "no RNG read before a radio ran");
   const boots = d.boots;
   assert.ok(d.waitFor(/app_prov: Provisioning stopped/, 40000));
   d.run(1000);

@@ -8,28 +8,7 @@ import path from "node:path";
 import nodeCrypto from "node:crypto";
 import nacl from "tweetnacl";
 import { x25519Mpi, mpiScalarMult, MpiIo, BASE_POINT } from "../../src/crypto/x25519-mpi";
-import { RsaBlock, RSA_BASE, DPORT_CLK_EN, DPORT_RST_EN, DPORT_RSA_PD } from "../sim/rsa";
-import { device, provisionSim, hex, toHex } from "./helpers";
-
-/** peek32/poke32 on a bare RSA block model, as the simulator wires them. */
-function bench(fault: RsaBlock["fault"] = "none") {
-  const blk = new RsaBlock();
-  blk.fault = fault;
-  const io: MpiIo = {
-    rsa: RSA_BASE, dport: 0x3ff00000,
-    peek: (a, n) => {
-      if (!n || n <= 1) return blk.read(a);
-      const o = new Uint32Array(n);
-      for (let i = 0; i < n; i++) o[i] = blk.read(a + 4 * i);
-      return o;
-    },
-    poke: (a, v) => {
-      if (typeof v === "number") blk.write(a, v);
-      else for (let i = 0; i < v.length; i++) blk.write(a + 4 * i, v[i]!);
-    },
-  };
-  return { blk, io };
-}
+import { device, provisionSim, hex, toHex, rsaBench as bench } from "./helpers";
 
 function mpi(k: Uint8Array, u: Uint8Array, io: MpiIo, slice?: number): Uint8Array {
   let out: Uint8Array | undefined, why: string | undefined;
@@ -79,8 +58,8 @@ test("accelerated X25519 of a low-order point is all zeros (not p), so Security 
 test("the block is left as mbedtls leaves it (powered down, RSA in reset, clock off, other bits kept)", () => {
   const { io, blk } = bench();
   blk.clk = 0x1; // AES clock on (someone else's)
-  blk.rst = 0xffffffff;
-  blk.pd = 1;
+  blk.rst = 0xffffffff; // every peripheral held in reset, as ESP-IDF's startup leaves unused ones (clk.c esp_perip_clk_init)
+  blk.pd = 1; // memories powered down, as mbedtls leaves them (esp_mpi_release_hardware)
   let slices = 0;
   x25519Mpi(BASE_POINT, BASE_POINT, io, { slice: 40, defer: (f) => { slices++; assert.equal(blk.clk & 4, 0, "clock off between slices"); f(); } }, () => {}, assert.fail);
   assert.ok(slices >= 6);
@@ -98,24 +77,52 @@ test("the block is left as mbedtls leaves it (powered down, RSA in reset, clock 
   assert.equal(blk.clk, 0x5);
 });
 
-test("the constants in x25519-mpi.ts are p, R mod p, R² mod p, −R/38, −486662·R, 4R, −4R/38 and p − 2 (R = 2^1024)", () => {
-  const p = (1n << 255n) - 19n, R = 1n << 1024n, md = (x: bigint) => ((x % p) + p) % p;
-  const inv = (a: bigint) => { let r = 1n, b = md(a), e = p - 2n; for (; e; e >>= 1n, b = (b * b) % p) if (e & 1n) r = (r * b) % p; return r; };
-  const src = fs.readFileSync(new URL("../../src/crypto/x25519-mpi.ts", import.meta.url), "utf8");
-  const words = (x: bigint) => [Number(x & 0xffffffffn) | 0, Number((x >> 32n) & 0xffffffffn) | 0];
-  const lit = (x: bigint, hi: boolean) => {
-    const [a, b] = words(x), f = (n: number) => (!hi && n > 0 ? "0x" + n.toString(16) : String(n));
-    return `k(${f(a!)}, ${f(b!)}${hi ? ", 1" : ""})`;
+test("second opinion: every constant x25519-mpi.ts writes to the block, derived from first principles with BigInt", () => {
+  // Nothing here comes from the driver or the model: p and A from RFC 7748 §4.1, R from the mode the driver
+  // sets (two 512-bit blocks: MULT_MODE = blocks − 1, ESP-IDF bignum.c (hw_words / 16) − 1), inverses by the
+  // extended Euclidean algorithm (not Fermat, not Newton as the simulator's model uses).
+  const p = 2n ** 255n - 19n, A = 486662n, R = 2n ** (512n * 2n), md = (x: bigint, m = p) => ((x % m) + m) % m;
+  const egcdInv = (a: bigint, m: bigint) => {
+    let [r0, r1, s0, s1] = [md(a, m), m, 1n, 0n];
+    while (r1) { const q = r0 / r1; [r0, r1] = [r1, r0 - q * r1]; [s0, s1] = [s1, s0 - q * s1]; }
+    assert.equal(r0, 1n, "invertible");
+    return md(s0, m);
   };
-  for (const [name, v, hi] of [["P", p, true], ["ONE", md(R), false], ["R2", md(R * R), false], ["NEG", md(-inv(38n) * R), true],
-    ["NA", md(-486662n * R), true], ["FOUR", md(4n * R), false], ["NEG4", md(-4n * inv(38n) * R), true], ["PM2", p - 2n, true]] as const) {
-    assert.ok(src.includes(`${name} = ${lit(v, hi)}`), `${name} = ${lit(v, hi)}`);
-    if (hi) assert.equal(v >> 64n, p >> 64n, `${name}'s words 2..7 are p's`);
-    else assert.equal(v >> 64n, 0n, `${name} fits two words`);
-  }
-  let x = 1n; // −p⁻¹ mod 2^32 by Newton iteration
-  for (let i = 0; i < 6; i++) x = (x * (2n - p * x)) & 0xffffffffn;
-  assert.ok(src.includes("0x" + ((1n << 32n) - x).toString(16)), "M' = −p⁻¹ mod 2^32");
+  // The packing weights: slot b of an operand [a | b | c] is worth 2^256 ≡ 38 and slot c 2^512 ≡ 1444 (mod p).
+  const w1 = md(2n ** 256n), w2 = md(2n ** 512n);
+  assert.equal(w1, 38n);
+  assert.equal(w2, 1444n);
+  const want: Record<string, bigint> = {
+    P: p,
+    ONE: md(R), // 1 in Montgomery form
+    R2: md(R * R), // converts into Montgomery form: x·R²·R⁻¹ = xR
+    NEG: md(-egcdInv(w1, p) * R), // −1/38 in Montgomery form: n = −z/38, so [x | n] packs x − z
+    NA: md(-A * R), // −A in Montgomery form, times x2·n2 = −x2·z2/38 gives A·x2·z2 after the 1/38 slot weight
+    FOUR: md(4n * R),
+    PM2: p - 2n, // exponent of the inversion (Fermat): z^(p−2) = z⁻¹
+  };
+  const src = fs.readFileSync(new URL("../../src/crypto/x25519-mpi.ts", import.meta.url), "utf8");
+  // k(w0, w1[, hi]) as the driver builds it: 24 words, w0 and w1 low, with hi words 2..7 of p (2^32 − 1 ×5, 2^31 − 1).
+  const kOf = (w0: number, w1: number, hi: boolean) => {
+    const w = new Uint32Array(24); w[0] = w0; w[1] = w1;
+    if (hi) { w.fill(0xffffffff, 2, 7); w[7] = 0x7fffffff; }
+    let v = 0n;
+    for (let i = 23; i >= 0; i--) v = (v << 32n) | BigInt(w[i]!);
+    return v;
+  };
+  const found = new Map<string, bigint>();
+  for (const m of src.matchAll(/\b([A-Z][A-Z0-9]*) = k\((-?(?:0x)?[0-9a-f]+), (-?(?:0x)?[0-9a-f]+)(, 1)?\)/g))
+    found.set(m[1]!, kOf(Number(m[2]), Number(m[3]), !!m[4]));
+  assert.deepEqual([...found.keys()].sort(), Object.keys(want).sort(), "the driver's constants are exactly these");
+  for (const [name, v] of Object.entries(want)) assert.equal(found.get(name), v, `${name} = 0x${v.toString(16)}`);
+  // M' = −p⁻¹ mod 2^32, as the driver hands it to acquire().
+  const mdash = /acquire\(P\.subarray\(0, 8\), (0x[0-9a-f]+), 1\)/.exec(src);
+  assert.ok(mdash, "acquire(P.subarray(0, 8), M', mode 1)");
+  assert.equal(BigInt(mdash[1]!), md(-egcdInv(p, 2n ** 32n), 2n ** 32n));
+  assert.equal(md(p * BigInt(mdash[1]!) + 1n, 2n ** 32n), 0n, "p·M' ≡ −1 (mod 2^32)");
+  // Why results need no final subtraction: slots hold values < 2^255, so a 3-slot X (< 2^767) times a 1-slot Z, or
+  // 2 slots times 2, is below 2^1022 < R, and (X·Z + m·p)/R < 1 + p with m < R.
+  assert.ok(2n ** 767n * 2n ** 255n < R && 2n ** 511n * 2n ** 511n < R);
 });
 
 test("self-test known answer: the short ladder (bits 7..0 of 184 on u = 9) equals a BigInt RFC 7748 ladder, in far fewer operations", () => {
@@ -139,7 +146,7 @@ test("self-test known answer: the short ladder (bits 7..0 of 184 on u = 9) equal
   let got = "";
   x25519Mpi(k, BASE_POINT, io, { topBit: 7 }, (r) => (got = toHex(r)), (w) => (got = "fail " + w));
   assert.equal(got, want.toString("hex"));
-  assert.ok(blk.ops < 200, `${blk.ops} block operations (a whole X25519: 4,331)`);
+  assert.ok(blk.ops < 200, `${blk.ops} block operations (a whole X25519: 4,582)`);
 });
 
 test("self-test: a good block is used; a wrong or silent one selects the JS X25519 with a warning", () => {
@@ -149,7 +156,7 @@ test("self-test: a good block is used; a wrong or silent one selects the JS X255
     const { io, blk } = bench(fault), warnings: string[] = [];
     let jsCalls = 0;
     const js = (a: Uint8Array, b: Uint8Array, cb: (r: Uint8Array) => void) => { jsCalls++; cb(nacl.scalarMult(a, b)); };
-    const mult = mpiScalarMult(io, {}, { w: (m) => warnings.push(m) }, js);
+    const mult = mpiScalarMult(io, {}, { i: () => {}, w: (m) => warnings.push(m) }, js);
     for (let i = 0; i < 2; i++) {
       let r = "";
       mult(k, u, (o) => (r = toHex(o)));
@@ -167,7 +174,7 @@ test("self-test: a good block is used; a wrong or silent one selects the JS X255
   // Failing after a good self-test: that computation is redone in JS and the block is not used again.
   const { io, blk } = bench(), warnings: string[] = [];
   let jsCalls = 0;
-  const mult = mpiScalarMult(io, {}, { w: (m) => warnings.push(m) }, (a, b, cb) => { jsCalls++; cb(nacl.scalarMult(a, b)); });
+  const mult = mpiScalarMult(io, {}, { i: () => {}, w: (m) => warnings.push(m) }, (a, b, cb) => { jsCalls++; cb(nacl.scalarMult(a, b)); });
   mult(k, u, () => {});
   blk.fault = "stuck";
   let r = "";
@@ -189,7 +196,8 @@ test("simulator: Security 1 on the accelerator; a faulty block falls back to JS 
   const good = device();
   assert.equal((await provisionSim(good)).ok, true);
   assert.ok(good.rsa!.ops > 2 * 4000, "the self-test, key pair and shared secret ran on the block");
-  assert.ok(!good.lines().some((l) => /RSA accelerator/.test(l)), good.lines().join("\n"));
+  assert.ok(!good.lines().some((l) => /^W .*RSA accelerator/.test(l)), good.lines().join("\n"));
+  assert.ok(good.lines().some((l) => /^I \(\d+\) security1: X25519 on the RSA accelerator \(ESP32 chip revision 3\)$/.test(l)), "the path taken is logged");
   for (const fault of ["wrong", "stuck"] as const) {
     const d = device({ rsaFault: fault });
     assert.equal((await provisionSim(d)).ok, true, fault);

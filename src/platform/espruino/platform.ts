@@ -6,6 +6,7 @@ import { aes256EncryptBlocks, aes256Expand } from "../../crypto/aes";
 import { sha256 } from "../../crypto/sha256";
 import { ClockPort, CryptoPort, KvPort, ScanEntry, WifiEvents, WifiPort } from "../../ports/ports";
 import { BoardInfo } from "./board";
+import { Base } from "../../crypto/esp32-rsa-regs";
 import { keep, restore } from "../../core/keep";
 
 /**
@@ -46,9 +47,10 @@ export function espruinoCrypto(board: BoardInfo): CryptoPort {
     },
     convolve: E.convolve,
     mapInPlace: E.mapInPlace,
-    // ESP32 RSA block and DPORT base (ESP-IDF soc/esp32 hwcrypto_reg.h DR_REG_RSA_BASE, dport_reg.h);
-    // peek32/poke32 take addresses above 0x10000000 as they are (targets/esp32/jshardware.c).
-    mpi: board.mpi === "esp32-rsa" ? { peek: peek32, poke: poke32, rsa: 0x3ff02000, dport: 0x3ff00000 } : undefined,
+    // ESP32 RSA block and DPORT base (src/crypto/esp32-rsa-regs.ts, docs/esp32-rsa-block.md); peek32/poke32
+    // take addresses above 0x10000000 as they are (targets/esp32/jshardware.c jshFlashGetMemMapAddress), and
+    // getTime() bounds the waits (seconds, from gettimeofday: targets/esp32/jshardware.c jshGetSystemTime).
+    mpi: board.mpi === "esp32-rsa" ? { peek: peek32, poke: poke32, now: getTime, rsa: Base.RSA, dport: Base.DPORT } : undefined,
     // setTimeout(fn) itself: no interval is the minimum interval, as 0 is (src/jswrap_interactive.c
     // _jswrap_interface_setTimeoutOrInterval), and no wrapper closure stays resident.
     defer: setTimeout,
