@@ -62,14 +62,21 @@ export interface RsaBlock {
 export function rsaBlock(io: MpiIo): RsaBlock {
   var E = io.peek, K = io.poke, B = io.rsa, CK = io.dport + Dport.PERI_CLK_EN, RS = io.dport + Dport.PERI_RST_EN,
     PD = io.dport + Dport.RSA_PD_CTRL, md = 0;
-  function mine(): boolean {
-    return !!(E(CK) & Peri.RSA) && !(E(RS) & (Peri.RSA | Peri.DIGITAL_SIGNATURE)) && !(E(PD) & RsaPd.PD) && E(B + Rsa.M_DASH) === md;
+  /** Clock on, out of reset, powered: the state acquire sets. */
+  function held(): boolean {
+    return !!(E(CK) & Peri.RSA) && !(E(RS) & (Peri.RSA | Peri.DIGITAL_SIGNATURE)) && !(E(PD) & RsaPd.PD);
   }
-  /** Polls `reg` until it reads 1, at most WAIT_S; a clock that goes back or jumps (setTime) ends the wait too. */
-  function until(reg: number, owned: boolean) {
+  function mine(): boolean {
+    return held() && E(B + Rsa.M_DASH) === md;
+  }
+  /**
+   * Polls `reg` until it reads 1, at most WAIT_S, throwing LOST as soon as `ours()` is false; a clock that goes back
+   * or jumps (setTime) ends the wait too.
+   */
+  function until(reg: number, ours: () => boolean) {
     var t0 = io.now(), t;
     while (E(reg) !== 1) {
-      if (owned && !mine()) throw LOST;
+      if (!ours()) throw LOST;
       t = io.now() - t0;
       if (t < 0 || t > WAIT_S) throw SILENT;
     }
@@ -84,8 +91,11 @@ export function rsaBlock(io: MpiIo): RsaBlock {
       K(RS, E(RS) & ~(Peri.RSA | Peri.DIGITAL_SIGNATURE));
       K(PD, E(PD) & ~RsaPd.PD);
       try {
-        until(B + Rsa.CLEAN, false);
+        // Another task (mbedtls) that takes and releases the block meanwhile turns its clock off: then it was only
+        // busy, not silent, and the accelerator stays in use (BUSY). The block is left as that task left it.
+        until(B + Rsa.CLEAN, held);
       } catch (e) {
+        if (e === LOST) return BUSY;
         blk.release();
         return "" + e;
       }
@@ -99,7 +109,7 @@ export function rsaBlock(io: MpiIo): RsaBlock {
       if (!mine()) throw LOST;
     },
     wait: function () {
-      until(B + Rsa.INTERRUPT, true);
+      until(B + Rsa.INTERRUPT, mine);
     },
     run: function (start) {
       K(B + start, E(CK) >> PeriBit.RSA & 1); // starts only on a block still ours (see x25519-mpi.ts)

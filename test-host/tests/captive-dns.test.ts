@@ -21,7 +21,7 @@ import { build } from "../../tools/build.mjs";
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dns-"));
 const BUNDLE = path.join(tmp, "defaults.js");
 before(async () => {
-  fs.writeFileSync(path.join(tmp, "defaults.sdkconfig"), "");
+  fs.writeFileSync(path.join(tmp, "defaults.sdkconfig"), 'CONFIG_PROV_POP_MODE="fixed"\n'); // a PoP the test can name
   await build({ board: "esp32", config: path.join(tmp, "defaults.sdkconfig"), out: BUNDLE });
 });
 

@@ -88,7 +88,7 @@ test("npm test does not read the user's sdkconfig or dist/firmware.js: it builds
 test("every command answers --help on stdout with exit 0; build documents --out; fuzz --help builds nothing", { timeout: 120_000 }, async () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts;
   assert.doesNotMatch(pkg.fuzz, /build/, "npm run fuzz builds its own bundles (test-host/fuzz/fuzz.ts bundles())");
-  const cmds = ["start", "build", "sim", "prov", "menuconfig", "monitor", "flash", "fuzz", "bench"];
+  const cmds = ["start", "build", "sim", "prov", "menuconfig", "monitor", "flash", "fuzz", "bench", "label"];
   const runs = await Promise.all(cmds.map((c) => npm(ROOT, c, "--", "--help")));
   runs.forEach((r, i) => {
     assert.equal(r.code, 0, `${cmds[i]} --help: ${r.err}`);

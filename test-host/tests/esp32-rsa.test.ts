@@ -118,6 +118,9 @@ test("mbedtls takes the block mid-computation (any access): never a wrong key, t
   const points = new Set<number>();
   for (let i = 0; i < 60; i++) points.add(Math.floor((i * n) / 60) + 7 * i);
   for (let i = n - 40; i < n; i++) points.add(i);
+  // Every access of the first slice's acquire, its wait for CLEAN included: mbedtls taking and releasing the block
+  // there leaves it off, which is someone else's use (BUSY), not a silent block that would end the accelerator's use.
+  for (let i = 0; i < 12; i++) points.add(i);
   let redone = 0;
   for (const at of points) {
     const a = accel();
@@ -130,7 +133,9 @@ test("mbedtls takes the block mid-computation (any access): never a wrong key, t
     // anywhere else the slice is dropped.
     const js = a.js() - js0;
     assert.ok(js <= 1);
-    assert.deepEqual(a.log.slice(1), js ? ["W RSA accelerator taken by another user: this X25519 redone in JS"] : [], `${at}`);
+    // Taken mid-slice: LOST; taken and released while our acquire waited for CLEAN: BUSY. Both redo it in JS.
+    assert.equal(a.log.length - 1, js, `${at}`);
+    if (js) assert.match(a.log[1]!, /^W RSA accelerator (taken by another user|busy): this X25519 redone in JS$/, `${at}`);
     redone += js;
     assert.equal(a.blk.clk & 4, 0, "the block left off");
     a.blk.interfereAt = -1;

@@ -22,13 +22,14 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "portal-"));
 let DEFAULTS = "", NO_PORTAL = "", PAGE_QR = "";
 before(async () => {
   const cfg = path.join(tmp, "off.sdkconfig");
-  fs.writeFileSync(cfg, "");
+  const fixed = 'CONFIG_PROV_POP_MODE="fixed"\n'; // the defaults but a PoP the tests can name (abcd1234)
+  fs.writeFileSync(cfg, fixed);
   DEFAULTS = path.join(tmp, "defaults.js");
   await build({ board: "esp32", config: cfg, out: DEFAULTS });
-  fs.writeFileSync(cfg, "CONFIG_PROV_WEB_PORTAL=n\n");
+  fs.writeFileSync(cfg, fixed + "CONFIG_PROV_WEB_PORTAL=n\n");
   NO_PORTAL = path.join(tmp, "off.js");
   await build({ board: "esp32", config: cfg, out: NO_PORTAL });
-  fs.writeFileSync(cfg, 'CONFIG_PROV_PORTAL_QR=y\nCONFIG_PROV_POP="my pop#1"\n');
+  fs.writeFileSync(cfg, fixed + 'CONFIG_PROV_PORTAL_QR=y\nCONFIG_PROV_POP="my pop#1"\n');
   PAGE_QR = path.join(tmp, "qr.js");
   await build({ board: "esp32", config: cfg, out: PAGE_QR });
 });
