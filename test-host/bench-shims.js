@@ -29,7 +29,7 @@ var __rng = 0x12345678;
 // the JS X25519 (as on a board whose block misbehaves).
 function __poke32() {}
 function __peek32(a, n) {
-  if (a !== 0x3FF75144) return n > 1 ? new Uint32Array(n) : a === 0x3FF02814 || a === 0x3FF02818 ? 1 : 0;
+  if (a !== 0x60035144) return n > 1 ? new Uint32Array(n) : a === 0x3FF02814 || a === 0x3FF02818 ? 1 : 0;
   __rng = (__rng * 69069 + 1) | 0; return __rng >>> 0;
 }
 function __getSerial() { return "240ac426-1fcc"; }

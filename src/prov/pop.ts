@@ -6,7 +6,8 @@
  * `prov.newPop()` at the REPL replace it.
  *
  * Entropy: the ESP32's RNG register (WDEV_RND_REG, ESP-IDF components/soc/esp32/include/soc/wdev_reg.h:
- * 0x3FF75144 on the DPORT bus, 0x60035144 on the APB alias) gives true random numbers only while Wi-Fi or
+ * 0x60035144, read there and not through its DPORT-bus alias 0x3FF75144, which the DPORT read erratum of chip
+ * revisions before 3 can corrupt) gives true random numbers only while Wi-Fi or
  * Bluetooth runs (components/esp_hw_support/include/esp_random.h). The firmware therefore draws the PoP
  * only once the radio runs: when its SoftAP is up, or at boot of a BLE-only build (BLE is on by then).
  */

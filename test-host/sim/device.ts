@@ -28,7 +28,7 @@ export const BANNER = [
 ];
 
 /** The stock ESP32 board: RNG_DATA_REG, the 4 MB layout's Storage area, the JsVars Espruino gives it with BLE and Wi-Fi (boards/esp32.json jsvarsBudget.bleWifi). */
-export const DEFAULT_BOARD = { rngRegister: "0x3FF75144", storageBytes: 917504, jsvars: 2500, id: "esp32" };
+export const DEFAULT_BOARD = { rngRegister: "0x60035144", storageBytes: 917504, jsvars: 2500, id: "esp32" };
 /** Chips with the classic ESP32's RSA block at 0x3FF02000 (the C3/S3 have a different one, not modelled). */
 const HAS_ESP32_RSA = (board: { id: string }) => !/c3|s3/i.test(board.id);
 

@@ -3,7 +3,7 @@ export interface BoardInfo {
   id: string;
   /** Native `require("crypto")` present (SHA-256, AES). */
   crypto: boolean;
-  /** Hardware RNG register read with peek32 (ESP32 RNG_DATA_REG 0x3FF75144). */
+  /** Hardware RNG register read with peek32 (ESP32: WDEV_RND_REG 0x60035144, the address ESP-IDF reads). */
   rngReg: number;
   /** Where the MAC for the device name comes from. */
   macSource: "serial" | "wifi";
