@@ -8,7 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { SimDevice } from "../sim/device";
 import { flashWith, node, oneLine, ROOT, run, sim, tmp } from "./cli-harness";
-import { SOFTAP_BUNDLE, until } from "./helpers";
+import { SOFTAP_BUNDLE, scratchRepo, until } from "./helpers";
 
 test("sim: the default GATT mode is stock 2v29's and the banner says so; Ctrl-C is a signal death", { timeout: 60_000 }, async () => {
   const s = await sim(["--flash", flashWith(SOFTAP_BUNDLE)]);
@@ -61,11 +61,7 @@ test("sim: BLE turned off by the firmware stays off across simulator restarts (N
 
 test("sim: a bundle older than its config or sources is rebuilt before it is installed, and the log says why", { timeout: 180_000 }, async () => {
   // A copy of the repo (its own dist/, sdkconfig and .sim/), so the user's build and other tests are untouched.
-  const repo = path.join(tmp, "repo");
-  for (const f of ["src", "proto", "tools", "config", "boards", "test-host/sim", "test-host/client", "test-host/sim-cli.ts", "test-host/tsconfig.json",
-    "rollup.config.js", "tsconfig.json", "package.json"]) fs.cpSync(path.join(ROOT, f), path.join(repo, f), { recursive: true });
-  fs.copyFileSync(path.join(ROOT, "test-host/configs/softap.sdkconfig"), path.join(repo, "sdkconfig"));
-  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(repo, "node_modules"));
+  const repo = scratchRepo();
   const start = async (pop: string) => {
     const s = await sim(["--flash", ".sim/flash.json"], { cwd: repo });
     try {
