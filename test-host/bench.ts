@@ -179,7 +179,9 @@ if (!E) {
   // minified with the build's options (tools/build.mjs): the interpreter lexes names and spaces on every run of a
   // statement, so the minified code the board runs is cheaper than the transpiled text.
   // The build's terser options, keeping top-level names: the scripts below call x25519Mpi and self.nacl by name.
-  const BENCH_MINIFY = { ...MINIFY, toplevel: false };
+  // terser copies `toplevel` into the compress and mangle objects it is given (MINIFY's, shared with the builds
+  // this process already ran), so those are overridden too, or it drops the unused top-level names.
+  const BENCH_MINIFY = { ...MINIFY, toplevel: false, compress: { ...MINIFY.compress, toplevel: false }, mangle: { ...MINIFY.mangle, toplevel: false } };
   // Bundled as the firmware is (rollup + TypeScript, so the register table's const enums are inlined), exposing
   // x25519Mpi as a global.
   const entry = path.join(tmp, "mpi-entry.ts");
