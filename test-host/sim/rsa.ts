@@ -13,8 +13,8 @@
  *   bignum.c:53) and 0 before.
  * - MULT_START with MULT_MODE = blocks − 1 (0..3): one Montgomery product Z ← X·Z·R⁻¹ (R = 2^(512·blocks))
  *   as REDC (X·Z + m·M)/R with m from M' = −M⁻¹ mod 2^32, no final subtraction (mbedtls subtracts in software);
- *   a wrong M' gives a wrong result, as on the chip. MULT_MODE 8..11: plain product Z ← X·Y of 512·(mode − 7)
- *   bits, Y read from Z at word N/32 (esp_mpi_mul_mpi_hw_op).
+ *   a wrong M' gives a wrong result, as on the chip. MULT_MODE 9, 11, 13, 15 (2·blocks + 7): plain product
+ *   Z ← X·Y of 256·(mode − 7) bits, Y read from Z at word N/32 (esp_mpi_mul_mpi_hw_op).
  * - MODEXP_START with MODEXP_MODE = blocks − 1: Z ← X^Y mod M; needs Z = R² mod M and M' (TRM).
  * - An operation takes device time (MULT_US per 1024-bit product, growing with the square of the size; MODEXP
  *   two products per exponent bit); INTERRUPT reads 1 once it is over, writing 1 clears it.
@@ -184,7 +184,7 @@ export class RsaBlock {
     }
     switch (off) {
       case Rsa.M_DASH: this.mdash = v; break;
-      case Rsa.MODEXP_MODE: this.modexpMode = v & 3; break;
+      case Rsa.MODEXP_MODE: this.modexpMode = v & 7; break; // blocks − 1, up to 4096 bits (esp_bignum.c:377, 398)
       case Rsa.MODEXP_START: if (v & 1) this.run("exp"); break;
       case Rsa.MULT_MODE: this.multMode = v & 15; break;
       case Rsa.MULT_START: if (v & 1) this.run("mult"); break;
@@ -225,7 +225,8 @@ export class RsaBlock {
       Ym = r.subarray(2 * MEM_WORDS, 3 * MEM_WORDS), Xm = r.subarray(3 * MEM_WORDS);
     let out: bigint, words: number, products = 1;
     if (kind === "mult" && this.multMode >= 8) {
-      const n = 16 * (this.multMode - 7);
+      // Plain product: MULT_MODE = 2·blocks + 7, i.e. operands of 8·(mode − 7) words (esp_bignum.c:555, bignum.c:182).
+      const n = 8 * (this.multMode - 7);
       out = toBig(Xm, 0, n) * toBig(Zm, n, n);
       words = 2 * n;
       products = (n / 32) ** 2;
@@ -270,7 +271,8 @@ export class RsaBlock {
     const mem = (base: number, v: bigint) => { for (let i = 0; i < 16; i++, v >>= 32n) wr(base + 4 * i, Number(v & 0xffffffffn)); };
     const x = 0x1234567890abcdefn, y = 0xfedcba0987654321n, R = 1n << 512n;
     wr(DPORT_CLK_EN, rd(DPORT_CLK_EN) | Peri.RSA);
-    wr(DPORT_RST_EN, rd(DPORT_RST_EN) & ~Peri.RSA);
+    // periph_module_enable(PERIPH_RSA_MODULE) clears the digital-signature reset too (periph_ctrl.c:205-207).
+    wr(DPORT_RST_EN, rd(DPORT_RST_EN) & ~(Peri.RSA | Peri.DIGITAL_SIGNATURE));
     wr(DPORT_RSA_PD, rd(DPORT_RSA_PD) & ~RsaPd.PD);
     this.ownClock += CLEAN_US / 1000;
     mem(RSA_BASE + Rsa.MEM_M, M);
