@@ -269,11 +269,15 @@ test("flash over TCP with the real espruino CLI: blank simulated board → uploa
 });
 
 test("npm run flash keeps the user's .bootcde (through the BLE-off reboot) and the board's PoP; --erase-pop draws a new one; npm run label prints name, PoP and QR code", { timeout: 240_000 }, async () => {
+  // A build with the shipped default, a random PoP per board (the tests' SoftAP config names a fixed one).
+  const randomCfg = path.join(tmp, "random-pop.sdkconfig");
+  fs.writeFileSync(randomCfg, 'CONFIG_PROV_POP_MODE="random"\n');
+  const flashRandom = (...args: string[]) => run("bash", ["flash.sh", "--config", randomCfg, ...args]);
   const program = 'console.log("user program running on " + prov.name);';
   const s = await sim(["--blank", "--mac", "aa:bb:cc:dd:ee:01"], { ".bootcde": program });
   const waitLog = async (re: RegExp, from: number) => { for (let i = 0; i < 300 && !re.test(s.log().slice(from)); i++) await new Promise((res) => setTimeout(res, 100)); assert.match(s.log().slice(from), re); };
   try {
-    let r = await flash("--port", s.port);
+    let r = await flashRandom("--port", s.port);
     assert.equal(r.code, 0, r.out + r.err);
     await waitLog(/SoftAP started[\s\S]*/, 0);
     await waitLog(/Erasing saved code\.[\s\S]*User program \.bootcde restored[\s\S]*user program running on PROV_DDEE01/, 0);
@@ -281,24 +285,24 @@ test("npm run flash keeps the user's .bootcde (through the BLE-off reboot) and t
     assert.match(pop, /^[a-z0-9]{10}$/);
     // The label, read from the board over its console.
     const svg = path.join(tmp, "label.svg");
-    r = await run("node", ["tools/label.mjs", "--port", s.port, "--out", svg]);
+    r = await run("node", ["tools/label.mjs", "--port", s.port, "--config", randomCfg, "--out", svg]);
     assert.equal(r.code, 0, r.out + r.err);
     assert.equal(r.out.trim(), `label: PROV_DDEE01, PoP ${pop} → ${svg}`);
     const text = fs.readFileSync(svg, "utf8");
     assert.match(text, /<text[^>]*>PROV_DDEE01<\/text>/);
     assert.match(text, new RegExp(`<text[^>]*>PoP: ${pop}</text>`));
-    const payload = labelPayload("PROV_DDEE01", pop, readConfig(path.join(ROOT, "test-host/configs/softap.sdkconfig")));
+    const payload = labelPayload("PROV_DDEE01", pop, readConfig(randomCfg));
     assert.equal(text, labelSvg(payload, "PROV_DDEE01", pop));
     assert.equal(JSON.parse(payload).pop, pop);
     // Flash again: same PoP, program still there and running.
     let from = s.log().length;
-    r = await flash("--port", s.port);
+    r = await flashRandom("--port", s.port);
     assert.equal(r.code, 0, r.out + r.err);
     await waitLog(/QR payload[\s\S]*user program running on PROV_DDEE01/, from);
     assert.equal(logPop(s.log().slice(from)), pop, "a re-flash keeps the PoP on the label");
     // --erase-pop: a new one.
     from = s.log().length;
-    r = await flash("--port", s.port, "--erase-pop");
+    r = await flashRandom("--port", s.port, "--erase-pop");
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /erased the board's PoP/);
     await waitLog(/QR payload[\s\S]*user program running on PROV_DDEE01/, from);
