@@ -7,7 +7,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { SimDevice } from "../sim/device";
-import { flashWith, node, oneLine, ROOT, run, sim, tmp } from "./cli-harness";
+import { flashWith, node, oneLine, run, sim, tmp } from "./cli-harness";
 import { SOFTAP_BUNDLE, scratchRepo, until } from "./helpers";
 
 test("sim: the default GATT mode is stock 2v29's and the banner says so; Ctrl-C is a signal death", { timeout: 60_000 }, async () => {
