@@ -12,7 +12,14 @@
  *   Content-Length; write()/end() append jsvAsString(data), so a Uint8Array goes out as the text "1,2,3";
  *   write/end without writeHead send a 200 head first; after end() the socket closes once everything is
  *   sent AND the request body is complete (a client that never sends its body keeps the socket open);
- * - a client that closes fires 'close' on req and res; writing afterwards throws "This socket is closed";
+ * - a client that closes its side (FIN) or goes makes recv() fail on every pass (network_esp32.c net_esp32_recv:
+ *   0 bytes → -1), which socketServerConnectionsIdle does NOT take as a reason to close: with nothing left to send
+ *   it closes only once end() was called, the headers were parsed and Content-Length bytes arrived, as for a
+ *   client that stays. Until then no 'close' fires and the firmware's reply still goes out (to a half-closed
+ *   client); a client that leaves before its headers end or mid-body keeps its socket for good (CLOSE-WAIT;
+ *   seen in the Linux build, which runs the same socketserver.c: npm run differential, docs/http.md);
+ * - when the server closes, 'end' fires on the response and 'close' on both; writing afterwards throws
+ *   "This socket is closed";
  * - once everything written has been sent, 'drain' is queued on the response unless end() was called
  *   (socketSendData); until then the bytes written wait in the response's send buffer (JsVars on the board:
  *   serverResponseWrite appends each write to it), whose total over all connections is tracked (sendPeak);
@@ -45,11 +52,14 @@ export class HttpClientSocket {
     if (this.closedByClient || this.closedByDevice) throw new Error("socket closed");
     this.conn.fromClient(Buffer.from(typeof b === "string" ? Buffer.from(b, "latin1") : b));
   }
-  /** The client closes (FIN): the device sees the connection go. */
+  /**
+   * The client closes its side (FIN); it keeps reading what the device still sends. The board's
+   * socketServerConnectionsIdle (socketserver.c) then sees recv() < 0 on every pass but, with nothing left to send,
+   * still closes only once end() was called, the headers parsed and the body complete (Conn.maybeClose), as for a
+   * client that stays: nothing changes on the board's side.
+   */
   end() {
-    if (this.closedByClient) return;
     this.closedByClient = true;
-    this.conn.clientClosed();
   }
   get closed() { return this.closedByClient || this.closedByDevice; }
 }
@@ -113,13 +123,14 @@ class Conn {
       const c = l.indexOf(":");
       if (c <= 0) continue;
       const v = l.slice(c + 1).replace(/^[ \t]+/, "");
-      if (v.length) headers[l.slice(0, c)] = v;
+      // A repeated name is a second child of the same name (jsvAddName): look-ups find the first.
+      if (v.length && !Object.prototype.hasOwnProperty.call(headers, l.slice(0, c))) headers[l.slice(0, c)] = v;
     }
     this.req.method = method;
     this.req.url = url;
     this.req.headers = headers;
     const cl = Object.keys(headers).find((k) => k.toLowerCase() === "content-length");
-    this.toReceive = cl ? parseInt(headers[cl]!, 10) || 0 : 0; // jsvGetInteger of the string
+    this.toReceive = cl ? espruinoInt(headers[cl]!) : 0;
   }
 
   /** Bytes the firmware wrote reach the client when the JS item that wrote them has finished. */
@@ -132,7 +143,7 @@ class Conn {
   }
   out = "";
   private flush(drain = false) {
-    if (!this.out || this.client.closedByClient) return;
+    if (!this.out) return;
     const b = Buffer.from(this.out, "latin1");
     this.out = "";
     this.client.received = Buffer.concat([this.client.received, b]);
@@ -143,28 +154,62 @@ class Conn {
 
   maybeClose() {
     if (this.closed || !this.closeAfterSend || this.toReceive > 0 || !this.hadHeaders) return;
-    this.http.sched.effect(() => this.drop(false));
+    this.http.sched.effect(() => this.drop());
   }
 
-  clientClosed() {
-    const s = this.http.sched;
-    s.at(s.now + LINK_MS, false, () => this.drop(true));
-  }
-
-  drop(byClient: boolean) {
+  /** socketserver.c's close: 'end' on the response, 'close' on both (hadError false: SOCKET_ERR_CLOSED), then the FIN. */
+  drop() {
     if (this.closed) return;
     this.closed = true;
     this.http.conns.delete(this);
     const s = this.http.sched;
-    // socketserver.c closes the same way whoever ended it: 'end' on the response, 'close' on both.
     for (const fn of this.res.handlers.end || []) s.at(s.now, true, () => fn());
     for (const fn of [...(this.req.handlers.close || []), ...(this.res.handlers.close || [])]) s.at(s.now, true, () => fn(false));
-    if (!byClient) {
-      this.flush(); // everything written goes out before the FIN
-      this.client.closedByDevice = true;
-      this.client.onClose?.();
-    }
+    this.flush(); // everything written goes out before the FIN
+    this.client.closedByDevice = true;
+    this.client.onClose?.();
   }
+}
+
+/**
+ * jsvGetInteger of a string (src/jsvar.c), as httpParseHeaders reads Content-Length: 0 unless the string is
+ * numeric by jsvIsStringNumericInt (whitespace, a sign, then digits of the radix its first two characters give,
+ * 0x/0b/0o or a leading 0 for octal, at most one '.'), else stringToInt (src/jsutils.c stringToIntWithRadix, radix
+ * from getRadix: a leading 0 is octal unless a '.', 8 or 9 follows in its run), which stops at the first non-digit.
+ * So "0x10" is 16, "010" 8, "4.5" 4, "+4" 4, "4abc" and "1e1" 0 (Node's parseInt would say 0, 10, 4, 4, 4, 1).
+ */
+export function espruinoInt(text: string): number {
+  const digit = (c: string | undefined) => (c === undefined ? -1 : /[0-9]/.test(c) ? c.charCodeAt(0) - 48 : /[a-z]/i.test(c) ? c.toLowerCase().charCodeAt(0) - 87 : -1);
+  let s = text.replace(/^[ \t\n\v\f\r]+/, ""), neg = false;
+  if (s[0] === "-" || s[0] === "+") { neg = s[0] === "-"; s = s.slice(1); }
+  // jsvIsStringNumericInt: the radix from "0" and the one character after it.
+  let radix = 10, rest = s;
+  if (s[0] === "0") {
+    const c = s[1];
+    if (c === "x" || c === "X") { radix = 16; rest = s.slice(2); }
+    else if (c === "b" || c === "B") { radix = 2; rest = s.slice(2); }
+    else if (c === "o" || c === "O") { radix = 8; rest = s.slice(2); }
+    else { radix = c === "." || c === "8" || c === "9" ? 10 : 8; rest = s.slice(1); }
+  }
+  let dot = true;
+  for (const c of rest) {
+    if (c === "." && dot) dot = false;
+    else if (digit(c) < 0 || digit(c) >= radix) return 0;
+  }
+  if (!rest.length) return 0;
+  // stringToInt: getRadix looks along the whole run of digits after a leading 0.
+  let r = 10, i = 0;
+  if (s[0] === "0") {
+    r = 8; i = 1;
+    const c = s[1];
+    if (c === "x" || c === "X") { r = 16; i = 2; }
+    else if (c === "b" || c === "B") { r = 2; i = 2; }
+    else if (c === "o" || c === "O") { i = 2; }
+    else for (let k = 1; k < s.length && /[0-9.]/.test(s[k]!); k++) if (/[.89]/.test(s[k]!)) r = 10;
+  }
+  let v = 0;
+  for (; i < s.length && digit(s[i]) >= 0 && digit(s[i]) < r; i++) v = v * r + digit(s[i]);
+  return neg ? -v : v;
 }
 
 interface SimServer { port: number; cb: (req: unknown, res: unknown) => void; open: boolean }
