@@ -80,7 +80,8 @@ test("npm test does not read the user's sdkconfig or dist/firmware.js: it builds
   const files = [
     ...fs.readdirSync(path.join(ROOT, "test-host/tests")).map((f) => `test-host/tests/${f}`),
     ...fs.readdirSync(path.join(ROOT, "test-host/fuzz")).map((f) => `test-host/fuzz/${f}`),
-    "test-host/bench.ts", "test-host/bench-session.ts",
+    "test-host/bench.ts", "test-host/bench-session.ts", "test-host/differential.ts",
+    ...fs.readdirSync(path.join(ROOT, "test-host/differential")).map((f) => `test-host/differential/${f}`),
   ].filter((f) => f.endsWith(".ts") && f !== "test-host/tests/commands.test.ts");
   for (const f of files) assert.doesNotMatch(fs.readFileSync(path.join(ROOT, f), "utf8"), userFiles, f);
 });
@@ -88,7 +89,7 @@ test("npm test does not read the user's sdkconfig or dist/firmware.js: it builds
 test("every command answers --help on stdout with exit 0; build documents --out; fuzz --help builds nothing", { timeout: 120_000 }, async () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts;
   assert.doesNotMatch(pkg.fuzz, /build/, "npm run fuzz builds its own bundles (test-host/fuzz/fuzz.ts bundles())");
-  const cmds = ["start", "build", "sim", "prov", "menuconfig", "monitor", "flash", "fuzz", "bench", "label"];
+  const cmds = ["start", "build", "sim", "prov", "menuconfig", "monitor", "flash", "fuzz", "bench", "differential", "label"];
   const runs = await Promise.all(cmds.map((c) => npm(ROOT, c, "--", "--help")));
   runs.forEach((r, i) => {
     assert.equal(r.code, 0, `${cmds[i]} --help: ${r.err}`);

@@ -12,6 +12,7 @@ import { runGroup } from "../differential/session";
 import { simBoard } from "../differential/sim-wire";
 import { espruinoInt } from "../sim/http";
 import { SOFTAP_BUNDLE } from "./helpers";
+import { oneLine, run } from "./cli-harness";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const FIXTURE = "test-host/fixtures/differential/interpreter.json";
@@ -77,4 +78,18 @@ test("the simulator answers every request sequence as Espruino's own HTTP server
     assert.deepEqual(cmp.unexplained, [], g.name);
     assert.equal(cmp.explained.length, g.cases.some((c) => c.name.startsWith("flood")) ? 4 : 0);
   }
+});
+
+test("npm run differential without an interpreter, or with a bad argument: one line, exit 2, nothing built", async () => {
+  const diff = (...a: string[]) => run("env", [...a, process.execPath, "--import", "tsx", "test-host/differential.ts"]);
+  let r = await diff("-u", "ESPRUINO");
+  assert.equal(r.code, 2);
+  oneLine(r, /^differential: set ESPRUINO=\/path\/to\/espruino, an Espruino Linux build with the http module \(docs\/differential\.md\)/);
+  r = await diff("ESPRUINO=/nonexistent/espruino");
+  assert.equal(r.code, 2);
+  oneLine(r, /^differential: ESPRUINO=\/nonexistent\/espruino does not exist/);
+  r = await run(process.execPath, ["--import", "tsx", "test-host/differential.ts", "--bogus"]);
+  assert.equal(r.code, 2);
+  oneLine(r, /^differential: unknown argument '--bogus' \(npm run differential -- --help\)/);
+  assert.doesNotMatch(r.out, /built/);
 });

@@ -3,7 +3,9 @@
  * - require("http") server (libs/network/http/jswrap_http.c, libs/network/socketserver.c): the request
  *   callback runs once the headers are parsed; header names keep the client's spelling; the body comes as
  *   binary strings through 'data' (≤ 536 bytes each: network_esp32.c chunkSize) and 'end' fires once
- *   Content-Length bytes arrived; a client that leaves fires 'close' instead. Responses get
+ *   Content-Length bytes arrived; 'close' fires only when the server closes the connection (after end(), once
+ *   the request arrived whole) or a send fails (a client gone for good): a client's FIN alone fires nothing, and
+ *   a request left incomplete keeps its socket (socketServerConnectionsIdle; docs/http.md). Responses get
  *   `Connection: close` automatically but no Content-Length, and `res.end(Uint8Array)` would send the text
  *   "1,2,3" (jsvAsString), so bodies go out as byte strings with their length set here.
  * - Wifi.startAP (libs/network/esp32/jswrap_esp32_network.c jswrap_wifi_startAP) ORs AP into the mode, so
@@ -41,7 +43,7 @@ export function espruinoHttp(): HttpPort {
             }
           },
           // socketserver.c socketSendData queues 'drain' on the response once everything written so far has
-          // been sent (never after end()); a client that leaves fires 'close' instead, and no more drains.
+          // been sent (never after end()); a client gone for good makes a send fail: 'close', and no more drains.
           stream: function (status, headers, next) {
             function more() {
               var piece = next();
