@@ -145,6 +145,9 @@ export function completeCases(): Case[] {
     single("custom-data without a session", [post("/custom-data", "hello")]),
     single("GET /", [raw(["GET / HTTP/1.1", "Host: 192.168.4.1", "Accept-Encoding: gzip"])], { waitMs: 30000 }),
     single("GET a captive-portal probe", [raw(["GET /generate_204 HTTP/1.1", "Host: connectivitycheck.gstatic.com"])]),
+    single("GET /, the client closes its side right after the request", [raw(["GET / HTTP/1.1", "Host: 192.168.4.1"])], { endAt: 60, waitMs: 30000 }),
+    single("chunked body, no Content-Length", [raw(["POST /proto-ver HTTP/1.1", "Transfer-Encoding: chunked"], "4\r\nnone\r\n0\r\n\r\n")]),
+    single("chunked body in segments, and a Content-Length", [raw([...head("4"), "Transfer-Encoding: chunked"]), "2\r\nno\r\n", "2\r\nne\r\n", "0\r\n\r\n"], { gapMs: 200 }),
   ];
 }
 
@@ -164,6 +167,7 @@ export function abandonedCases(): Case[] {
     single("headers, half the body, then the client closes", [raw(head("4"), "no")], { endAt: 1000, waitMs: 7000 }),
     single("silent client", [], { waitMs: 7000, endAfterMs: 2000 }),
     single("partial headers, then silence", ["POST /proto-ver HTTP/1.1\r\nContent-Len"], { waitMs: 7000, endAfterMs: 2000 }),
+    single("chunked, the last chunk never sent", [raw(["POST /proto-ver HTTP/1.1", "Transfer-Encoding: chunked"], "4\r\nnone\r\n")], { waitMs: 7000, endAfterMs: 2000 }),
   ];
 }
 

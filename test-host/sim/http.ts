@@ -7,6 +7,8 @@
  *   regard to case (jsvObjectGetChildI); `method` and `url` are the request line's first two words;
  * - body bytes become one 'data' event (a binary string) per chunk once a 'data' listener exists;
  *   'end' is queued once Content-Length bytes arrived; a request without Content-Length ends at once;
+ *   a `Transfer-Encoding: chunked` body (socketPushReceiveData) comes decoded, chunk by chunk, and ends at its
+ *   zero-size chunk, whatever Content-Length says;
  * - the response: writeHead builds "HTTP/1.1 <code> OK" + "Server: Espruino 2v29" + the headers, and every
  *   response carries "Connection: close" (added when the connection is accepted); there is no automatic
  *   Content-Length; write()/end() append jsvAsString(data), so a Uint8Array goes out as the text "1,2,3";
@@ -102,17 +104,49 @@ class Conn {
       return; // the body waits for a 'data' listener (req.on polls again)
     }
     while (this.rx.length && this.req.has("data")) {
-      const chunk = this.rx.subarray(0, CHUNK);
-      this.rx = this.rx.subarray(chunk.length);
-      this.toReceive -= chunk.length;
-      const str = chunk.toString("latin1");
-      for (const fn of this.req.handlers.data!) s.at(s.now, true, () => fn(str));
+      let str: string | undefined;
+      if (this.chunked) {
+        str = this.dechunk();
+        if (str === undefined) break; // the rest of a chunk's head or its CRLF
+      } else {
+        const chunk = this.rx.subarray(0, CHUNK);
+        this.rx = this.rx.subarray(chunk.length);
+        this.toReceive -= chunk.length;
+        str = chunk.toString("latin1");
+      }
+      if (str) for (const fn of this.req.handlers.data!) s.at(s.now, true, () => fn(str));
     }
     if (!this.rx.length && this.toReceive <= 0 && !this.ended) {
       this.ended = true;
       for (const fn of this.req.handlers.end || []) s.at(s.now, true, () => fn());
     }
     this.maybeClose();
+  }
+
+  /** Transfer-Encoding: chunked (socketserver.c httpParseHeaders): the body is complete at its zero-size chunk. */
+  chunked = false;
+
+  /**
+   * socketPushReceiveData's chunked branch: the data of the chunk at the start of rx (a part of it if the rest has
+   * not arrived: rx then holds a chunk head for what is missing), "" after the last chunk (rx emptied, body
+   * complete), undefined to wait for more bytes. toReceive is 1 until the zero-size chunk, then 0.
+   */
+  private dechunk(): string | undefined {
+    const text = this.rx.toString("latin1"), len = text.length;
+    if (len < 5) return undefined; // at least "0\r\n\r\n"
+    const start = text.indexOf("\r\n") + 2; // size_t arithmetic: no CRLF gives 1, as in C
+    const size = parseInt(text, 16) || 0; // jswrap_parseInt(data, 16); NaN → 0
+    this.toReceive = size ? 1 : 0;
+    if (!size) { this.rx = Buffer.alloc(0); return ""; }
+    const next = start + size + 2;
+    let rest = "";
+    if (next < len) rest = text.slice(next);
+    else if (next > len) {
+      if (next - len < 3) return undefined; // only the CRLF missing
+      rest = (next - len - 2).toString(16) + "\r\n";
+    }
+    this.rx = Buffer.from(rest, "latin1");
+    return text.substr(start, size);
   }
 
   parseHeaders(text: string) {
@@ -129,8 +163,11 @@ class Conn {
     this.req.method = method;
     this.req.url = url;
     this.req.headers = headers;
-    const cl = Object.keys(headers).find((k) => k.toLowerCase() === "content-length");
-    this.toReceive = cl ? espruinoInt(headers[cl]!) : 0;
+    // Both looked up without regard to case (jsvObjectGetChildI); chunked wins over Content-Length.
+    const named = (n: string) => { const k = Object.keys(headers).find((h) => h.toLowerCase() === n); return k === undefined ? undefined : headers[k]; };
+    this.chunked = named("transfer-encoding")?.toLowerCase() === "chunked";
+    const cl = named("content-length");
+    this.toReceive = this.chunked ? 1 : cl !== undefined ? espruinoInt(cl) : 0;
   }
 
   /** Bytes the firmware wrote reach the client when the JS item that wrote them has finished. */
