@@ -61,7 +61,7 @@ function download(port: number, page: Buffer): Promise<boolean> {
   });
 }
 
-const freePort = () => new Promise<number>((resolve) => {
+export const freePort = () => new Promise<number>((resolve) => {
   const srv = net.createServer().listen(0, "127.0.0.1", () => { const p = (srv.address() as net.AddressInfo).port; srv.close(() => resolve(p)); });
 });
 

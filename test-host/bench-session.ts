@@ -13,7 +13,7 @@ import { encode } from "../src/proto/codec";
 import { D_SessionData, D_WiFiConfigPayload } from "../src/proto/schema.gen";
 
 /** The shims' peek32: x ← 69069·x + 1 mod 2^32, exact in a double on both sides. */
-function lcg(seed: number) {
+export function lcg(seed: number) {
   let x = seed | 0;
   return () => { x = (x * 69069 + 1) | 0; return x >>> 0; };
 }

@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { PAGE_FILE } from "../../src/transport/web-portal";
+import { freePort } from "../bench-portal";
 import { Wire, WireConn } from "./plan";
 import { testPage } from "./sim-wire";
 
@@ -21,11 +22,6 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 export function linuxBundle(code: string): string {
   return code.replace(/\bpeek32\b/g, "__peek32").replace(/\bpoke32\b/g, "__poke32").replace(/\bgetSerial\(/g, "__getSerial(");
 }
-
-export const freePort = () => new Promise<number>((resolve, reject) => {
-  const srv = net.createServer().listen(0, "127.0.0.1", () => { const p = (srv.address() as net.AddressInfo).port; srv.close(() => resolve(p)); });
-  srv.on("error", reject);
-});
 
 export interface EspruinoBoard {
   wire: Wire;
@@ -46,7 +42,11 @@ export async function espruinoBoard(espruino: string, bundleFile: string, secVer
   const fifo = path.join(dir, "stdin");
   execFileSync("mkfifo", [fifo]);
   const stdin = fs.openSync(fifo, "r+");
-  const empty = Number(/U (\d+)/.exec(execFileSync(espruino, ["-e", "print('U '+process.memory().usage)"], { cwd: dir, stdio: [stdin, "pipe", "ignore"], encoding: "latin1", timeout: 30000 }))?.[1]);
+  // An empty interpreter's JsVars (the bench's base figure), and whether this build has the http module at all.
+  const probe = execFileSync(espruino, ["-e", "print('U '+process.memory().usage);try{require('http');print('HTTP')}catch(e){}"],
+    { cwd: dir, stdio: [stdin, "pipe", "ignore"], encoding: "latin1", timeout: 30000 });
+  if (!/^HTTP/m.test(probe)) { fs.closeSync(stdin); fs.rmSync(dir, { recursive: true, force: true }); throw new Error(`${espruino} has no http module: use an Espruino Linux build with it (docs/differential.md)`); }
+  const empty = Number(/U (\d+)/.exec(probe)?.[1]);
   const shims = fs.readFileSync(path.join(ROOT, "test-host/bench-shims.js"), "utf8");
   const code = linuxBundle(fs.readFileSync(bundleFile, "latin1"));
   const script = `var __BLE=false,__HTTP_PORT=${port};\n` + shims +

@@ -7,15 +7,8 @@
 import { SimDevice, loadBundle } from "../sim/device";
 import { DEFAULT_WORLD } from "../sim/wifi";
 import { PAGE_FILE } from "../../src/transport/web-portal";
+import { RNG_SEED, lcg } from "../bench-session";
 import { Wire, WireConn } from "./plan";
-
-/** The interpreter stand-in's RNG seed (bench-shims.js __rng). */
-export const RNG_SEED = 0x12345678;
-
-export function lcg(seed = RNG_SEED): () => number {
-  let x = seed | 0;
-  return () => { x = (x * 69069 + 1) | 0; return x >>> 0; };
-}
 
 /** A deterministic stand-in for the provisioning page (gzip bytes on the board): 3,000 bytes, several 'drain's. */
 export function testPage(): Buffer {
@@ -28,7 +21,7 @@ export function testPage(): Buffer {
  */
 export function simBoard(bundle: string, secVer: 0 | 1, o: { slowdown?: number } = {}): { d: SimDevice; wire: Wire } {
   const d = new SimDevice({ world: DEFAULT_WORLD, slowdown: o.slowdown });
-  const next = lcg();
+  const next = lcg(RNG_SEED); // the stand-in's peek32 stream (bench-shims.js __rng)
   d.rngWord = () => { d.rngReads++; return next(); };
   d.install(loadBundle(bundle));
   d.flash.writeFile(PAGE_FILE, testPage());
