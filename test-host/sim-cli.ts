@@ -126,7 +126,8 @@ const consoleServer = o["console-port"] === undefined ? undefined : net.createSe
   s.on("error", () => sockets.delete(s));
 });
 const gattServer = net.createServer(serveCentral);
-const httpServer = net.createServer(serveHttp);
+// Half-open allowed: a client's FIN passes to the board, which may still answer (test-host/sim/http.ts end()).
+const httpServer = net.createServer({ allowHalfOpen: true }, serveHttp);
 const [centralPort, boardHttpPort, consolePort] = await listenAll([
   { server: gattServer, port: gattPort, what: "virtual BLE central", flag: "--gatt-port" },
   { server: httpServer, port: httpPort, what: "the board's HTTP server", flag: "--http-port" },
@@ -267,6 +268,7 @@ function serveHttp(s: net.Socket) {
   board.onData = (b) => { if (!s.destroyed) s.write(b); };
   board.onClose = () => s.end();
   s.on("data", (b) => { if (!board.closed) board.write(b); });
+  s.on("end", () => board.end());
   s.on("close", () => board.end());
   s.on("error", () => board.end());
 }
