@@ -42,8 +42,8 @@ export interface BigOps {
 export interface Verifier { salt: Uint8Array; v: Uint8Array; kv: Uint8Array }
 
 export interface Sec2Options {
-  /** The verifier, possibly later (made on the board for a random PoP). */
-  verifier(cb: (v: Verifier) => void): void;
+  /** The verifier, possibly later (made on the board for a random PoP), or why there is none. */
+  verifier(cb: (v: Verifier) => void, fail: (why: string) => void): void;
   ops: BigOps;
   crypto: CryptoPort;
   clock: ClockPort;
@@ -118,7 +118,7 @@ export function security2(o: Sec2Options): Security2 {
           log.i("Device public key ready in " + (o.clock.now() - t0) + " ms");
           ended();
         }, failed);
-      });
+      }, failed);
     });
   }
 
