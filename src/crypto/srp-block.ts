@@ -50,7 +50,7 @@ export function blockOps(io: MpiIo, n: Uint8Array, defer: (fn: () => void) => vo
       if (c.rev < 3 && !c.singleCore) {
         return known("ESP32 chip revision " + (c.rev < 0 ? "unreadable" : c.rev) + " with two cores: the RSA accelerator is not used there (DPORT read erratum, ESP32 errata CPU-3.10)");
       }
-      bignumSelfTest(io, g, function (err) {
+      bignumSelfTest(io, g, function (err: string) {
         known(err ? "RSA accelerator self-test failed: " + err : "");
       });
     },

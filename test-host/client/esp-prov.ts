@@ -191,6 +191,7 @@ export async function startSession(t: Transport, o: Omit<ProvOptions, "ssid" | "
 
 /** Security 2's handshake as security2.py: Cmd0 (username, A), Cmd1 (M), the device's proof checked; the GCM session. */
 async function sec2Session(ex: Session["ex"], user: string, pwd: string, patchVer: number) {
+  if (!pwd) throw new ProvError("the device uses Security 2, which needs its password: pass --sec2_pwd (the board's PoP; --pop is taken too) and --sec2_username if not wifiprov");
   const srp = new Srp6aClient(user, pwd);
   const r0 = decodeReply<SessionData>(D_SessionData, await ex("prov-session", encode(D_SessionData, {
     sec_ver: 2, sec2: { msg: 0, sc0: { client_username: Buffer.from(user, "latin1"), client_pubkey: srp.Abytes } },
