@@ -24,6 +24,7 @@ import { provision } from "./client/esp-prov";
 import { readConfig } from "../tools/config.mjs";
 import { sessionPlan } from "./bench-session";
 import { bareServer, portalInEspruino, portalInSimulator } from "./bench-portal";
+import { benchSec2 } from "./bench-sec2";
 import { PAGE_CHUNK } from "../src/transport/web-portal";
 import { writeRecord } from "../src/core/record";
 import { POP_SLOTS } from "../src/prov/pop";
@@ -144,6 +145,7 @@ const page = await portalInSimulator(SOFTAP, say);
 
 // ---- inside the real interpreter ------------------------------------------------------------------------
 const E = process.env.ESPRUINO;
+let sec2Espruino: Parameters<typeof benchSec2>[0]["espruino"];
 const hasValgrind = spawnSync("valgrind", ["--version"]).status === 0;
 if (!E) {
   say("\n(ESPRUINO not set: no interpreter instruction counts or process.memory(); see docs/benchmark.md)");
@@ -263,6 +265,14 @@ if (!E) {
   const shims = fs.readFileSync(path.join(ROOT, "test-host/bench-shims.js"), "utf8");
   /** A bundle as the Linux build can run it: peek32/poke32/getSerial renamed to the shims'. */
   const linuxBundle = (file: string) => fs.readFileSync(path.join(ROOT, file), "latin1").replace(/\bpeek32\b/g, "__peek32").replace(/\bpoke32\b/g, "__poke32").replace(/\bgetSerial\(/g, "__getSerial(");
+  // For the Security 2 section: a SoftAP bundle's JsVars once booted and idle (interpreter's own + firmware's).
+  const bootJsVars = (file: string) => {
+    const o = runE(script("boot-only.js", "var __BLE=false;\n" + shims + "\nvar S=require('Storage');S.eraseAll();S.write('.bench'," + JSON.stringify(linuxBundle(file)) +
+      ");\nvar __st=setTimeout;__st(function(){print('BASE '+process.memory().usage);__st(eval,0,S.read('.bench'));__st(function(){print('BOOTED '+process.memory().usage);quit();},5000);},10);"));
+    const m = /BASE (\d+)[\s\S]*BOOTED (\d+)/.exec(o);
+    return m ? Number(m[2]) - Number(m[1]) + Number(/U (\d+)/.exec(runE(script("u0.js", "print('U '+process.memory().usage)")))![1]) : NaN;
+  };
+  if (hasValgrind) sec2Espruino = { run: runE, instr, tmp, budget: board.jsvarsBudget.wifi, bootJsVars };
   // Slices from timers, as on the board (a synchronous defer would keep every slice's frame alive); the module
   // is loaded before m0, so its own code (in flash on the board) is not counted.
   const peakOf = (ops: string) => /PEAK (\d+)/.exec(runE(script("peak-" + ops + ".js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{ops:" + ops +
@@ -367,3 +377,5 @@ if (!E) {
   }
 }
 
+// ---- Security 2 (test-host/bench-sec2.ts) ----------------------------------------------------------------
+await benchSec2({ root: ROOT, say, sec1Bundle: SOFTAP, espruino: sec2Espruino });
