@@ -15,7 +15,7 @@ import { x25519, convolveJs, gatherJs, generatedOps, loopOps } from "../src/cryp
 import { SimDevice, loadBundle } from "./sim/device";
 import { DEFAULT_SLOWDOWN, CONVOLVE_CALL_MS, CONVOLVE_CALL_LOOPS_MS, MPI_OP_MS } from "./sim/scheduler";
 import { x25519Mpi, MpiIo } from "../src/crypto/x25519-mpi";
-import { RsaBlock, RSA_BASE, DPORT_BASE, MULT_US } from "./sim/rsa";
+import { RsaBlock, RSA_BASE, DPORT_BASE, MULT_US, modexpMs } from "./sim/rsa";
 import { rollup } from "rollup";
 import typescript from "@rollup/plugin-typescript";
 import { WORLD } from "./tests/helpers";
@@ -111,8 +111,8 @@ const MPI_OPS = (() => {
   return blk.ops;
 })();
 // Hardware time of one 1024-bit Montgomery product on a 240 MHz ESP32 (test-host/sim/rsa.ts MULT_US, from a
-// measurement); MODEXP with a 255-bit exponent ≈ 510 products.
-const HW_MULT_US = MULT_US, HW_EXP_MS = 510 * HW_MULT_US / 1000;
+// measurement); the inversion's 1024-bit MODEXP runs over the whole operand width (rsa.ts MODEXP_PRODUCTS).
+const HW_MULT_US = MULT_US, HW_EXP_MS = modexpMs(32);
 
 // ---- a whole session through the simulator -------------------------------------------------------------
 const d = new SimDevice({ world: WORLD, slowdown: DEFAULT_SLOWDOWN });

@@ -15,9 +15,12 @@
  *   as REDC (X·Z + m·M)/R with m from M' = −M⁻¹ mod 2^32, no final subtraction (mbedtls subtracts in software);
  *   a wrong M' gives a wrong result, as on the chip. MULT_MODE 9, 11, 13, 15 (2·blocks + 7): plain product
  *   Z ← X·Y of 256·(mode − 7) bits, Y read from Z at word N/32 (esp_mpi_mul_mpi_hw_op).
- * - MODEXP_START with MODEXP_MODE = blocks − 1: Z ← X^Y mod M; needs Z = R² mod M and M' (TRM).
+ *   A REDC result that would not fit the memory (≥ R, possible when M's top bit is set) comes back less M.
+ * - MODEXP_START with MODEXP_MODE = blocks − 1 (0..7, up to 4096 bits): Z ← X^Y mod M; needs Z = R² mod M and M'
+ *   (TRM).
  * - An operation takes device time (MULT_US per 1024-bit product, growing with the square of the size; MODEXP
- *   two products per exponent bit); INTERRUPT reads 1 once it is over, writing 1 clears it.
+ *   two products per bit of the operand width, MODEXP_PRODUCTS); INTERRUPT reads 1 once it is over, writing 1
+ *   clears it.
  * - `mbedtlsUse()` is what ESP-IDF's mbedtls port does for one operation in a task that pre-empts ours
  *   (acquire, operands, operation, result, release), and `interfereAt` runs it before a chosen access.
  * Faults for tests: `wrong` flips a bit of every result, `stuck` never raises the done flag.
@@ -33,6 +36,19 @@ const MEM_WORDS = 128;
  * the square of the size, so 1024 bits ≈ 5 µs.
  */
 export const MULT_US = 5;
+/**
+ * Montgomery products one MODEXP of `words`-word operands takes (each of MULT_US·(words/32)² µs): a square and a
+ * multiplication for every bit of the operand width. The classic ESP32's MODEXP has no way to start at the
+ * exponent's top bit: the later chips' "search" option does that (ESP-IDF v4.4.8
+ * components/mbedtls/port/esp32s2/bignum.c:168-171, RSA_SEARCH_OPEN_REG / RSA_SEARCH_POS_REG), which the ESP32's
+ * register set lacks (hwcrypto_reg.h), and ESP-IDF stops using the ESP32's MODEXP because it "is slow for public
+ * key operations" (short exponents: v4.4.8 components/mbedtls/port/include/bignum_impl.h:7-13). The ESP32 TRM
+ * (chapter 24, RSA Accelerator) gives no operation times. So: 2·32·words products, an upper bound if the
+ * chip skipped some multiplications. 3072 bits: 6,144 × 45 µs ≈ 276 ms; X25519's 1024-bit inversion ≈ 10 ms.
+ */
+export const MODEXP_PRODUCTS = (words: number) => 2 * 32 * words;
+/** Hardware time of one MODEXP of `words`-word operands on a 240 MHz ESP32, in ms. */
+export const modexpMs = (words: number) => MODEXP_PRODUCTS(words) * (words / 32) ** 2 * MULT_US / 1000;
 /** Memories cleared and CLEAN set this long after power-up or reset release (µs; bignum.c:53 "about 1.3us"). */
 export const CLEAN_US = 1.3;
 /** Device time one interpreted poll of a register costs (peek32, compare, getTime: ≈ 25 k instructions). */
@@ -240,12 +256,17 @@ export class RsaBlock {
       if (!mdashOk) out = (x * z) % R; // even modulus or wrong M': the chip's output is meaningless
       else if (kind === "exp") {
         const y = toBig(Ym, 0, n);
-        products *= 2 * Math.max(1, y.toString(2).length);
+        // A square and a multiplication per bit of the operand width, whatever the exponent's length (MODEXP_PRODUCTS).
+        products *= MODEXP_PRODUCTS(n);
         out = z === (R * R) % m ? modPow(x, y, m) : (x * z) % R;
       } else {
         if (this.invFor !== m || this.invR !== R) { this.inv = negInv(m, bits); this.invFor = m; this.invR = R; }
         const t = x * z, mm = BigInt.asUintN(32 * n, BigInt.asUintN(32 * n, t) * this.inv);
-        out = (t + mm * m) >> bits; // REDC without the final subtraction
+        out = (t + mm * m) >> bits; // REDC without the final subtraction…
+        // …unless the result does not fit the memory: for a modulus with its top bit set (every RSA modulus, the SRP
+        // groups) REDC can reach 2M > R, and mbedtls reads the two-step product's result unchecked
+        // (v3.3.6 esp_bignum.c:453-472, v4.4.8 esp_bignum.c esp_mpi_mul_mpi_mod), so the chip must reduce it.
+        if (out >= R) out -= m;
       }
     }
     if (this.fault === "wrong") out ^= 1n << 3n;
