@@ -13,7 +13,7 @@ import { createProtocomm, Kind } from "./protocomm/protocomm";
 import { security0 } from "./protocomm/security0";
 import { security1 } from "./protocomm/security1";
 import { security2 } from "./protocomm/security2";
-import { nBytes } from "./protocomm/srp";
+import { nBytes, R2_HEX } from "./protocomm/srp";
 import { blockOps } from "./crypto/srp-block";
 import { boardVerifier } from "./prov/sec2-verifier";
 import { generatedOps, loopOps } from "./crypto/x25519";
@@ -193,7 +193,7 @@ function start() {
   if (SEC_VER === 0) {
     sec = security0(createLogger(sink, "security0"));
   } else if (SEC_VER === 2) {
-    var logS2 = createLogger(sink, "security2"), ops = blockOps(cr.mpi!, nBytes(), cr.defer, clock.after), fixed = CONFIG.sec2;
+    var logS2 = createLogger(sink, "security2"), ops = blockOps(cr.mpi!, nBytes(), fromHex(R2_HEX), cr.defer, clock.after), fixed = CONFIG.sec2;
     var s2 = security2({
       verifier: fixed ? function (cb) {
         cb({ salt: fromHex(fixed!.salt), v: fromHex(fixed!.v), kv: fromHex(fixed!.kv) });

@@ -14,8 +14,9 @@ import { BigOps } from "../protocomm/security2";
 /** Tries per operation when the block is busy or taken, and the pause between them (ms). */
 var TRIES = 5, PAUSE_MS = 50;
 
-export function blockOps(io: MpiIo, n: Uint8Array, defer: (fn: () => void) => void, after: (fn: () => void, ms: number) => void): BigOps {
-  var g = modGroup(n), why: string | undefined, waiting: ((w: string) => void)[] | undefined;
+/** `n` the modulus, `r2` R² mod N (precomputed: srp.ts R2_HEX). */
+export function blockOps(io: MpiIo, n: Uint8Array, r2: Uint8Array, defer: (fn: () => void) => void, after: (fn: () => void, ms: number) => void): BigOps {
+  var g = modGroup(n, r2), why: string | undefined, waiting: ((w: string) => void)[] | undefined;
   function retrying(op: (done: (r: Uint8Array) => void, fail: (w: string) => void) => void, done: (r: Uint8Array) => void, fail: (w: string) => void) {
     var left = TRIES;
     function go() {
@@ -50,8 +51,8 @@ export function blockOps(io: MpiIo, n: Uint8Array, defer: (fn: () => void) => vo
       if (c.rev < 3 && !c.singleCore) {
         return known("ESP32 chip revision " + (c.rev < 0 ? "unreadable" : c.rev) + " with two cores: the RSA accelerator is not used there (DPORT read erratum, ESP32 errata CPU-3.10)");
       }
-      bignumSelfTest(io, g, function (err: string) {
-        known(err ? "RSA accelerator self-test failed: " + err : "");
+      bignumSelfTest(io, g, function (ok, w) {
+        known(ok ? "" : "RSA accelerator self-test failed: " + w);
       });
     },
   };

@@ -12,9 +12,9 @@
  * - Data: AES-256-GCM, key K[0..32), no AAD, tag appended. Nonce = 8 random bytes + 32-bit big-endian counter
  *   from 1; with sec_patch_ver 1 (v5.5, proto-ver) the counter steps after every GCM operation on either side,
  *   a failed decryption leaves it (security2.c sec2_decrypt). A counter wrapped to 0 refuses.
- * Differences from ESP-IDF, both in time only: b and B are made before a client connects (at boot and when a
- * session ends), so Resp0 needs no exponentiation; ESP-IDF computes S at Cmd0, here it is computed after Resp0
- * went out and Cmd1 waits for it.
+ * Differences from ESP-IDF, in time only: b and B are made before a client connects (at boot and when a session
+ * ends), so Cmd0 needs two exponentiations and a product instead of three and two; S and K are made at Cmd0 as
+ * ESP-IDF does, the proofs M and H(A | M | K) right after Resp0 went out (Cmd1 waits for them if it comes first).
  * The big-number operations come in through BigOps (the RSA block on the board, BigInt in tests).
  */
 import { decode, encode } from "../proto/codec";
@@ -83,9 +83,10 @@ export function security2(o: Sec2Options): Security2 {
   var ver: Verifier | undefined;
   var eph: { b: Uint8Array; B: Uint8Array } | undefined, making = false, stopped = false, waiters: (() => void)[] = [];
   var sid = -1, state = St.CMD0;
-  // The session: username, A as received, K once computed, the AES block function of K and the nonce.
-  var user: Uint8Array | undefined, A: Uint8Array | undefined, K: Uint8Array | undefined, enc: ((b: Uint8Array) => void) | undefined;
-  var iv: Uint8Array | undefined, job: {} | undefined, kWaiters: ((k?: Uint8Array) => void)[] = [];
+  // The session: the expected client proof M, the device's H(A | M | K) and K once computed (Cmd1 waits for them),
+  // then the AES block function of K and the nonce.
+  var proofs: { M: Uint8Array; hamk: Uint8Array; k: Uint8Array } | undefined, enc: ((b: Uint8Array) => void) | undefined;
+  var iv: Uint8Array | undefined, job: {} | undefined, waiters1: (() => void)[] = [];
 
   function prepare(cb?: () => void) {
     if (eph || unusable) {
@@ -124,11 +125,11 @@ export function security2(o: Sec2Options): Security2 {
 
   function reset() {
     state = St.CMD0;
-    user = A = K = enc = iv = undefined;
+    proofs = enc = iv = undefined;
     job = undefined;
-    // A Cmd1 waiting for K gets its answer (an error) rather than none.
-    var q = kWaiters;
-    kWaiters = [];
+    // A Cmd1 waiting for the proofs gets its answer (an error) rather than none.
+    var q = waiters1;
+    waiters1 = [];
     for (var i = 0; i < q.length; i++) q[i]!();
   }
 
@@ -164,42 +165,45 @@ export function security2(o: Sec2Options): Security2 {
     if (wait) return fail(done, "throttled", "Too many failed PoP attempts; session refused for " + Math.ceil(wait / 1000) + " s");
     if (!sc0 || !sc0.client_pubkey || sc0.client_pubkey.length !== SRP_BYTES) return fail(done, "sec2", "Invalid public key length");
     if (!sc0.client_username || !sc0.client_username.length || sc0.client_username.length > 65535) return fail(done, "sec2", "Invalid username length");
-    var a = sc0.client_pubkey, n = nBytes(), ar = reduceOnce(a, n);
+    var a = sc0.client_pubkey, ar = reduceOnce(a, nBytes());
     if (isZero(ar)) return fail(done, "sec2", "Client public key A mod N is 0");
     var name = sc0.client_username, forSid = sid;
     prepare(function () {
       if (forSid !== sid) return done(protocolError("session", "session closed"));
       if (unusable) return fail(done, "sec2", "Security 2 unavailable: " + unusable);
-      var e = eph!, v = ver!;
-      user = name;
-      A = a;
+      var e = eph!, v = ver!, my = (job = {});
       state = St.CMD1;
-      var my = (job = {});
       function failed(why: string) {
-        if (job !== my) return;
-        log.e("Session key not computed: " + why);
-        reset();
+        if (job === my) fail(done, "sec2", "Failed to generate device session key: " + why);
       }
-      done(null, reply(Sec2MsgType.S2Session_Response0, { status: 0, device_pubkey: e.B, device_salt: v.salt }));
-      // S = (A·v^u)^b in the next JS items, once the reply is sent.
-      cr.defer(function () {
+      // S = (A·v^u)^b and K = H(S) before Resp0, as esp_srp_get_session_key at Cmd0 (security2.c): the hashing is
+      // split between the two replies (u and K here, M and H(A | M | K) for Resp1), each in its own JS items.
+      var u = sha512(concat([a, pad(e.B, SRP_BYTES)]));
+      if (isZero(u)) return failed("u = 0");
+      ops.exp(v.v, pad(u, SRP_BYTES), function (vu) {
         if (job !== my) return;
-        var u = sha512(concat([a, pad(e.B, SRP_BYTES)]));
-        if (isZero(u)) return failed("u = 0");
-        ops.exp(v.v, pad(u, SRP_BYTES), function (vu) {
+        ops.mul(ar, vu, function (avu) {
           if (job !== my) return;
-          ops.mul(ar, vu, function (avu) {
+          ops.exp(avu, e.b, function (S) {
             if (job !== my) return;
-            ops.exp(avu, e.b, function (S) {
+            var k = sha512(strip(S));
+            done(null, reply(Sec2MsgType.S2Session_Response0, { status: 0, device_pubkey: e.B, device_salt: v.salt }));
+            // The proofs in the next JS items (each hash its own: SHA-512 runs ≈ 0.3–0.9 s a block on the board, and the
+            // radio's events wait meanwhile), while the client works out its own.
+            cr.defer(function () {
               if (job !== my) return;
-              K = sha512(strip(S));
-              var q = kWaiters;
-              kWaiters = [];
-              for (var i = 0; i < q.length; i++) q[i]!(K);
-            }, failed);
+              var M = sha512(concat([fromHex(HNG_HEX), sha512(name), v.salt, a, e.B, k]));
+              cr.defer(function () {
+                if (job !== my) return;
+                proofs = { M: M, hamk: sha512(concat([a, M, k])), k: k };
+                var q = waiters1;
+                waiters1 = [];
+                for (var i = 0; i < q.length; i++) q[i]!();
+              });
+            });
           }, failed);
         }, failed);
-      });
+      }, failed);
     });
   }
 
@@ -208,23 +212,23 @@ export function security2(o: Sec2Options): Security2 {
     if (state !== St.CMD1) return fail(done, "sec2", "Invalid state of session " + state + " (expected 1)");
     if (!sc1 || !sc1.client_proof || sc1.client_proof.length !== 64) return fail(done, "sec2", "The client proof length does not match");
     var proof = sc1.client_proof, forSid = sid;
-    function withK(k?: Uint8Array) {
-      if (!k || forSid !== sid) return done(protocolError("session", "session closed"));
-      var M = sha512(concat([fromHex(HNG_HEX), sha512(user!), ver!.salt, A!, eph!.B, k]));
-      if (!equalCt(proof, M)) {
+    function withProofs() {
+      var p = proofs;
+      if (!p || forSid !== sid) return done(protocolError("session", "session closed"));
+      if (!equalCt(proof, p.M)) {
         o.throttle.failed(o.clock.now());
         return fail(done, "pop", "Failed to authenticate client proof (wrong username or PoP)");
       }
-      var hamk = sha512(concat([A!, M, k]));
       iv = concat([cr.random(8), new Uint8Array([0, 0, 0, 1])]);
-      enc = cr.aes256(k.subarray(0, 32));
+      enc = cr.aes256(p.k.subarray(0, 32));
+      proofs = undefined;
       state = St.DONE;
       o.throttle.succeeded();
       log.i("Secure session established");
-      done(null, reply(Sec2MsgType.S2Session_Response1, { status: 0, device_proof: hamk, device_nonce: iv }));
+      done(null, reply(Sec2MsgType.S2Session_Response1, { status: 0, device_proof: p.hamk, device_nonce: iv }));
     }
-    if (K) withK(K);
-    else kWaiters.push(withK);
+    if (proofs) withProofs();
+    else waiters1.push(withProofs);
   }
 
   /** The session's nonce, checked usable; after the operation `step` advances it (sec_patch_ver 1). */
