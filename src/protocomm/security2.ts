@@ -78,7 +78,7 @@ export function makeVerifier(ops: BigOps, salt: Uint8Array, user: string, pass: 
 
 export function security2(o: Sec2Options): Security2 {
   var log = o.log, cr = o.crypto, ops = o.ops;
-  /** "" usable, else why not; undefined until known. */
+  /** Why Security 2 cannot be used on this boot (the block's check failed, or an operation did): set once. */
   var unusable: string | undefined;
   var ver: Verifier | undefined;
   var eph: { b: Uint8Array; B: Uint8Array } | undefined, making = false, stopped = false, waiters: (() => void)[] = [];

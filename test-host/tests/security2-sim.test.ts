@@ -15,7 +15,7 @@ import { provision, ProvOptions, startSession } from "../client/esp-prov";
 import { bleTransport, simCentral } from "../client/transport";
 import { WORLD } from "./helpers";
 
-const SEC2_BUNDLE = "dist/sec2/firmware.js", SEC2_BLE_BUNDLE = "dist/sec2-ble/firmware.js";
+const SEC2_BUNDLE = "dist/sec2/firmware.js", SEC2_BLE_BUNDLE = "dist/sec2ble/firmware.js";
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sec2-"));
 let RANDOM = "";
 before(async () => {

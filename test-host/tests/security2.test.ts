@@ -219,7 +219,7 @@ test("makeVerifier (a random PoP on the board) gives the reference's v and k·v"
   assert.equal(big(got!.kv), (ref.k * v) % N3072);
 });
 
-test("exponentiations per session: g^b before the client comes, then v^u, A·v^u and (A·v^u)^b after Resp0", () => {
+test("exponentiations per session: g^b before the client comes, then v^u, A·v^u and (A·v^u)^b at SessionCmd0", () => {
   const log: string[] = [];
   const d = device({ ops: bigintOps(log) });
   assert.deepEqual(log, ["exp"]);
