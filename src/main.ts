@@ -198,7 +198,7 @@ function start() {
       verifier: fixed ? function (cb) {
         cb({ salt: fromHex(fixed!.salt), v: fromHex(fixed!.v), kv: fromHex(fixed!.kv) });
       } : boardVerifier(kv, ops, random, CONFIG.sec2User, popText, logS2),
-      ops: ops, crypto: cr, clock: clock, log: logS2, throttle: createThrottle(kv, logS2), patchVer: 1,
+      ops: ops, crypto: cr, clock: clock, log: logS2, throttle: createThrottle(kv, logS2), patchVer: 1, user: CONFIG.sec2User,
     });
     if (useBle) s2.prepare();
     sec = s1 = s2;

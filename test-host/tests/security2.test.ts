@@ -118,7 +118,7 @@ function device(opts: { patchVer?: number; pass?: string; ops?: BigOps } = {}) {
   const store = kv(), throttle = createThrottle(store, quiet), ver = verifierFor("wifiprov", opts.pass ?? "abcd1234");
   const sec = security2({
     verifier: (cb) => cb(ver), ops: opts.ops ?? bigintOps(), crypto: nodeCryptoPort,
-    clock: { now: () => 0, after: () => 0, cancel: () => {} }, throttle, log: quiet, patchVer: opts.patchVer ?? 1,
+    clock: { now: () => 0, after: () => 0, cancel: () => {} }, throttle, log: quiet, patchVer: opts.patchVer ?? 1, user: "wifiprov",
   });
   const pc = createProtocomm(sec, quiet);
   pc.add("prov-session", Kind.SEC);
