@@ -228,3 +228,15 @@ test("exponentiations per session: g^b before the client comes, then v^u, A·v^u
   d.pc.close(1);
   assert.deepEqual(log, ["exp", "exp", "mul", "exp", "exp"], "the next session's g^b once this one is over: b serves one session");
 });
+
+test("the esp_prov-like client learns sec_patch_ver from proto-ver and keeps its nonce in step with the device's (0 and 1)", async () => {
+  const { startSession } = await import("../client/esp-prov");
+  for (const patch of [0, 1]) {
+    const d = device({ patchVer: patch });
+    d.pc.add("proto-ver", Kind.VER, () => Buffer.from(`{"prov":{"ver":"v1.1","sec_ver":2,"sec_patch_ver":${patch},"cap":["wifi_scan"]}}`));
+    const t = { exchange: async (ep: string, req: Uint8Array) => d.call(ep, req), close: async () => {} };
+    const s = await startSession(t, { sec2User: "wifiprov", sec2Pwd: "abcd1234" });
+    assert.equal(s.secVer, 2, "taken from the device's proto-ver");
+    for (let i = 0; i < 3; i++) assert.equal(Buffer.from(await s.call("echo", Buffer.from("m" + i))).toString(), "re:m" + i);
+  }
+});
