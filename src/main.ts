@@ -197,7 +197,7 @@ function start() {
     var s2 = security2({
       verifier: fixed ? function (cb) {
         cb({ salt: fromHex(fixed!.salt), v: fromHex(fixed!.v), kv: fromHex(fixed!.kv) });
-      } : boardVerifier(kv, ops, random, CONFIG.sec2User, popText, logS2),
+      } : boardVerifier(kv, ops, cr.sha512, random, CONFIG.sec2User, popText, logS2),
       ops: ops, crypto: cr, clock: clock, log: logS2, throttle: createThrottle(kv, logS2), patchVer: 1, user: CONFIG.sec2User,
     });
     if (useBle) s2.prepare();

@@ -94,7 +94,6 @@ export async function benchSec2(io: Sec2BenchIo): Promise<void> {
   fs.writeFileSync(entry, [
     `export { security2 } from ${JSON.stringify(path.join(root, "src/protocomm/security2"))};`,
     `export { createProtocomm } from ${JSON.stringify(path.join(root, "src/protocomm/protocomm"))};`,
-    `export { aes256Expand, aes256EncryptBlocks } from ${JSON.stringify(path.join(root, "src/crypto/aes"))};`,
   ].join("\n"));
   const bundle = await rollup({
     input: entry, treeshake: { moduleSideEffects: false },
@@ -103,7 +102,8 @@ export async function benchSec2(io: Sec2BenchIo): Promise<void> {
   const code = (await bundle.generate({ format: "iife", name: "S2", strict: false, freeze: false, generatedCode: "es5" })).output[0].code;
   const keep = { ...MINIFY, toplevel: false, compress: { ...MINIFY.compress, toplevel: false }, mangle: { ...MINIFY.mangle, toplevel: false } };
   const src = (await minify(code, keep)).code!;
-  // The driver: the firmware's ports as on the board (JS AES, setTimeout, getTime), an oracle for the big numbers, a
+  // The driver: the firmware's ports as on the board (the crypto module's SHA-512 and AES-ECB, as
+  // src/platform/espruino/platform.ts on the esp32 board; setTimeout, getTime), an oracle for the big numbers, a
   // protocomm with the session endpoint and a 4-byte prov-config reply; requests go in one after another; `stop`
   // ends the run (quit) after that many replies; process.memory() is sampled at every reply and timer.
   const H2 = (s: string) => `__h(${JSON.stringify(s)})`;
@@ -114,7 +114,9 @@ function __s(w){var u=process.memory().usage-__m0;if(u>__pk){__pk=u;__at=w;}}
 var __q=0;function __later(f){if(!__q)setTimeout(f,0);}
 var ops={exp:function(x,e,d){${sample ? "__s('exp');" : ""}var r=__or[__k++];__later(function(){d(r);});},mul:function(x,y,d){var r=__or[__k++];__later(function(){d(r);});},
   add:function(){return ${H2(hex(toBytes(B, N_LEN)))};},ready:function(cb){cb('');}};
-var cr={random:function(n){var o=new Uint8Array(n);o.fill(0x5a);return o;},aes256:function(k){var w=S2.aes256Expand(k);return function(b){S2.aes256EncryptBlocks(w,b);};},defer:__later};
+var C=require('crypto');
+var cr={random:function(n){var o=new Uint8Array(n);o.fill(0x5a);return o;},sha512:function(d){return new Uint8Array(C.SHA512(d));},
+  aes256:function(k){var kk=new Uint8Array(k);return function(b){b.set(new Uint8Array(C.AES.encrypt(b,kk,{mode:'ECB'})));};},defer:__later};
 var log={e:print,w:print,i:print,d:function(){}};
 var sec=S2.security2({verifier:function(cb){cb({salt:${H2(ver.salt)},v:${H2(ver.v)},kv:${H2(ver.kv)}});},ops:ops,crypto:cr,clock:{now:function(){return getTime()*1000;}},
   throttle:{wait:function(){return 0;},failed:function(){},succeeded:function(){}},log:log,patchVer:1});
@@ -166,5 +168,5 @@ ${sample ? "setInterval(function(){__s('timer');},1);" : ""}`;
   // Cmd0 → Resp0: v^u, A·v^u, (A·v^u)^b on the block (g^b was made before the client came); Cmd1: none.
   const lo0 = (c0 + 2 * iExp + iMul) / 240e6 + (2 * hwExp + hwMul) / 1000, hi0 = (c0 + 2 * iExp + iMul) * 2.6 / 240e6 + (2 * hwExp + hwMul) / 1000;
   say(`ESP32 estimate at 240 MHz    SessionCmd0 → SessionResp0 ${lo0.toFixed(1)}–${hi0.toFixed(1)} s (JS + 2 MODEXP + 1 MODMULT), SessionCmd1 → SessionResp1 ${(c1 / 240e6).toFixed(1)}–${(c1 * 2.6 / 240e6).toFixed(1)} s   (goal each ≤ 10 s, upper bound)`);
-  say("  (1–2.6 cycles per x86 instruction as the X25519 section; the hashing is SHA-512 in JS: most of both figures)");
+  say("  (1–2.6 cycles per x86 instruction as the X25519 section; SHA-512 and AES from the crypto module, as on the esp32 board)");
 }

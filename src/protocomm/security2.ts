@@ -21,7 +21,6 @@ import { decode, encode } from "../proto/codec";
 import { D_SessionData, Sec2MsgType, SessionData } from "../proto/schema.gen";
 import { bytesToStr, concat, equalCt, fromHex, isZero, strToBytes } from "../core/bytes";
 import { Logger } from "../core/log";
-import { sha512 } from "../crypto/sha512";
 import { gcmOpenWith, gcmSealWith } from "../crypto/gcm";
 import { CryptoPort, ClockPort } from "../ports/ports";
 import { protocolError, Security, Done } from "./security";
@@ -64,14 +63,17 @@ export interface Security2 extends Security {
   stop(): void;
 }
 
+/** SHA-512 as the CryptoPort gives it. */
+export type Hash = (d: Uint8Array) => Uint8Array;
+
 /** x = H(salt | H(I ":" P)) (esp_srp.c calculate_x). */
-export function srpX(salt: Uint8Array, user: string, pass: string): Uint8Array {
-  return sha512(concat([salt, sha512(strToBytes(user + ":" + pass))]));
+export function srpX(h: Hash, salt: Uint8Array, user: string, pass: string): Uint8Array {
+  return h(concat([salt, h(strToBytes(user + ":" + pass))]));
 }
 
 /** v = g^x and k·v mod N for a salt: one exponentiation and one product (a random PoP, made on the board). */
-export function makeVerifier(ops: BigOps, salt: Uint8Array, user: string, pass: string, done: (v: Verifier) => void, fail: (why: string) => void) {
-  ops.exp(generator(), srpX(salt, user, pass), function (v) {
+export function makeVerifier(ops: BigOps, h: Hash, salt: Uint8Array, user: string, pass: string, done: (v: Verifier) => void, fail: (why: string) => void) {
+  ops.exp(generator(), srpX(h, salt, user, pass), function (v) {
     ops.mul(pad(fromHex(K_HEX), SRP_BYTES), v, function (kv) {
       done({ salt: salt, v: v, kv: kv });
     }, fail);
@@ -79,7 +81,7 @@ export function makeVerifier(ops: BigOps, salt: Uint8Array, user: string, pass: 
 }
 
 export function security2(o: Sec2Options): Security2 {
-  var log = o.log, cr = o.crypto, ops = o.ops;
+  var log = o.log, cr = o.crypto, ops = o.ops, sha512 = cr.sha512;
   /** Why Security 2 cannot be used on this boot (the block's check failed, or an operation did): set once. */
   var unusable: string | undefined;
   var ver: Verifier | undefined;
@@ -185,8 +187,8 @@ export function security2(o: Sec2Options): Security2 {
       function failed(why: string) {
         if (job === my) fail(done, "sec2", "Failed to generate device session key: " + why);
       }
-      // S = (A·v^u)^b and K = H(S) before Resp0, as esp_srp_get_session_key at Cmd0 (security2.c): the hashing is
-      // split between the two replies (u and K here, M and H(A | M | K) for Resp1), each in its own JS items.
+      // S = (A·v^u)^b and K = H(S) before Resp0, as esp_srp_get_session_key at Cmd0 (security2.c); M and H(A | M | K)
+      // after it. SHA-512 is the crypto module's (native on the ESP32 build), else JS.
       var u = sha512(concat([a, pad(e.B, SRP_BYTES)]));
       if (isZero(u)) return failed("u = 0");
       ops.exp(v.v, pad(u, SRP_BYTES), function (vu) {
@@ -197,18 +199,14 @@ export function security2(o: Sec2Options): Security2 {
             if (job !== my) return;
             var k = sha512(strip(S));
             done(null, reply(Sec2MsgType.S2Session_Response0, { status: 0, device_pubkey: e.B, device_salt: v.salt }));
-            // The proofs in the next JS items (each hash its own: SHA-512 runs ≈ 0.3–0.9 s a block on the board, and the
-            // radio's events wait meanwhile), while the client works out its own.
+            // The proofs in the next JS item, while the client works out its own.
             cr.defer(function () {
               if (job !== my) return;
               var M = sha512(concat([fromHex(HNG_HEX), hashUser(name), v.salt, a, e.B, k]));
-              cr.defer(function () {
-                if (job !== my) return;
-                proofs = { M: M, hamk: sha512(concat([a, M, k])), k: k };
-                var q = waiters1;
-                waiters1 = [];
-                for (var i = 0; i < q.length; i++) q[i]!();
-              });
+              proofs = { M: M, hamk: sha512(concat([a, M, k])), k: k };
+              var q = waiters1;
+              waiters1 = [];
+              for (var i = 0; i < q.length; i++) q[i]!();
             });
           }, failed);
         }, failed);

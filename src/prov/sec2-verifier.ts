@@ -9,30 +9,29 @@
 import { concat, fromHex, toHex } from "../core/bytes";
 import { readRecord, writeRecord } from "../core/record";
 import { Logger } from "../core/log";
-import { sha512 } from "../crypto/sha512";
 import { KvPort } from "../ports/ports";
-import { BigOps, makeVerifier, srpX, Verifier } from "../protocomm/security2";
+import { BigOps, Hash, makeVerifier, srpX, Verifier } from "../protocomm/security2";
 
 export var VERIFIER_SLOTS = ["prov.srp.a", "prov.srp.b"];
 
-function tag(salt: Uint8Array, user: string, pop: string): string {
-  return toHex(sha512(concat([salt, srpX(salt, user, pop)])).subarray(0, 8));
+function tag(h: Hash, salt: Uint8Array, user: string, pop: string): string {
+  return toHex(h(concat([salt, srpX(h, salt, user, pop)])).subarray(0, 8));
 }
 
 /** The verifier provider for security2's options: the saved one if it is this PoP's, else a new one (saved). */
-export function boardVerifier(kv: KvPort, ops: BigOps, random: (n: number) => Uint8Array, user: string, pop: string, log: Logger) {
+export function boardVerifier(kv: KvPort, ops: BigOps, h: Hash, random: (n: number) => Uint8Array, user: string, pop: string, log: Logger) {
   var ready: Verifier | undefined;
   return function (cb: (v: Verifier) => void, fail: (why: string) => void) {
     if (ready) return cb(ready);
     var r = readRecord(kv, VERIFIER_SLOTS), p = r ? r.body.split(":") : [];
-    if (p.length === 4 && tag(fromHex(p[1]!), user, pop) === p[0]) {
+    if (p.length === 4 && tag(h, fromHex(p[1]!), user, pop) === p[0]) {
       ready = { salt: fromHex(p[1]!), v: fromHex(p[2]!), kv: fromHex(p[3]!) };
       return cb(ready);
     }
     var salt = random(16);
     salt[0] = salt[0]! | 1; // no leading zero byte: esp_prov hashes the salt as an integer's bytes (srp6a.py)
-    makeVerifier(ops, salt, user, pop, function (v) {
-      writeRecord(kv, VERIFIER_SLOTS, tag(salt, user, pop) + ":" + toHex(salt) + ":" + toHex(v.v) + ":" + toHex(v.kv));
+    makeVerifier(ops, h, salt, user, pop, function (v) {
+      writeRecord(kv, VERIFIER_SLOTS, tag(h, salt, user, pop) + ":" + toHex(salt) + ":" + toHex(v.v) + ":" + toHex(v.kv));
       log.i("Security 2 verifier made for this board's PoP and saved");
       cb((ready = v));
     }, fail);

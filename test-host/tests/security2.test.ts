@@ -13,6 +13,7 @@ import { decode, encode } from "../../src/proto/codec";
 import { D_SessionData, SessionData } from "../../src/proto/schema.gen";
 import { CryptoPort, KvPort } from "../../src/ports/ports";
 import { convolveJs, gatherJs } from "../../src/crypto/x25519";
+import { sha512 as jsSha512 } from "../../src/crypto/sha512";
 
 // ---- host reference (RFC 5054), any hash and group ----
 const big = (b: Uint8Array) => (b.length ? BigInt("0x" + Buffer.from(b).toString("hex")) : 0n);
@@ -83,7 +84,7 @@ test("ESP-IDF's choices: the group constants of srp.ts and the wifi_prov_mgr exa
     "1b11797472bd345bb1e2fd6673fe716474d04ebc51241940870e9240e621e72d4e37762f2ee268c789e8321342068484534ab30c1b4c8d1c519719abae77ffdb" +
     "ecf0109534336bcb3e840fb9d85fb8a0b855533e70f718f5ce7b4ebf27cecea8b3be40c5c532293e71649ede8cf675a1e6f653c831a878de5040f762de36b2ba";
   assert.equal(bytes(ref.v(salt, "wifiprov", "abcd1234")).toString("hex"), verifier);
-  assert.equal(Buffer.from(srpX(salt, "wifiprov", "abcd1234")).toString("hex"), bytes(ref.x(salt, "wifiprov", "abcd1234"), 64).toString("hex"));
+  assert.equal(Buffer.from(srpX(jsSha512, salt, "wifiprov", "abcd1234")).toString("hex"), bytes(ref.x(salt, "wifiprov", "abcd1234"), 64).toString("hex"));
 });
 
 // ---- the firmware's security2 with BigInt operations ----
@@ -103,6 +104,7 @@ function kv(): KvPort {
 const nodeCryptoPort: CryptoPort = {
   random: (n) => new Uint8Array(nodeCrypto.randomBytes(n)),
   sha256: (d) => nodeCrypto.createHash("sha256").update(d).digest(),
+  sha512: (d) => nodeCrypto.createHash("sha512").update(d).digest(),
   aes256: (key) => (b) => { const c = nodeCrypto.createCipheriv("aes-256-ecb", key, null).setAutoPadding(false); b.set(c.update(b)); },
   convolve: convolveJs, mapInPlace: gatherJs, defer: (fn) => fn(),
 };
@@ -213,7 +215,7 @@ test("replayed, truncated and bit-flipped GCM payloads are refused and the nonce
 test("makeVerifier (a random PoP on the board) gives the reference's v and k·v", () => {
   const salt = Buffer.from("036ee0c7bcb9eda84c9eac97d93decf4", "hex");
   let got: Verifier | undefined;
-  makeVerifier(bigintOps(), salt, "wifiprov", "abcd1234", (v) => { got = v; }, (why) => assert.fail(why));
+  makeVerifier(bigintOps(), jsSha512, salt, "wifiprov", "abcd1234", (v) => { got = v; }, (why) => assert.fail(why));
   const v = ref.v(salt, "wifiprov", "abcd1234");
   assert.equal(big(got!.v), v);
   assert.equal(big(got!.kv), (ref.k * v) % N3072);
