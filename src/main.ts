@@ -6,14 +6,14 @@
  * The bundle lives in Storage `.boot0`, which ESP32.enableBLE() does not erase (it removes .bootcde,
  * .bootrst and .varimg), so the BLE-teardown reboot comes back up here.
  */
-import CONFIG, { CAPTIVE_DNS, SEC_VER, STA_FALLBACK, WEB_PORTAL, X25519_LOOPS } from "build-config";
+import CONFIG, { CAPTIVE_DNS, SEC2_VERIFIER, SEC_VER, STA_FALLBACK, WEB_PORTAL, X25519_LOOPS } from "build-config";
 import { bytesToStr, fromHex, strToBytes } from "./core/bytes";
 import { createLogger, LogSink } from "./core/log";
 import { createProtocomm, Kind } from "./protocomm/protocomm";
 import { security0 } from "./protocomm/security0";
 import { security1 } from "./protocomm/security1";
 import { security2 } from "./protocomm/security2";
-import { nBytes, R2_HEX } from "./protocomm/srp";
+import { nBytes, r2Bytes } from "./protocomm/srp";
 import { blockOps } from "./crypto/srp-block";
 import { boardVerifier } from "./prov/sec2-verifier";
 import { generatedOps, loopOps } from "./crypto/x25519";
@@ -193,10 +193,11 @@ function start() {
   if (SEC_VER === 0) {
     sec = security0(createLogger(sink, "security0"));
   } else if (SEC_VER === 2) {
-    var logS2 = createLogger(sink, "security2"), ops = blockOps(cr.mpi!, nBytes(), fromHex(R2_HEX), cr.defer, clock.after), fixed = CONFIG.sec2;
+    var logS2 = createLogger(sink, "security2"), ops = blockOps(cr.mpi!, nBytes(), r2Bytes(), cr.defer, clock.after);
     var s2 = security2({
-      verifier: fixed ? function (cb) {
-        cb({ salt: fromHex(fixed!.salt), v: fromHex(fixed!.v), kv: fromHex(fixed!.kv) });
+      verifier: CONFIG.popMode === "fixed" ? function (cb) {
+        var f = SEC2_VERIFIER()!;
+        cb({ salt: fromHex(f.salt), v: fromHex(f.v), kv: fromHex(f.kv) });
       } : boardVerifier(kv, ops, cr.sha512, random, CONFIG.sec2User, popText, logS2),
       ops: ops, crypto: cr, clock: clock, log: logS2, throttle: createThrottle(kv, logS2), patchVer: 1, user: CONFIG.sec2User,
     });

@@ -86,8 +86,11 @@ export function configModule(opts) {
     // left out of the bundle.
     load: (id) => {
       if (id !== "\0build-config") return null;
-      const c = buildConfig(opts);
-      return `export default ${JSON.stringify(c)};\nexport const X25519_LOOPS = ${c.x25519Loops};\n` +
+      // Security 2's salt and verifier as a function's return value: its strings stay in the bundle's code (in flash
+      // on the board) instead of living in RAM in the config object for as long as the board runs.
+      const { sec2, ...c } = buildConfig(opts);
+      return `export default ${JSON.stringify(c)};\nexport function SEC2_VERIFIER() { return ${JSON.stringify(sec2 ?? null)}; }\n` +
+        `export const X25519_LOOPS = ${c.x25519Loops};\n` +
         `export const WEB_PORTAL = ${c.webPortal};\nexport const CAPTIVE_DNS = ${c.captiveDns};\n` +
         `export const STA_FALLBACK = ${c.staFallbackMs > 0};\nexport const SEC_VER = ${c.secVer};`;
     },

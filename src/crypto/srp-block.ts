@@ -14,7 +14,7 @@ import { BigOps } from "../protocomm/security2";
 /** Tries per operation when the block is busy or taken, and the pause between them (ms). */
 var TRIES = 5, PAUSE_MS = 50;
 
-/** `n` the modulus, `r2` R² mod N (precomputed: srp.ts R2_HEX). */
+/** `n` the modulus, `r2` R² mod N (precomputed: srp.ts r2Bytes). */
 export function blockOps(io: MpiIo, n: Uint8Array, r2: Uint8Array, defer: (fn: () => void) => void, after: (fn: () => void, ms: number) => void): BigOps {
   var g = modGroup(n, r2), why: string | undefined, waiting: ((w: string) => void)[] | undefined;
   function retrying(op: (done: (r: Uint8Array) => void, fail: (w: string) => void) => void, done: (r: Uint8Array) => void, fail: (w: string) => void) {

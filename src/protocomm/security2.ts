@@ -19,13 +19,13 @@
  */
 import { decode, encode } from "../proto/codec";
 import { D_SessionData, Sec2MsgType, SessionData } from "../proto/schema.gen";
-import { bytesToStr, concat, equalCt, fromHex, isZero, strToBytes } from "../core/bytes";
+import { bytesToStr, concat, equalCt, isZero, strToBytes } from "../core/bytes";
 import { Logger } from "../core/log";
 import { gcmOpenWith, gcmSealWith } from "../crypto/gcm";
 import { CryptoPort, ClockPort } from "../ports/ports";
 import { protocolError, Security, Done } from "./security";
 import { Throttle } from "./throttle";
-import { generator, HNG_HEX, K_HEX, nBytes, pad, reduceOnce, SRP_BYTES, strip } from "./srp";
+import { generator, hngBytes, kBytes, nBytes, pad, reduceOnce, SRP_BYTES, strip } from "./srp";
 
 /** 3072-bit arithmetic modulo N on 384-byte big-endian operands below N; results are 384 bytes. */
 export interface BigOps {
@@ -74,7 +74,7 @@ export function srpX(h: Hash, salt: Uint8Array, user: string, pass: string): Uin
 /** v = g^x and k·v mod N for a salt: one exponentiation and one product (a random PoP, made on the board). */
 export function makeVerifier(ops: BigOps, h: Hash, salt: Uint8Array, user: string, pass: string, done: (v: Verifier) => void, fail: (why: string) => void) {
   ops.exp(generator(), srpX(h, salt, user, pass), function (v) {
-    ops.mul(pad(fromHex(K_HEX), SRP_BYTES), v, function (kv) {
+    ops.mul(pad(kBytes(), SRP_BYTES), v, function (kv) {
       done({ salt: salt, v: v, kv: kv });
     }, fail);
   }, fail);
@@ -202,7 +202,7 @@ export function security2(o: Sec2Options): Security2 {
             // The proofs in the next JS item, while the client works out its own.
             cr.defer(function () {
               if (job !== my) return;
-              var M = sha512(concat([fromHex(HNG_HEX), hashUser(name), v.salt, a, e.B, k]));
+              var M = sha512(concat([hngBytes(), hashUser(name), v.salt, a, e.B, k]));
               proofs = { M: M, hamk: sha512(concat([a, M, k])), k: k };
               var q = waiters1;
               waiters1 = [];
