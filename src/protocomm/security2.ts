@@ -176,7 +176,8 @@ export function security2(o: Sec2Options): Security2 {
     if (wait) return fail(done, "throttled", "Too many failed PoP attempts; session refused for " + Math.ceil(wait / 1000) + " s");
     if (!sc0 || !sc0.client_pubkey || sc0.client_pubkey.length !== SRP_BYTES) return fail(done, "sec2", "Invalid public key length");
     if (!sc0.client_username || !sc0.client_username.length || sc0.client_username.length > 65535) return fail(done, "sec2", "Invalid username length");
-    var a = sc0.client_pubkey, ar = reduceOnce(a, nBytes());
+    // A ≥ N needs A's top byte at 0xFF, as N's (then one subtraction): N is made only then.
+    var a = sc0.client_pubkey, ar = a[0] === 255 ? reduceOnce(a, nBytes()) : a;
     if (isZero(ar)) return fail(done, "sec2", "Client public key A mod N is 0");
     var name = sc0.client_username, forSid = sid;
     prepare(function () {
