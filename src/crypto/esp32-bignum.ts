@@ -9,7 +9,7 @@
  * - every operand as `words` 32-bit words, least significant first, zero-extended; MULT_MODE = MODEXP_MODE =
  *   words/16 − 1 (512-bit blocks − 1: 5 for 3072 bits; esp_bignum.c:322, 398);
  * - M' = −N⁻¹ mod 2^32 (modular_inverse, esp_bignum.c:205-223) and r = R² mod N with R = 2^(32·words)
- *   (calculate_rinv, esp_bignum.c:236-247);
+ *   (calculate_rinv, esp_bignum.c:237-249);
  * - MODEXP: X = base, Y = exponent, M, Z = r, M' → Z = X^Y mod M (mbedtls_mpi_exp_mod, esp_bignum.c:395-418);
  * - modular product: X = a, Z = r, MULT_START (Z = a·R mod M), then X = b, MULT_START → Z = a·b mod M
  *   (esp_mpi_mul_mpi_mod, esp_bignum.c:293-337 and modular_multiply_finish 453-472).
