@@ -56,22 +56,25 @@ function mul32(a: number, b: number): number {
   return ((a & 0xffff) * b + ((((a >>> 16) * (b & 0xffff)) & 0xffff) * 65536)) >>> 0;
 }
 
-/** Big-endian bytes → `n` little-endian words (zero-extended; bytes beyond n words must be zero). */
+/**
+ * Big-endian bytes → `n` little-endian words (zero-extended; bytes beyond n words must be zero). One native
+ * DataView read per word: in Espruino that costs less than assembling the word from four bytes in JS.
+ */
 function toWords(b: Uint8Array, n: number): Uint32Array {
-  var w = new Uint32Array(n), j = b.length - 1;
-  for (var i = 0; i < n && j >= 0; i++, j -= 4)
-    w[i] = (b[j]! | (j > 0 ? b[j - 1]! << 8 : 0) | (j > 1 ? b[j - 2]! << 16 : 0) | (j > 2 ? b[j - 3]! << 24 : 0)) >>> 0;
-  for (; j >= 0; j--) if (b[j]) throw new Error("bignum: operand longer than the modulus");
+  var w = new Uint32Array(n), l = b.length, full = l >> 2, i;
+  for (i = 0; i < l - 4 * n; i++) if (b[i]) throw new Error("bignum: operand longer than the modulus");
+  if (full > n) full = n;
+  var v = new DataView(b.buffer, b.byteOffset, l);
+  for (i = 0; i < full; i++) w[i] = v.getUint32(l - 4 - 4 * i);
+  // The leading 1–3 bytes of a length that is not a multiple of 4 make the next word.
+  if (i < n) for (var j = 0; j < (l & 3); j++) w[i] = w[i]! | (b[j]! << (8 * ((l & 3) - 1 - j)));
   return w;
 }
 
-/** Little-endian words → `len` big-endian bytes. */
+/** Little-endian words → `len` big-endian bytes (len a multiple of 4). */
 function toBytes(w: Uint32Array, len: number): Uint8Array {
-  var b = new Uint8Array(len);
-  for (var i = 0, j = len - 1; j >= 0; i++, j -= 4) {
-    var x = w[i]!;
-    b[j] = x; if (j > 0) b[j - 1] = x >>> 8; if (j > 1) b[j - 2] = x >>> 16; if (j > 2) b[j - 3] = x >>> 24;
-  }
+  var b = new Uint8Array(len), v = new DataView(b.buffer);
+  for (var i = 0; i < len >> 2; i++) v.setUint32(len - 4 - 4 * i, w[i]!);
   return b;
 }
 
@@ -205,21 +208,23 @@ function withR2(io: MpiIo, g: ModGroup, then: () => void, fail: (why: string) =>
   }, fail, defer);
 }
 
-/** base^exp mod N on the block (base < 2^(8·len), exp up to len bytes); done(result) or fail(why). */
+/**
+ * base^exp mod N on the block (base < 2^(8·len), exp up to len significant bytes); done(result) or fail(why).
+ * Operands are converted only once the block is held, so no copy of them outlives its write.
+ */
 export function blockModExp(io: MpiIo, g: ModGroup, base: Uint8Array, exp: Uint8Array, done: (r: Uint8Array) => void,
   fail: (why: string) => void, defer?: (fn: () => void) => void): void {
-  var w = g.n.length, x = reduce(g, toWords(base, w)), y = toWords(exp, w), i = 0;
   // X^0 = 1 without the block, as mbedtls does (esp_bignum.c:373-375).
-  while (i < w && !y[i]) i++;
-  if (i === w) {
+  for (var i = 0; i < exp.length && !exp[i]; i++);
+  if (i === exp.length) {
     var one = new Uint8Array(g.len);
     one[g.len - 1] = 1;
     return done(one);
   }
   withR2(io, g, function () {
     use(io, g, function (_blk, X, Z) {
-      io.poke(X, x);
-      io.poke(io.rsa + Rsa.MEM_Y, y);
+      io.poke(X, reduce(g, toWords(base, g.n.length)));
+      io.poke(io.rsa + Rsa.MEM_Y, toWords(exp, g.n.length));
       io.poke(Z, g.r2!);
       return Rsa.MODEXP_START;
     }, EXP_WAIT_S, function (z) { done(toBytes(reduce(g, z), g.len)); }, fail, defer);
@@ -229,13 +234,12 @@ export function blockModExp(io: MpiIo, g: ModGroup, base: Uint8Array, exp: Uint8
 /** a·b mod N on the block, as mbedtls' two-step modular product (a, b < 2^(8·len)); done(result) or fail(why). */
 export function blockModMul(io: MpiIo, g: ModGroup, a: Uint8Array, b: Uint8Array, done: (r: Uint8Array) => void,
   fail: (why: string) => void, defer?: (fn: () => void) => void): void {
-  var w = g.n.length, x = reduce(g, toWords(a, w)), y = reduce(g, toWords(b, w));
   withR2(io, g, function () {
     use(io, g, function (blk, X, Z) {
-      io.poke(X, x);
+      io.poke(X, reduce(g, toWords(a, g.n.length)));
       io.poke(Z, g.r2!);
       blk.run(Rsa.MULT_START); // Z = a·R mod N
-      io.poke(X, y);
+      io.poke(X, reduce(g, toWords(b, g.n.length)));
       return Rsa.MULT_START; // Z = a·b mod N
     }, WAIT_S, function (z) { done(toBytes(reduce(g, z), g.len)); }, fail, defer);
   }, fail, defer);

@@ -65,6 +65,20 @@ test("bignum: MODEXP equals BigInt for SRP's exponents (256-bit b, 512-bit u, 30
   assert.ok(blk.ops >= cases.length - 1);
 });
 
+test("bignum: operands of any byte length (leading zeros, lengths not a multiple of 4); longer than N refused with a reason", () => {
+  const { io, blk } = bench();
+  const g = modGroup(bytes(N), bytes((R * R) % N));
+  for (const [blen, elen] of [[1, 1], [3, 5], [383, 31], [384, 33], [390, 63], [385, 385]]) {
+    const b = rand(8 * Math.min(blen, 384)) % N, e = rand(8 * Math.min(elen, 384)) | 1n;
+    const r = run((d, f) => blockModExp(io, g, bytes(b, blen), bytes(e, elen), d, f)).out;
+    assert.equal(r, toHex(bytes(modPow(b, e, N))), `base ${blen} bytes, exponent ${elen} bytes`);
+  }
+  const long = bytes(R + 5n, 385);
+  assert.equal(run((d, f) => blockModExp(io, g, long, bytes(3n), d, f)).out, "fail Error: bignum: operand longer than the modulus");
+  assert.equal(run((d, f) => blockModMul(io, g, bytes(3n), long, d, f)).out, "fail Error: bignum: operand longer than the modulus");
+  assert.equal(blk.clk & 4, 0, "released after the refusal");
+});
+
 test("bignum: two-step modular product equals BigInt for random operands, operands ≥ N and the edges", () => {
   const { io } = bench();
   const g = modGroup(bytes(N), bytes((R * R) % N));
