@@ -136,43 +136,33 @@ export function modGroup(nBigEndian: Uint8Array, r2BigEndian?: Uint8Array): ModG
 }
 
 /**
- * One use of the block: acquire with N, run `body` (operands written, earlier products run with blk.run), start
- * the operation body returns (Rsa.MULT_START or Rsa.MODEXP_START) if the block is still ours, wait for it (one
- * poll per `defer` slice when given, else polling; at most `limit` s), read Z, check ownership, release, then(Z).
+ * One use of the block, start to end in one go: acquire with N, run `body` (operands written, earlier products run
+ * with blk.run), start the operation body returns (Rsa.MULT_START or Rsa.MODEXP_START) if the block is still ours,
+ * poll its done flag (at most `limit` s, checking ownership), read Z, check ownership, release, then(Z).
+ * The block is never held across a slice: a caller whose `defer` never calls back (an abandoned session) leaves it
+ * released. A 3072-bit MODEXP thus keeps the interpreter busy for its ≈ 0.28 s.
  */
 function use(io: MpiIo, g: ModGroup, body: (blk: RsaBlock, X: number, Z: number) => number, limit: number,
-  then: (z: Uint32Array) => void, fail: (why: string) => void, defer?: (fn: () => void) => void) {
-  var blk = rsaBlock(io), E = io.peek, K = io.poke, B = io.rsa, t0 = 0, why = blk.acquire(g.n, g.mdash, g.mode);
+  then: (z: Uint32Array) => void, fail: (why: string) => void) {
+  var blk = rsaBlock(io), E = io.peek, K = io.poke, B = io.rsa, why = blk.acquire(g.n, g.mdash, g.mode), z;
   if (why) return fail(why);
-  function end(e: any) {
-    blk.release();
-    fail("" + e);
-  }
   try {
-    var start = body(blk, B + Rsa.MEM_X, B + Rsa.MEM_Z);
-    K(B + start, E(io.dport + Dport.PERI_CLK_EN) >> PeriBit.RSA & 1); // starts only on a block still ours
-    t0 = io.now();
-  } catch (e) {
-    return end(e);
-  }
-  function poll() {
-    try {
-      while (E(B + Rsa.INTERRUPT) !== 1) {
-        blk.verify();
-        var t = io.now() - t0;
-        if (t < 0 || t > limit) throw SILENT;
-        if (defer) return defer(poll);
-      }
-      K(B + Rsa.INTERRUPT, 1);
-      var z = E(B + Rsa.MEM_Z, g.n.length);
+    K(B + body(blk, B + Rsa.MEM_X, B + Rsa.MEM_Z), E(io.dport + Dport.PERI_CLK_EN) >> PeriBit.RSA & 1); // starts only on a block still ours
+    var t0 = io.now(), t;
+    while (E(B + Rsa.INTERRUPT) !== 1) {
       blk.verify();
-    } catch (e) {
-      return end(e);
+      t = io.now() - t0;
+      if (t < 0 || t > limit) throw SILENT;
     }
+    K(B + Rsa.INTERRUPT, 1);
+    z = E(B + Rsa.MEM_Z, g.n.length); // a new array (Espruino src/jswrap_io.c jswrap_io_peek)
+    blk.verify();
+  } catch (e) {
     blk.release();
-    then(z); // peek32(addr, n) returns a new array (Espruino src/jswrap_io.c jswrap_io_peek)
+    return fail("" + e);
   }
-  poll();
+  blk.release();
+  then(z);
 }
 
 /**
@@ -180,7 +170,7 @@ function use(io: MpiIo, g: ModGroup, body: (blk: RsaBlock, X: number, Z: number)
  * Montgomery squarings (c·R → c²·R, c = 2^3 → 2^3072 = R for 3072 bits; in general 3·2^k = 32·words is solved
  * below), each result reduced in JS. Checked by one more product: Montgomery(R² mod N, 1) must give R mod N.
  */
-function withR2(io: MpiIo, g: ModGroup, then: () => void, fail: (why: string) => void, defer?: (fn: () => void) => void) {
+function withR2(io: MpiIo, g: ModGroup, then: () => void, fail: (why: string) => void) {
   if (g.r2) return then();
   var w = g.n.length, rm = new Uint32Array(w), one = new Uint32Array(w), a: Uint32Array, i;
   sub(rm, g.n); // 0 − N mod R = R − N
@@ -205,7 +195,18 @@ function withR2(io: MpiIo, g: ModGroup, then: () => void, fail: (why: string) =>
     for (var i = 0; i < w; i++) if (z[i] !== rm[i]) return fail("wrong R² mod N (the block's products disagree with JS)");
     g.r2 = a;
     then();
-  }, fail, defer);
+  }, fail);
+}
+
+/**
+ * R² mod N made if missing, then `op` in a slice of its own through `defer` when given (the block is free
+ * between the two), else at once.
+ */
+function later(io: MpiIo, g: ModGroup, defer: ((fn: () => void) => void) | undefined, op: () => void, fail: (why: string) => void) {
+  withR2(io, g, function () {
+    if (defer) defer(op);
+    else op();
+  }, fail);
 }
 
 /**
@@ -221,28 +222,28 @@ export function blockModExp(io: MpiIo, g: ModGroup, base: Uint8Array, exp: Uint8
     one[g.len - 1] = 1;
     return done(one);
   }
-  withR2(io, g, function () {
+  later(io, g, defer, function () {
     use(io, g, function (_blk, X, Z) {
       io.poke(X, reduce(g, toWords(base, g.n.length)));
       io.poke(io.rsa + Rsa.MEM_Y, toWords(exp, g.n.length));
       io.poke(Z, g.r2!);
       return Rsa.MODEXP_START;
-    }, EXP_WAIT_S, function (z) { done(toBytes(reduce(g, z), g.len)); }, fail, defer);
-  }, fail, defer);
+    }, EXP_WAIT_S, function (z) { done(toBytes(reduce(g, z), g.len)); }, fail);
+  }, fail);
 }
 
 /** a·b mod N on the block, as mbedtls' two-step modular product (a, b < 2^(8·len)); done(result) or fail(why). */
 export function blockModMul(io: MpiIo, g: ModGroup, a: Uint8Array, b: Uint8Array, done: (r: Uint8Array) => void,
   fail: (why: string) => void, defer?: (fn: () => void) => void): void {
-  withR2(io, g, function () {
+  later(io, g, defer, function () {
     use(io, g, function (blk, X, Z) {
       io.poke(X, reduce(g, toWords(a, g.n.length)));
       io.poke(Z, g.r2!);
       blk.run(Rsa.MULT_START); // Z = a·R mod N
       io.poke(X, reduce(g, toWords(b, g.n.length)));
       return Rsa.MULT_START; // Z = a·b mod N
-    }, WAIT_S, function (z) { done(toBytes(reduce(g, z), g.len)); }, fail, defer);
-  }, fail, defer);
+    }, WAIT_S, function (z) { done(toBytes(reduce(g, z), g.len)); }, fail);
+  }, fail);
 }
 
 /** (a + b) mod N in JS, for a, b < N (big-endian, the modulus' length). */
