@@ -267,30 +267,50 @@ export function isZeroMod(g: ModGroup, a: Uint8Array): boolean {
   return !!(zero | eq);
 }
 
+/** N − 2^j as big-endian bytes of the modulus' length (j < 32·words). */
+function nMinus2j(g: ModGroup, j: number): Uint8Array {
+  var a = new Uint32Array(g.n), p = new Uint32Array(a.length);
+  p[j >> 5] = 1 << (j & 31);
+  sub(a, p);
+  return toBytes(a, g.len);
+}
+
 /**
  * Known-answer test before first use (N must be prime, as SRP's safe primes are), each check against a value
  * JS knows without the block:
  * - R² mod N, when made on the block, is checked there (withR2);
  * - the two-step product (R mod N)·8 must give 8R mod N (JS knows R mod N = R − N and doubles it; not R·R, whose
- *   first step is the identity of the Montgomery form and would let a fault cancel out);
+ *   first step is the identity of the Montgomery form and would let a fault cancel out); its raw Montgomery
+ *   results stay below R;
+ * - the two-step product (N − 2^j)·(N − 8) ≡ (−2^j)·(−8) must give 2^(j+3) (j = bits − 67, 2^(j+3) < N): for
+ *   the 3072-bit SRP group both of its raw Montgomery results reach ≥ R (pinned in
+ *   test-host/tests/esp32-bignum.test.ts), the case about a quarter of the products with this N meet and the
+ *   block must bring back below R (docs/esp32-rsa-block.md §9);
  * - MODEXP 3^(N−1) mod N must give 1 (Fermat), a full-width exponent through every product of the operation.
  * done(true) or done(false, why); the block is released either way.
  */
 export function bignumSelfTest(io: MpiIo, g: ModGroup, done: (ok: boolean, why?: string) => void): void {
-  var w = g.n.length, rm = new Uint32Array(w), e = new Uint32Array(g.n), small = new Uint8Array(g.len);
+  var w = g.n.length, rm = new Uint32Array(w), small = new Uint8Array(g.len), j = 8 * g.len - 67, big = new Uint8Array(g.len);
   sub(rm, g.n);
-  e[0] = e[0]! - 1; // N odd: N − 1 needs no borrow
   small[g.len - 1] = 8;
+  big[g.len - 1 - ((j + 3) >> 3)] = 1 << ((j + 3) & 7);
   function bad(why: string) { done(false, why); }
+  function same(r: Uint8Array, want: Uint8Array) {
+    for (var i = 0; i < g.len; i++) if (r[i] !== want[i]) return false;
+    return true;
+  }
   var rmb = toBytes(rm, g.len), want = toBytes(dbl(g, dbl(g, dbl(g, rm))), g.len);
   blockModMul(io, g, rmb, small, function (r) {
-    for (var i = 0; i < g.len; i++) if (r[i] !== want[i]) return bad("wrong modular product");
-    small[g.len - 1] = 3;
-    blockModExp(io, g, small, toBytes(e, g.len), function (r) {
-      var ok = r[g.len - 1] === 1;
-      for (var i = 0; i < g.len - 1; i++) if (r[i]) ok = false;
-      if (ok) done(true);
-      else bad("wrong modular exponentiation");
+    if (!same(r, want)) return bad("wrong modular product");
+    blockModMul(io, g, nMinus2j(g, j), nMinus2j(g, 3), function (r) {
+      if (!same(r, big)) return bad("wrong modular product (Montgomery results ≥ R)");
+      small[g.len - 1] = 3;
+      blockModExp(io, g, small, nMinus2j(g, 0), function (r) {
+        var one = new Uint8Array(g.len);
+        one[g.len - 1] = 1;
+        if (same(r, one)) done(true);
+        else bad("wrong modular exponentiation");
+      }, bad);
     }, bad);
   }, bad);
 }

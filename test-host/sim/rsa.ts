@@ -23,7 +23,8 @@
  *   clears it.
  * - `mbedtlsUse()` is what ESP-IDF's mbedtls port does for one operation in a task that pre-empts ours
  *   (acquire, operands, operation, result, release), and `interfereAt` runs it before a chosen access.
- * Faults for tests: `wrong` flips a bit of every result, `stuck` never raises the done flag.
+ * Faults for tests: `wrong` flips a bit of every result, `stuck` never raises the done flag; `overflow = "wrap"`
+ * drops a REDC result's carry instead of reducing it.
  */
 import { Base, Dport, Peri, RsaPd, Rsa, Efuse, EfuseBit, ApbCtrl, registerAt } from "../../src/crypto/esp32-rsa-regs";
 
@@ -107,6 +108,11 @@ export class RsaBlock {
   /** Every access through read/write, counted (interfereAt refers to it). */
   accesses = 0;
   fault: "none" | "wrong" | "stuck" = "none";
+  /**
+   * What a REDC result ≥ R becomes: "reduce" (less M, the behaviour ESP-IDF relies on) or, for tests of the
+   * self-test, "wrap" (the carry out of the memory dropped: the value mod R, a chip that did not handle the case).
+   */
+  overflow: "reduce" | "wrap" = "reduce";
   /**
    * Operations and the clearing after power-up take this many times their modelled duration (a slower clock, a
    * slower chip; 0 in a simulator run without slow-down, where device time does not pass within a JS item).
@@ -266,7 +272,7 @@ export class RsaBlock {
         // …unless the result does not fit the memory: for a modulus with its top bit set (every RSA modulus, the SRP
         // groups) REDC can reach 2M > R, and mbedtls reads the two-step product's result unchecked
         // (v3.3.6 esp_bignum.c:453-472, v4.4.8 esp_bignum.c esp_mpi_mul_mpi_mod), so the chip must reduce it.
-        if (out >= R) out -= m;
+        if (out >= R) out -= this.overflow === "wrap" ? R : m;
       }
     }
     if (this.fault === "wrong") out ^= 1n << 3n;

@@ -153,6 +153,29 @@ test("bignum self-test: passes on the model (with R² made on the block), fails 
   assert.equal(stuck.blk.clk & 4, 0);
 });
 
+test("bignum self-test: its (N − 2^3005)·(N − 8) case reaches Montgomery results ≥ R in both steps and fails a block that drops their carry", () => {
+  // The raw REDC of each step, as the block computes it (R = 2^3072; the model's REDC, test-host/sim/rsa.ts).
+  const inv = negInv(N, 3072n), redc = (x: bigint, z: bigint) => (x * z + BigInt.asUintN(3072, x * z * inv) * N) >> 3072n;
+  const a = N - (1n << 3005n), b = N - 8n, r2 = (R * R) % N;
+  const step1 = redc(a, r2), step2 = redc(b, step1 - N);
+  assert.ok(step1 >= R && step2 >= R, "both raw results ≥ R");
+  assert.equal(step2 - N, 1n << 3008n, "and the product is 2^3008, the self-test's expected value");
+  // The self-test's other product, (R − N)·8, stays below R in both steps: alone it would not see the case.
+  const s1 = redc(R - N, r2);
+  assert.ok(s1 < R && redc(8n, s1) < R);
+  // A block that wraps such results mod R instead of reducing them: the (R − N)·8 case and the MODEXP pass, this
+  // case does not.
+  const g = modGroup(bytes(N), bytes(r2));
+  const wrap = bench();
+  wrap.blk.overflow = "wrap";
+  assert.equal(mul(wrap.io, g, R - N, 8n).out, toHex(bytes(((R - N) * 8n) % N)));
+  assert.notEqual(mul(wrap.io, g, a, b).out, toHex(bytes(1n << 3008n)));
+  let res: [boolean, string?] | undefined;
+  bignumSelfTest(wrap.io, g, (o, w) => (res = [o, w]));
+  assert.deepEqual(res, [false, "wrong modular product (Montgomery results ≥ R)"]);
+  assert.equal(wrap.blk.clk & 4, 0, "released");
+});
+
 test("bignum self-test fails when only MODEXP is wrong (the products right, the exponentiation off by a bit)", () => {
   const { io, blk } = bench();
   const poke = io.poke;
