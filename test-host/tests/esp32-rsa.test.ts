@@ -157,7 +157,7 @@ test("simulator: mbedtls takes the block during a Security 1 session; the sessio
 });
 
 test("waits are bounded in time (getTime), not in polls: a slow MODEXP is waited for, a silent block given up after WAIT_S", () => {
-  // A block 5× slower than modelled (the 1024-bit MODEXP ≈ 51 ms): many polls, still within WAIT_S.
+  // A block 5× slower than modelled (the 1024-bit MODEXP ≈ 80 ms): many polls, still within WAIT_S.
   const slow = bench();
   slow.blk.slow = 5;
   let r = "";
