@@ -18,6 +18,8 @@ declare module "build-config" {
     secVer: number;
     /** Security 1's PoP in "fixed" mode. */
     pop: string;
+    /** Security 2's username (CONFIG_PROV_SEC2_USERNAME); its password is the PoP. */
+    sec2User: string;
     /** "random": a PoP per board from the hardware RNG, kept in flash (src/prov/pop.ts). */
     popMode: "random" | "fixed";
     /** Factory reset button GPIO (-1 = none) and how long it must be held. */
@@ -44,5 +46,12 @@ declare module "build-config" {
   export const CAPTIVE_DNS: boolean;
   /** config.staFallbackMs > 0, folded: without the fallback its code is left out and provisioning's factories are boot-only. */
   export const STA_FALLBACK: boolean;
+  /**
+   * Security 2 with a fixed PoP: salt, verifier v and k·v mod N (hex) made at build time (tools/srp.mjs), null
+   * otherwise; a function, so that the strings stay in the code (flash) rather than in a RAM object.
+   */
+  export function SEC2_VERIFIER(): { salt: string; v: string; kv: string } | null;
+  /** config.secVer, folded: a build has the code of its own security scheme only. */
+  export const SEC_VER: number;
   export default config;
 }

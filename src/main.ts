@@ -6,12 +6,16 @@
  * The bundle lives in Storage `.boot0`, which ESP32.enableBLE() does not erase (it removes .bootcde,
  * .bootrst and .varimg), so the BLE-teardown reboot comes back up here.
  */
-import CONFIG, { CAPTIVE_DNS, STA_FALLBACK, WEB_PORTAL, X25519_LOOPS } from "build-config";
-import { bytesToStr, strToBytes } from "./core/bytes";
+import CONFIG, { CAPTIVE_DNS, SEC2_VERIFIER, SEC_VER, STA_FALLBACK, WEB_PORTAL, X25519_LOOPS } from "build-config";
+import { bytesToStr, fromHex, strToBytes } from "./core/bytes";
 import { createLogger, LogSink } from "./core/log";
 import { createProtocomm, Kind } from "./protocomm/protocomm";
 import { security0 } from "./protocomm/security0";
-import { security1, Security1 } from "./protocomm/security1";
+import { security1 } from "./protocomm/security1";
+import { security2 } from "./protocomm/security2";
+import { nBytes, r2Bytes } from "./protocomm/srp";
+import { blockOps } from "./crypto/srp-block";
+import { boardVerifier } from "./prov/sec2-verifier";
 import { generatedOps, loopOps } from "./crypto/x25519";
 import { Security } from "./protocomm/security";
 import { createThrottle } from "./protocomm/throttle";
@@ -184,19 +188,31 @@ function start() {
     return;
   }
   logApp.i("Starting " + (useBle && useAp ? "BLE and SoftAP" : useBle ? "BLE" : "SoftAP") + " provisioning");
-  var pop = strToBytes(popText), sec: Security, s1: Security1 | undefined;
-  if (CONFIG.secVer === 0) {
+  // s1: the scheme whose keys are made ahead from the RNG (Security 1 or 2), once a radio runs.
+  var pop = strToBytes(popText), sec: Security, s1: { prepare(): void; stop(): void } | undefined;
+  if (SEC_VER === 0) {
     sec = security0(createLogger(sink, "security0"));
+  } else if (SEC_VER === 2) {
+    var logS2 = createLogger(sink, "security2"), ops = blockOps(cr.mpi!, nBytes(), r2Bytes(), cr.defer, clock.after);
+    var s2 = security2({
+      verifier: CONFIG.popMode === "fixed" ? function (cb) {
+        var f = SEC2_VERIFIER()!;
+        cb({ salt: fromHex(f.salt), v: fromHex(f.v), kv: fromHex(f.kv) });
+      } : boardVerifier(kv, ops, cr.sha512, random, CONFIG.sec2User, popText, logS2),
+      ops: ops, crypto: cr, clock: clock, log: logS2, throttle: createThrottle(kv, logS2), patchVer: 1, user: CONFIG.sec2User,
+    });
+    if (useBle) s2.prepare();
+    sec = s1 = s2;
   } else {
     var logSec = createLogger(sink, "security1");
-    s1 = security1({
+    var s1s = security1({
       pop: pop, crypto: cr, clock: clock, log: logSec, slice: CONFIG.x25519Slice, ops: X25519_LOOPS ? loopOps : generatedOps,
       throttle: createThrottle(kv, logSec),
     });
     // The device key comes from the RNG, which ESP-IDF calls a PRNG unless a radio runs (esp_system.h esp_random):
     // BLE runs from boot when it provisions; Wi-Fi only once the SoftAP has started (callback below).
-    if (useBle) s1.prepare();
-    sec = s1;
+    if (useBle) s1s.prepare();
+    sec = s1 = s1s;
   }
   var pc = createProtocomm(sec, createLogger(sink, "protocomm"));
   var http: HttpTransport | undefined;
@@ -242,8 +258,11 @@ function start() {
     });
     logProv.i("SoftAP Provisioning started with SSID '" + name + "', Password '" + pass + "'");
   }
-  var qr: any = { ver: "v1", name: name, pop: popText, transport: useAp ? "softap" : "ble", security: CONFIG.secVer };
-  if (CONFIG.secVer === 0) delete qr.pop;
+  // Security 2 as ESP-IDF's wifi_prov_mgr example prints it: "username" before "pop"; a fixed password is not in the
+  // firmware (only its verifier), so its QR payload has no pop, as the example's production mode.
+  var qr: any = { ver: "v1", name: name, username: CONFIG.sec2User, pop: popText, transport: useAp ? "softap" : "ble", security: CONFIG.secVer };
+  if (CONFIG.secVer !== 2) delete qr.username;
+  if (CONFIG.secVer === 0 || (CONFIG.secVer === 2 && !popText)) delete qr.pop;
   if (useAp && pass) qr.password = pass;
   logApp.i("QR payload for the provisioning app: " + JSON.stringify(qr));
   // The fragment carries the PoP to the page without ever reaching the board.

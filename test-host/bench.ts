@@ -15,7 +15,7 @@ import { x25519, convolveJs, gatherJs, generatedOps, loopOps } from "../src/cryp
 import { SimDevice, loadBundle } from "./sim/device";
 import { DEFAULT_SLOWDOWN, CONVOLVE_CALL_MS, CONVOLVE_CALL_LOOPS_MS, MPI_OP_MS } from "./sim/scheduler";
 import { x25519Mpi, MpiIo } from "../src/crypto/x25519-mpi";
-import { RsaBlock, RSA_BASE, DPORT_BASE, MULT_US } from "./sim/rsa";
+import { RsaBlock, RSA_BASE, DPORT_BASE, MULT_US, modexpMs } from "./sim/rsa";
 import { rollup } from "rollup";
 import typescript from "@rollup/plugin-typescript";
 import { WORLD } from "./tests/helpers";
@@ -24,6 +24,7 @@ import { provision } from "./client/esp-prov";
 import { readConfig } from "../tools/config.mjs";
 import { sessionPlan } from "./bench-session";
 import { bareServer, portalInEspruino, portalInSimulator } from "./bench-portal";
+import { benchSec2 } from "./bench-sec2";
 import { PAGE_CHUNK } from "../src/transport/web-portal";
 import { writeRecord } from "../src/core/record";
 import { POP_SLOTS } from "../src/prov/pop";
@@ -110,8 +111,8 @@ const MPI_OPS = (() => {
   return blk.ops;
 })();
 // Hardware time of one 1024-bit Montgomery product on a 240 MHz ESP32 (test-host/sim/rsa.ts MULT_US, from a
-// measurement); MODEXP with a 255-bit exponent ≈ 510 products.
-const HW_MULT_US = MULT_US, HW_EXP_MS = 510 * HW_MULT_US / 1000;
+// measurement); the inversion's 1024-bit MODEXP runs over the whole operand width (rsa.ts modexpMs, ≈ 16 ms).
+const HW_MULT_US = MULT_US, HW_EXP_MS = modexpMs(32);
 
 // ---- a whole session through the simulator -------------------------------------------------------------
 const d = new SimDevice({ world: WORLD, slowdown: DEFAULT_SLOWDOWN });
@@ -144,6 +145,7 @@ const page = await portalInSimulator(SOFTAP, say);
 
 // ---- inside the real interpreter ------------------------------------------------------------------------
 const E = process.env.ESPRUINO;
+let sec2Espruino: Parameters<typeof benchSec2>[0]["espruino"];
 const hasValgrind = spawnSync("valgrind", ["--version"]).status === 0;
 if (!E) {
   say("\n(ESPRUINO not set: no interpreter instruction counts or process.memory(); see docs/benchmark.md)");
@@ -244,7 +246,7 @@ if (!E) {
     const inaclMin = instr(script("naclmin.js", naclMin + setup + "var R;" + callNacl)) - instr(script("naclmin0.js", naclMin + setup + "var R;"));
     say(`                             tweetnacl minified as the bundle (${(inaclMin / 1e9).toFixed(2)} G) / accelerated = ${(inaclMin / im).toFixed(1)}× (${(inaclMin / imBoard).toFixed(1)}× as on the board)`);
     const hwMs = MPI_OPS * HW_MULT_US / 1000 + HW_EXP_MS;
-    say(`hardware time per X25519     ${hwMs.toFixed(0)} ms: ${MPI_OPS - 1} products × ${HW_MULT_US} µs + 1 MODEXP ≈ ${HW_EXP_MS} ms (1024-bit operands; see HW_MULT_US)`);
+    say(`hardware time per X25519     ${hwMs.toFixed(0)} ms: ${MPI_OPS - 1} products × ${HW_MULT_US} µs + 1 MODEXP ≈ ${HW_EXP_MS.toFixed(0)} ms (1024-bit operands; see HW_MULT_US)`);
     const estS = (i: number, f: number) => i * f / 240e6 + hwMs / 1000;
     say(`ESP32 estimate at 240 MHz    accelerated X25519 ${estS(im, 1).toFixed(2)}–${estS(im, 2.6).toFixed(2)} s (1–2.6 cycles per instruction + hardware)`);
     say(`per block operation          ${(im / MPI_OPS / 1e3).toFixed(0)} k instructions ≈ ${(im / MPI_OPS * Math.sqrt(2.6) / 240e6 * 1000).toFixed(2)} ms at the geometric middle (simulator charges MPI_OP_MS = ${MPI_OP_MS})`);
@@ -263,6 +265,14 @@ if (!E) {
   const shims = fs.readFileSync(path.join(ROOT, "test-host/bench-shims.js"), "utf8");
   /** A bundle as the Linux build can run it: peek32/poke32/getSerial renamed to the shims'. */
   const linuxBundle = (file: string) => fs.readFileSync(path.join(ROOT, file), "latin1").replace(/\bpeek32\b/g, "__peek32").replace(/\bpoke32\b/g, "__poke32").replace(/\bgetSerial\(/g, "__getSerial(");
+  // For the Security 2 section: a SoftAP bundle's JsVars once booted and idle (interpreter's own + firmware's).
+  const bootJsVars = (file: string) => {
+    const o = runE(script("boot-only.js", "var __BLE=false;\n" + shims + "\nvar S=require('Storage');S.eraseAll();S.write('.bench'," + JSON.stringify(linuxBundle(file)) +
+      ");\nvar __st=setTimeout;__st(function(){print('BASE '+process.memory().usage);__st(eval,0,S.read('.bench'));__st(function(){print('BOOTED '+process.memory().usage);quit();},5000);},10);"));
+    const m = /BASE (\d+)[\s\S]*BOOTED (\d+)/.exec(o);
+    return m ? Number(m[2]) - Number(m[1]) + Number(/U (\d+)/.exec(runE(script("u0.js", "print('U '+process.memory().usage)")))![1]) : NaN;
+  };
+  if (hasValgrind) sec2Espruino = { run: runE, instr, tmp, budget: board.jsvarsBudget.wifi, bootJsVars };
   // Slices from timers, as on the board (a synchronous defer would keep every slice's frame alive); the module
   // is loaded before m0, so its own code (in flash on the board) is not counted.
   const peakOf = (ops: string) => /PEAK (\d+)/.exec(runE(script("peak-" + ops + ".js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{ops:" + ops +
@@ -367,3 +377,5 @@ if (!E) {
   }
 }
 
+// ---- Security 2 (test-host/bench-sec2.ts) ----------------------------------------------------------------
+await benchSec2({ root: ROOT, say, sec1Bundle: SOFTAP, espruino: sec2Espruino });

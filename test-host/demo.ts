@@ -15,7 +15,7 @@ import { DEFAULT_SLOWDOWN } from "./sim/scheduler";
 import { qrBlock, qrPayload } from "../tools/qr.mjs";
 import { build } from "../tools/build.mjs";
 import { buildConfig } from "../tools/build-config.mjs";
-import { root } from "../tools/config.mjs";
+import { readConfig, root } from "../tools/config.mjs";
 
 const HELP = `usage: npm start [-- --config FILE] [--gatt deferred-write]
 Builds the firmware from your configuration (as npm run build: dist/firmware.js), boots it on a simulated
@@ -65,7 +65,10 @@ try {
 } catch (e) {
   fail(`build failed: ${(e as Error).message}`);
 }
-const security = c.secVer === 1 ? `Security 1, ${c.popMode === "random" ? "the board's own random PoP" : c.pop ? `PoP "${c.pop}"` : "no PoP"}` : "Security 0";
+// Security 2 with a fixed PoP: the firmware holds only its verifier; the phone's user knows the password (sdkconfig).
+const sec2Pwd: string = c.secVer === 2 && c.popMode === "fixed" ? readConfig(path.resolve(root, o.config)).PROV_POP : "";
+const security = c.secVer === 1 ? `Security 1, ${c.popMode === "random" ? "the board's own random PoP" : c.pop ? `PoP "${c.pop}"` : "no PoP"}`
+  : c.secVer === 2 ? `Security 2, username "${c.sec2User}", ${c.popMode === "random" ? "the board's own random PoP" : `password "${sec2Pwd}"`}` : "Security 0";
 console.log(`--- simulated ESP32, Espruino ${c.board.espruino}${deferred ? ", GATT deferred-write (a patched Espruino, not stock)" : ""}, ` +
   `interpreter slow-down x${DEFAULT_SLOWDOWN} (calibrated default) ---`);
 console.log(`--- ${o.config}: ${c.transport === "both" ? "BLE and SoftAP (provisioned over SoftAP)" : overBle ? "BLE" : "SoftAP"}, ${security} ---`);
@@ -86,10 +89,11 @@ const name = d.lines().map((l) => nameRe.exec(l)?.[1]).filter(Boolean).pop()!;
 // Over BLE each reply must come within the client's 30 s ATT timeout: SessionCmd0 right after boot would wait for
 // the device key pair and then the shared secret (two X25519s), so the phone connects once the key pair is ready.
 if (overBle && c.secVer === 1 && !logged(/security1: Device key pair ready/, 120000)) fail("the simulated board never made its key pair (see its log above)");
+if (overBle && c.secVer === 2 && !logged(/security2: Device public key ready/, 120000)) fail("the simulated board never made its SRP public key (see its log above)");
 // The PoP as the phone gets it: from the QR payload the board logged (by default each board draws its own).
 const payload = d.lines().map((l) => qrPayload(l) as string | undefined).find(Boolean);
-const pop: string = payload ? JSON.parse(payload).pop ?? "" : "";
-const popArg = c.secVer === 1 && pop ? ` --pop ${pop}` : "";
+const pop: string = (payload ? JSON.parse(payload).pop : undefined) ?? sec2Pwd;
+const popArg = c.secVer === 1 && pop ? ` --pop ${pop}` : c.secVer === 2 ? ` --sec2_username ${c.sec2User} --sec2_pwd ${pop}` : "";
 console.log(overBle
   ? `        [phone] finds ${name} over BLE, then runs: esp_prov.py --transport ble --service_name ${name} --sec_ver ${c.secVer}${popArg} --ssid myssid --passphrase mypassword`
   : `        [phone] joins Wi-Fi network ${name} (${c.softapPassword ? `WPA2, passphrase ${c.softapPassword}` : "open"}), then runs: ` +
@@ -114,7 +118,7 @@ const t = {
 let r;
 try {
   r = await provision(t, {
-    secVer: c.secVer as 0 | 1, pop, era, protoVer: c.versionString, ssid: "myssid", passphrase: "mypassword",
+    secVer: c.secVer as 0 | 1 | 2, pop, sec2User: c.sec2User, sec2Pwd: pop, era, protoVer: c.versionString, ssid: "myssid", passphrase: "mypassword",
     sleep: async (ms) => d.run(ms), print: (l) => console.log("        [esp_prov] " + l),
   });
   if (overBle && d.ble.connected) await t.close();

@@ -22,7 +22,9 @@ const HELP = `usage: npm run label -- --port PORT [--baud 115200] [--config FILE
 /** The QR payload as the firmware logs it (src/main.ts). */
 export function labelPayload(name, pop, c) {
   const softap = c.PROV_TRANSPORT !== "ble", sec = Number(c.PROV_SECURITY_VERSION);
-  const q = { ver: "v1", name, pop, transport: softap ? "softap" : "ble", security: sec };
+  // Security 2: the username before the pop, as ESP-IDF's example prints it.
+  const q = { ver: "v1", name, username: c.PROV_SEC2_USERNAME, pop, transport: softap ? "softap" : "ble", security: sec };
+  if (sec !== 2) delete q.username;
   if (sec === 0) delete q.pop;
   if (softap && c.PROV_SOFTAP_PASSWORD) q.password = c.PROV_SOFTAP_PASSWORD;
   return JSON.stringify(q);
@@ -65,7 +67,10 @@ async function main(argv) {
       r.close();
     }
     if (!got) throw new BoardError(`${o.port}: the board has no prov object: is this firmware flashed (npm run flash) and booted?`);
-    if (Number(c.PROV_SECURITY_VERSION) === 1 && !got.pop) {
+    if (Number(c.PROV_SECURITY_VERSION) === 2 && c.PROV_POP_MODE === "fixed") {
+      throw new BoardError(`${got.name} runs Security 2 with a fixed PoP, which the firmware keeps only as a verifier: a label would carry no password (PROV_POP_MODE=random gives each board its own)`);
+    }
+    if (Number(c.PROV_SECURITY_VERSION) !== 0 && !got.pop) {
       throw new BoardError(`${got.name} has no proof of possession yet: let it boot into provisioning once (it draws its PoP then), or check --config`);
     }
     const out = o.out || `label-${got.name}.svg`;

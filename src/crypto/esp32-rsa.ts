@@ -39,8 +39,9 @@ export var BUSY = "busy", LOST = "taken by another user", SILENT = "no answer";
 
 /**
  * Longest wait for CLEAN or an operation's done flag, in seconds. mbedtls notes ≈ 1.3 µs for CLEAN
- * (bignum.c:53); a 1024-bit product takes microseconds and the inversion's MODEXP about 2.6 ms (bench:
- * HW_EXP_MS). 0.1 s is far above all of them on any clock the ESP32 runs at, and short enough that a block
+ * (bignum.c:53); a 1024-bit product takes microseconds and the inversion's 1024-bit MODEXP about 10 ms (it runs
+ * over the whole operand width: test-host/sim/rsa.ts MODEXP_PRODUCTS). 0.1 s is far above all of them on any clock
+ * the ESP32 runs at (a 3072-bit MODEXP has its own bound, esp32-bignum.ts EXP_WAIT_S), and short enough that a block
  * that never answers costs one tenth of a second once (the self-test then selects the JS X25519 for good).
  */
 export var WAIT_S = 0.1;

@@ -10,6 +10,8 @@ export interface CryptoPort {
   /** n bytes from the hardware RNG (never Math.random / E.hwRand: fixed-seed PRNGs on ESP32). */
   random(n: number): Uint8Array;
   sha256(data: Uint8Array): Uint8Array;
+  /** SHA-512 (Security 2's SRP6a): require("crypto").SHA512 where the build has it, else JS. */
+  sha512(data: Uint8Array): Uint8Array;
   /** Returns an in-place ECB block encryptor for a 32-byte AES key. */
   aes256(key: Uint8Array): (blocks: Uint8Array) => void;
   /** Native dot product for X25519 (E.convolve). */

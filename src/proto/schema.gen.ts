@@ -12,6 +12,13 @@ export const enum Sec1MsgType {
   Session_Response1 = 3,
 }
 
+export const enum Sec2MsgType {
+  S2Session_Command0 = 0,
+  S2Session_Response0 = 1,
+  S2Session_Command1 = 2,
+  S2Session_Response1 = 3,
+}
+
 export const enum SecSchemeVersion {
   SecScheme0 = 0,
   SecScheme1 = 1,
@@ -195,36 +202,61 @@ export interface S0SessionResp {
 }
 export const D_S0SessionResp = 20;
 
+export interface S2SessionCmd0 {
+  client_username?: Uint8Array;
+  client_pubkey?: Uint8Array;
+}
+export const D_S2SessionCmd0 = 21;
+
+export interface S2SessionCmd1 {
+  client_proof?: Uint8Array;
+}
+export const D_S2SessionCmd1 = 22;
+
+export interface S2SessionResp0 {
+  status?: Status;
+  device_pubkey?: Uint8Array;
+  device_salt?: Uint8Array;
+}
+export const D_S2SessionResp0 = 23;
+
+export interface S2SessionResp1 {
+  status?: Status;
+  device_proof?: Uint8Array;
+  device_nonce?: Uint8Array;
+}
+export const D_S2SessionResp1 = 24;
+
 export interface Sec0Payload {
   msg?: Sec0MsgType;
   sc?: S0SessionCmd;
   sr?: S0SessionResp;
   payload?: "sc" | "sr";
 }
-export const D_Sec0Payload = 21;
+export const D_Sec0Payload = 25;
 
 export interface SessionCmd0 {
   client_pubkey?: Uint8Array;
 }
-export const D_SessionCmd0 = 22;
+export const D_SessionCmd0 = 26;
 
 export interface SessionResp0 {
   status?: Status;
   device_pubkey?: Uint8Array;
   device_random?: Uint8Array;
 }
-export const D_SessionResp0 = 23;
+export const D_SessionResp0 = 27;
 
 export interface SessionCmd1 {
   client_verify_data?: Uint8Array;
 }
-export const D_SessionCmd1 = 24;
+export const D_SessionCmd1 = 28;
 
 export interface SessionResp1 {
   status?: Status;
   device_verify_data?: Uint8Array;
 }
-export const D_SessionResp1 = 25;
+export const D_SessionResp1 = 29;
 
 export interface Sec1Payload {
   msg?: Sec1MsgType;
@@ -234,15 +266,26 @@ export interface Sec1Payload {
   sr1?: SessionResp1;
   payload?: "sc0" | "sr0" | "sc1" | "sr1";
 }
-export const D_Sec1Payload = 26;
+export const D_Sec1Payload = 30;
+
+export interface Sec2Payload {
+  msg?: Sec2MsgType;
+  sc0?: S2SessionCmd0;
+  sr0?: S2SessionResp0;
+  sc1?: S2SessionCmd1;
+  sr1?: S2SessionResp1;
+  payload?: "sc0" | "sr0" | "sc1" | "sr1";
+}
+export const D_Sec2Payload = 31;
 
 export interface SessionData {
   sec_ver?: SecSchemeVersion;
   sec0?: Sec0Payload;
   sec1?: Sec1Payload;
-  proto?: "sec0" | "sec1";
+  sec2?: Sec2Payload;
+  proto?: "sec0" | "sec1" | "sec2";
 }
-export const D_SessionData = 27;
+export const D_SessionData = 32;
 
 export interface WiFiConfigPayload {
   msg?: WiFiConfigMsgType;
@@ -254,7 +297,7 @@ export interface WiFiConfigPayload {
   resp_apply_config?: RespApplyConfig;
   payload?: "cmd_get_status" | "resp_get_status" | "cmd_set_config" | "resp_set_config" | "cmd_apply_config" | "resp_apply_config";
 }
-export const D_WiFiConfigPayload = 28;
+export const D_WiFiConfigPayload = 33;
 
 export interface WiFiCtrlPayload {
   msg?: WiFiCtrlMsgType;
@@ -265,7 +308,7 @@ export interface WiFiCtrlPayload {
   resp_ctrl_reprov?: RespCtrlReprov;
   payload?: "cmd_ctrl_reset" | "resp_ctrl_reset" | "cmd_ctrl_reprov" | "resp_ctrl_reprov";
 }
-export const D_WiFiCtrlPayload = 29;
+export const D_WiFiCtrlPayload = 34;
 
 export interface WiFiScanPayload {
   msg?: WiFiScanMsgType;
@@ -278,15 +321,16 @@ export interface WiFiScanPayload {
   resp_scan_result?: RespScanResult;
   payload?: "cmd_scan_start" | "resp_scan_start" | "cmd_scan_status" | "resp_scan_status" | "cmd_scan_result" | "resp_scan_result";
 }
-export const D_WiFiScanPayload = 30;
+export const D_WiFiScanPayload = 35;
 
 function schema0() { return "||||1 1 start_index,2 1 count|1 3 blocking,2 3 passive,3 1 group_channels,4 1 period_ms||1 4 ssid,2 4 passphrase,3 4 bssid,4 2 channel"; }
 function schema1() { return "1 1 status|||1 5 ip4_addr,2 1 auth_mode,3 4 ssid,4 4 bssid,5 2 channel|1 1 attempts_remaining|1 1 status,2 1 sta_state,10 1 fail_reason 0 state,11 6 connected 11 state,12 6 attempt_failed 12 state|1 4 ssid,2 1 channel,3 2 rssi,4 4 bssid,5 1 auth|1 22 entries 14"; }
-function schema2() { return "|1 3 scan_finished,2 1 result_count|1 1 status||1 1 status|1 1 msg,20 6 sc 19 payload,21 6 sr 20 payload|1 4 client_pubkey|1 1 status,2 4 device_pubkey,3 4 device_random"; }
-function schema3() { return "2 4 client_verify_data|1 1 status,3 4 device_verify_data|1 1 msg,20 6 sc0 22 payload,21 6 sr0 23 payload,22 6 sc1 24 payload,23 6 sr1 25 payload|2 1 sec_ver,10 6 sec0 21 proto,11 6 sec1 26 proto|1 1 msg,10 6 cmd_get_status 3 payload,11 6 resp_get_status 13 payload,12 6 cmd_set_config 7 payload,13 6 resp_set_config 18 payload,14 6 cmd_apply_config 0 payload,15 6 resp_apply_config 8 payload|1 1 msg,2 1 status,11 6 cmd_ctrl_reset 2 payload,12 6 resp_ctrl_reset 10 payload,13 6 cmd_ctrl_reprov 1 payload,14 6 resp_ctrl_reprov 9 payload|1 1 msg,2 1 status,10 6 cmd_scan_start 5 payload,11 6 resp_scan_start 16 payload,12 6 cmd_scan_status 6 payload,13 6 resp_scan_status 17 payload,14 6 cmd_scan_result 4 payload,15 6 resp_scan_result 15 payload"; }
+function schema2() { return "|1 3 scan_finished,2 1 result_count|1 1 status||1 1 status|1 4 client_username,2 4 client_pubkey|1 4 client_proof|1 1 status,2 4 device_pubkey,3 4 device_salt"; }
+function schema3() { return "1 1 status,2 4 device_proof,3 4 device_nonce|1 1 msg,20 6 sc 19 payload,21 6 sr 20 payload|1 4 client_pubkey|1 1 status,2 4 device_pubkey,3 4 device_random|2 4 client_verify_data|1 1 status,3 4 device_verify_data|1 1 msg,20 6 sc0 26 payload,21 6 sr0 27 payload,22 6 sc1 28 payload,23 6 sr1 29 payload|1 1 msg,20 6 sc0 21 payload,21 6 sr0 23 payload,22 6 sc1 22 payload,23 6 sr1 24 payload"; }
+function schema4() { return "2 1 sec_ver,10 6 sec0 25 proto,11 6 sec1 30 proto,12 6 sec2 31 proto|1 1 msg,10 6 cmd_get_status 3 payload,11 6 resp_get_status 13 payload,12 6 cmd_set_config 7 payload,13 6 resp_set_config 18 payload,14 6 cmd_apply_config 0 payload,15 6 resp_apply_config 8 payload|1 1 msg,2 1 status,11 6 cmd_ctrl_reset 2 payload,12 6 resp_ctrl_reset 10 payload,13 6 cmd_ctrl_reprov 1 payload,14 6 resp_ctrl_reprov 9 payload|1 1 msg,2 1 status,10 6 cmd_scan_start 5 payload,11 6 resp_scan_start 16 payload,12 6 cmd_scan_status 6 payload,13 6 resp_scan_status 17 payload,14 6 cmd_scan_result 4 payload,15 6 resp_scan_result 15 payload"; }
 /** Messages per schemaGroup text. */
 export const SCHEMA_GROUP = 8;
 /** The field tables of messages 8·⌊d/8⌋ … (see tools/gen-proto.mjs); d's is record d % 8. */
 export function schemaGroup(d: number): string {
-  return d < 8 ? schema0() : d < 16 ? schema1() : d < 24 ? schema2() : schema3();
+  return d < 8 ? schema0() : d < 16 ? schema1() : d < 24 ? schema2() : d < 32 ? schema3() : schema4();
 }

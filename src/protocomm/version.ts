@@ -18,22 +18,25 @@ export interface VersionInfo {
   scan: boolean;
 }
 
-/** Capabilities as wifi_prov_get_info_json: no_sec, else no_pop; then wifi_scan. */
+/** Capabilities as wifi_prov_get_info_json: no_sec, else no_pop (Security 1 only); then wifi_scan. */
 export function capabilities(v: VersionInfo): string[] {
   var caps: string[] = [];
   if (v.secVer === 0) caps.push("no_sec");
-  else if (v.noPop) caps.push("no_pop");
+  else if (v.noPop && v.secVer === 1) caps.push("no_pop");
   if (v.scan) caps.push("wifi_scan");
   return caps;
 }
 
-/** cJSON_Print of {"prov":{"ver":"v1.1","sec_ver":N,"sec_patch_ver":0,"cap":[...]}}. */
+/**
+ * cJSON_Print of {"prov":{"ver":"v1.1","sec_ver":N,"sec_patch_ver":P,"cap":[...]}}; P is the scheme's patch_ver
+ * (protocomm_security2 .patch_ver = 1 in v5.5 security2.c: the GCM nonce counter steps; 0 for Security 0/1).
+ */
 export function versionJson(v: VersionInfo): string {
   var caps = capabilities(v).map(function (c) {
     return '"' + c + '"';
   });
   return '{\n\t"prov":\t{\n\t\t"ver":\t"v1.1",\n\t\t"sec_ver":\t' + v.secVer +
-    ',\n\t\t"sec_patch_ver":\t0,\n\t\t"cap":\t[' + caps.join(", ") + "]\n\t}\n}";
+    ',\n\t\t"sec_patch_ver":\t' + (v.secVer === 2 ? 1 : 0) + ',\n\t\t"cap":\t[' + caps.join(", ") + "]\n\t}\n}";
 }
 
 /** The proto-ver handler for the configured style. */

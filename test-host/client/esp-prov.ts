@@ -1,7 +1,8 @@
 /**
- * A client that speaks what esp_prov speaks (tools/esp_prov: esp_prov.py, security/security{0,1}.py,
+ * A client that speaks what esp_prov speaks (tools/esp_prov: esp_prov.py, security/security{0,1,2}.py,
  * prov/wifi_prov.py), with its own crypto from node:crypto — X25519 and ONE AES-256-CTR cipher object
- * used for both directions, as security1.py does — so it checks the firmware rather than mirroring it.
+ * used for both directions, as security1.py does; SRP6a (srp6a.ts) and AES-256-GCM as security2.py — so it
+ * checks the firmware rather than mirroring it.
  */
 import nodeCrypto from "node:crypto";
 import { decode, encode } from "../../src/proto/codec";
@@ -9,10 +10,14 @@ import {
   D_SessionData, D_WiFiConfigPayload, D_WiFiCtrlPayload, D_WiFiScanPayload, SessionData, WiFiConfigPayload, WiFiCtrlPayload, WiFiScanPayload,
 } from "../../src/proto/schema.gen";
 import { Transport } from "./transport";
+import { gcmSession, Srp6aClient } from "./srp6a";
 
 export interface ProvOptions {
-  secVer?: 0 | 1;
+  secVer?: 0 | 1 | 2;
   pop?: string;
+  /** Security 2: username and password (esp_prov --sec2_username / --sec2_pwd). */
+  sec2User?: string;
+  sec2Pwd?: string;
   ssid: string;
   passphrase: string;
   era?: "modern" | "seed";
@@ -39,11 +44,17 @@ export interface ProvResult {
   networks?: ScannedAp[]; customReply?: string;
 }
 
-/** An established session: the exchange helper and the session cipher (identity for security 0). */
+/**
+ * An established session: the exchange helper and the session cipher (identity for security 0; one CTR stream
+ * for security 1, so enc and dec are the same function; GCM with its nonce counter for security 2).
+ */
 export interface Session {
   ex(ep: string, req: Uint8Array): Promise<Uint8Array>;
-  crypt(d: Uint8Array): Uint8Array;
-  secVer: 0 | 1;
+  enc(d: Uint8Array): Uint8Array;
+  dec(d: Uint8Array): Uint8Array;
+  /** A request's reply through the session: dec(ex(ep, enc(req))). */
+  call(ep: string, req: Uint8Array): Promise<Uint8Array>;
+  secVer: 0 | 1 | 2;
   transcript: ProvResult["transcript"];
 }
 
@@ -120,6 +131,8 @@ export async function startSession(t: Transport, o: Omit<ProvOptions, "ssid" | "
   };
   let secVer = o.secVer;
   let pop = o.pop ?? "";
+  // sec_patch_ver from the proto-ver JSON (esp_prov get_sec_patch_ver; 0 when absent, as older firmware).
+  let patchVer = 0;
   // ---- version / capabilities ----
   if (o.era === "seed") {
     const want = o.protoVer || "V0.1";
@@ -134,15 +147,19 @@ export async function startSession(t: Transport, o: Omit<ProvOptions, "ssid" | "
     try { info = JSON.parse(r); } catch { info = undefined; }
     if (secVer === undefined) {
       if (!info) throw new ProvError('Security capabilities could not be determined, please specify "--sec_ver" explicitly');
-      secVer = info.prov.cap.includes("no_sec") ? 0 : 1;
+      // esp_prov picks 0 or 1 from the capabilities only; a device that reports sec_ver 2 (v5.1+) is taken at its word.
+      secVer = info.prov.sec_ver === 2 ? 2 : info.prov.cap.includes("no_sec") ? 0 : 1;
       print(`==== Security Scheme: ${secVer} ====`);
     }
     if (secVer === 1 && info?.prov?.cap?.includes("no_pop")) { if (pop) print("Proof of Possession will be ignored"); pop = ""; }
+    patchVer = Number(info?.prov?.sec_patch_ver) || 0;
   }
   // ---- session ----
   print("==== Starting Session ====");
-  let crypt = (d: Uint8Array) => d;
-  if (secVer === 0) {
+  let enc = (d: Uint8Array) => d, dec = enc;
+  if (secVer === 2) {
+    ({ enc, dec } = await sec2Session(ex, o.sec2User ?? "", o.sec2Pwd ?? "", patchVer));
+  } else if (secVer === 0) {
     const r = decodeReply<SessionData>(D_SessionData, await ex("prov-session", encode(D_SessionData, { sec_ver: 0, sec0: { msg: 0, sc: {} } })), "SessionCmd0");
     if ((r.sec_ver || 0) !== 0 || !r.sec0) throw new WrongReply(`SessionCmd0: the reply is not a Security 0 session message`);
     succeeded("SessionCmd0", replyTo("SessionCmd0", 0, r.sec0.msg, r.sec0.sr).status);
@@ -159,7 +176,7 @@ export async function startSession(t: Transport, o: Omit<ProvOptions, "ssid" | "
       key = Buffer.from(key.map((b, i) => b ^ h[i]!));
     }
     const cipher = nodeCrypto.createCipheriv("aes-256-ctr", key, Buffer.from(sr0.device_random));
-    crypt = (d) => new Uint8Array(cipher.update(d));
+    const crypt = (enc = dec = (d) => new Uint8Array(cipher.update(d)));
     const verify = crypt(sr0.device_pubkey);
     const r1 = decodeReply<SessionData>(D_SessionData, await ex("prov-session", encode(D_SessionData, { sec_ver: 1, sec1: { msg: 2, sc1: { client_verify_data: verify } } })), "SessionCmd1");
     if (r1.sec_ver !== 1 || !r1.sec1) throw new WrongReply("SessionCmd1: the reply is not a Security 1 session message");
@@ -169,14 +186,36 @@ export async function startSession(t: Transport, o: Omit<ProvOptions, "ssid" | "
     if (!dv || Buffer.compare(Buffer.from(crypt(dv)), Buffer.from(k.pub)) !== 0) throw new ProvError("Failed to verify device!");
   }
   print("==== Session Established ====");
-  return { ex, crypt, secVer: secVer as 0 | 1, transcript };
+  return { ex, enc, dec, call: async (ep, req) => dec(await ex(ep, enc(req))), secVer: secVer as 0 | 1 | 2, transcript };
+}
+
+/** Security 2's handshake as security2.py: Cmd0 (username, A), Cmd1 (M), the device's proof checked; the GCM session. */
+async function sec2Session(ex: Session["ex"], user: string, pwd: string, patchVer: number) {
+  if (!pwd) throw new ProvError("the device uses Security 2, which needs its password: pass --sec2_pwd (the board's PoP; --pop is taken too) and --sec2_username if not wifiprov");
+  const srp = new Srp6aClient(user, pwd);
+  const r0 = decodeReply<SessionData>(D_SessionData, await ex("prov-session", encode(D_SessionData, {
+    sec_ver: 2, sec2: { msg: 0, sc0: { client_username: Buffer.from(user, "latin1"), client_pubkey: srp.Abytes } },
+  })), "SessionCmd0");
+  if (r0.sec_ver !== 2 || !r0.sec2) throw new WrongReply("SessionCmd0: the reply is not a Security 2 session message");
+  const sr0 = replyTo("SessionCmd0", 0, r0.sec2.msg, r0.sec2.sr0);
+  succeeded("SessionCmd0", sr0.status);
+  if (!sr0.device_pubkey?.length || !sr0.device_salt?.length) throw new WrongReply("SessionCmd0: SessionResp0 lacks the device public key or the salt");
+  const M = srp.challenge(sr0.device_salt, sr0.device_pubkey);
+  const r1 = decodeReply<SessionData>(D_SessionData, await ex("prov-session", encode(D_SessionData, { sec_ver: 2, sec2: { msg: 2, sc1: { client_proof: M } } })), "SessionCmd1");
+  if (r1.sec_ver !== 2 || !r1.sec2) throw new WrongReply("SessionCmd1: the reply is not a Security 2 session message");
+  const sr1 = replyTo("SessionCmd1", 2, r1.sec2.msg, r1.sec2.sr1);
+  succeeded("SessionCmd1", sr1.status);
+  if (!srp.verify(sr1.device_proof ?? new Uint8Array())) throw new ProvError("Failed to verify device proof");
+  if (sr1.device_nonce?.length !== 12) throw new WrongReply("SessionCmd1: SessionResp1 lacks the 12-byte nonce");
+  const g = gcmSession(srp.K!, sr1.device_nonce, patchVer);
+  return { enc: g.encrypt, dec: g.decrypt };
 }
 
 /** prov-scan as esp_prov's wifi_scan: start (blocking), status, then pages of results. */
 export async function scanNetworks(s: Session, o: ScanOptions = {}): Promise<ScannedAp[]> {
   const scan = async <K extends keyof WiFiScanPayload>(m: WiFiScanPayload, resp: K): Promise<NonNullable<WiFiScanPayload[K]>> => {
     const what = `prov-scan ${resp}`;
-    const r = decodeReply<WiFiScanPayload>(D_WiFiScanPayload, s.crypt(await s.ex("prov-scan", s.crypt(encode(D_WiFiScanPayload, m)))), what);
+    const r = decodeReply<WiFiScanPayload>(D_WiFiScanPayload, await s.call("prov-scan", encode(D_WiFiScanPayload, m)), what);
     const p = replyTo(what, m.msg || 0, r.msg, r[resp]);
     succeeded(what, r.status);
     return p!;
@@ -199,20 +238,20 @@ export async function scanNetworks(s: Session, o: ScanOptions = {}): Promise<Sca
 /** prov-ctrl: esp_prov --reset (1) / --reprov (3); returns the status. */
 export async function ctrl(s: Session, cmd: "reset" | "reprov"): Promise<number> {
   const m = cmd === "reset" ? { msg: 1, cmd_ctrl_reset: {} } : { msg: 3, cmd_ctrl_reprov: {} };
-  const r = decodeReply<WiFiCtrlPayload>(D_WiFiCtrlPayload, s.crypt(await s.ex("prov-ctrl", s.crypt(encode(D_WiFiCtrlPayload, m)))), `prov-ctrl ${cmd}`);
+  const r = decodeReply<WiFiCtrlPayload>(D_WiFiCtrlPayload, await s.call("prov-ctrl", encode(D_WiFiCtrlPayload, m)), `prov-ctrl ${cmd}`);
   replyTo(`prov-ctrl ${cmd}`, m.msg, r.msg, cmd === "reset" ? r.resp_ctrl_reset : r.resp_ctrl_reprov);
   return r.status || 0;
 }
 
 /** esp_prov --custom_data: raw bytes through the session cipher to custom-data. */
 export async function customData(s: Session, text: string, ep = "custom-data"): Promise<string> {
-  return Buffer.from(s.crypt(await s.ex(ep, s.crypt(Buffer.from(text, "latin1"))))).toString("latin1");
+  return Buffer.from(await s.call(ep, Buffer.from(text, "latin1"))).toString("latin1");
 }
 
 export async function provision(t: Transport, o: ProvOptions): Promise<ProvResult> {
   const print = o.print || (() => {});
   const sess = await startSession(t, o);
-  const { crypt, ex, transcript } = sess;
+  const { transcript } = sess;
   let networks: ScannedAp[] | undefined, customReply: string | undefined;
   if (o.scan) {
     networks = await scanNetworks(sess, o.scan);
@@ -224,7 +263,7 @@ export async function provision(t: Transport, o: ProvOptions): Promise<ProvResul
   }
   /** One prov-config exchange; returns the payload of the reply to it (what names the command in messages). */
   const cfg = async <K extends keyof WiFiConfigPayload>(what: string, m: WiFiConfigPayload, resp: K) => {
-    const r = decodeReply<WiFiConfigPayload>(D_WiFiConfigPayload, crypt(await ex("prov-config", crypt(encode(D_WiFiConfigPayload, m)))), what);
+    const r = decodeReply<WiFiConfigPayload>(D_WiFiConfigPayload, await sess.call("prov-config", encode(D_WiFiConfigPayload, m)), what);
     return replyTo(what, m.msg || 0, r.msg, r[resp])!;
   };
   // ---- credentials ----

@@ -20,8 +20,10 @@ const FLAGS: Record<string, Flag> = {
   transport: { arg: "MODE", def: "softap", check: oneOf("softap", "ble"), help: "softap: HTTP to the board's access point (the default build); ble: the simulator's virtual BLE central" },
   service_name: { arg: "NAME", check: hostPort, help: `softap: HOST:PORT of the board (192.168.4.1:80 once joined to its PROV_ network; default 127.0.0.1:${DEFAULT_HTTP_PORT}, npm run sim's --http-port); ble: the device name, e.g. PROV_261FCC (default: the first one advertising)` },
   port: { arg: "N", def: String(DEFAULT_GATT_PORT), check: tcpPort, help: "ble: the simulator's virtual-central port (npm run sim -- --gatt-port N)" },
-  sec_ver: { arg: "0|1", check: oneOf("0", "1"), help: "security version (default: the one the device reports in proto-ver)" },
+  sec_ver: { arg: "0|1|2", check: oneOf("0", "1", "2"), help: "security version (default: the one the device reports in proto-ver)" },
   pop: { arg: "POP", def: "", help: "proof of possession for Security 1: the board's own (in its QR payload line; npm run label prints it), or PROV_POP in fixed mode" },
+  sec2_username: { arg: "U", def: "wifiprov", help: "Security 2 username: the firmware's PROV_SEC2_USERNAME (in its QR payload line)" },
+  sec2_pwd: { arg: "P", help: "Security 2 password: the board's PoP (as --pop; default: the --pop value)" },
   ssid: { arg: "SSID", help: "Wi-Fi network the device should join (without it: list the networks the device scans, as esp_prov does, then exit)" },
   passphrase: { arg: "PASS", def: "", help: "its password (default: none, an open network)" },
   poll_interval: { arg: "S", def: "5", check: seconds, help: "seconds between Wi-Fi status polls (esp_prov waits 5)" },
@@ -30,9 +32,9 @@ const FLAGS: Record<string, Flag> = {
   reprov: { help: "prov-ctrl reprov: make a provisioned device forget its network and accept new credentials; then exit" },
 };
 
-const HELP = `usage: npm run prov -- --ssid SSID [--passphrase PASS] [--sec_ver 0|1] [--pop POP] [options]
-       npm run prov -- [--sec_ver 0|1] [--pop POP] [options]          (no --ssid: list the networks the device sees)
-       npm run prov -- --reset | --reprov [--sec_ver 0|1] [--pop POP] [options]
+const HELP = `usage: npm run prov -- --ssid SSID [--passphrase PASS] [--sec_ver 0|1|2] [--pop POP | --sec2_pwd P] [options]
+       npm run prov -- [--sec_ver 0|1|2] [--pop POP] [options]          (no --ssid: list the networks the device sees)
+       npm run prov -- --reset | --reprov [--sec_ver 0|1|2] [--pop POP] [options]
 Sends Wi-Fi credentials to a device in provisioning mode, as ESP-IDF's esp_prov.py does, and waits until it
 reports Connected. Exit status: 0 connected (or networks listed), 1 provisioning failed, 2 bad arguments.
 ${Object.entries(FLAGS).map(([k, f]) => `  ${`--${k} ${f.arg ?? ""}`.padEnd(22)}${f.help}${f.def ? ` (default ${f.def})` : ""}`).join("\n")}
@@ -40,6 +42,7 @@ ${Object.entries(FLAGS).map(([k, f]) => `  ${`--${k} ${f.arg ?? ""}`.padEnd(22)}
 Examples, with the simulator started by \`npm run sim\` (same default ports):
   npm run prov -- --sec_ver 1 --pop abcd1234 --ssid myssid --passphrase mypassword
   npm run prov -- --transport ble --sec_ver 1 --pop abcd1234 --ssid myssid --passphrase mypassword   (a BLE build)
+  npm run prov -- --sec_ver 2 --sec2_username wifiprov --sec2_pwd abcd1234 --ssid myssid --passphrase mypassword   (a Security 2 build)
 A real board, after joining its PROV_xxxxxx access point:
   npm run prov -- --service_name 192.168.4.1:80 --pop abcd1234 --ssid myssid --passphrase mypassword`;
 
@@ -101,7 +104,9 @@ function httpTarget(o: Record<string, string>): { host: string; port: number } {
 }
 
 /** --sec_ver as a number, or undefined: the device's own (from proto-ver). */
-const secVerOf = (o: Record<string, string>) => (o.sec_ver === undefined ? undefined : (Number(o.sec_ver) as 0 | 1));
+const secVerOf = (o: Record<string, string>) => (o.sec_ver === undefined ? undefined : (Number(o.sec_ver) as 0 | 1 | 2));
+/** What startSession needs from the flags. */
+const sessionOpts = (o: Record<string, string>) => ({ secVer: secVerOf(o), pop: o.pop, sec2User: o.sec2_username, sec2Pwd: o.sec2_pwd ?? o.pop, print: console.log });
 
 /** The one place a transport is made from the flags. */
 async function openTransport(o: Record<string, string>): Promise<Transport> {
@@ -159,6 +164,10 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
   }
   const sec = asked ?? devSec;
   const limit = softap ? "the 60 s HTTP timeout" : "the 30 s BLE transaction limit";
+  if (sec === 2 && p.sessionMsgs === 2 && p.configMsgs === 0) {
+    if (/timed out/.test(msg)) return `the device did not answer SessionCmd1 within ${limit}: its SRP6a exponentiations took too long (simulator: a smaller --slowdown)`;
+    return `wrong Security 2 username or password: the device rejected the session proof (${msg}); check --sec2_username against the firmware's PROV_SEC2_USERNAME and --sec2_pwd against its PoP (QR payload line, npm run label; PROV_POP in fixed mode)`;
+  }
   if (sec === 1 && p.sessionMsgs === 2 && p.configMsgs === 0) {
     if (/timed out/.test(msg)) return `the device did not answer SessionCmd1 within ${limit}: Security 1's key exchange is too slow at this interpreter speed (simulator: a smaller --slowdown)`;
     if (!o.pop) return `the device needs a proof of possession: pass --pop (the board's PoP from its QR payload line or npm run label; PROV_POP in fixed mode); it rejected the session (${msg})`;
@@ -178,7 +187,7 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
 
 /** esp_prov.py without --ssid: scan from the device and print its table (prov/wifi_scan.py's auth names). */
 async function listNetworks(t: Transport, o: Record<string, string>, p: Progress): Promise<number> {
-  const s = await startSession(t, { secVer: secVerOf(o), pop: o.pop, print: console.log });
+  const s = await startSession(t, sessionOpts(o));
   let cap: string[] | undefined;
   try { cap = JSON.parse(p.protoVer ?? "").prov.cap; } catch { /* a device without capabilities in proto-ver */ }
   if (cap && !cap.includes("wifi_scan")) throw new ProvError("the device offers no Wi-Fi scan (no wifi_scan in its proto-ver capabilities): pass --ssid");
@@ -219,7 +228,7 @@ async function main(argv: string[]): Promise<number> {
       close: () => raw.close(),
     };
     if (o.reset || o.reprov) {
-      const s = await startSession(t, { secVer: secVerOf(o), pop: o.pop, print: console.log });
+      const s = await startSession(t, sessionOpts(o));
       console.log(o.reset ? "==== Resetting WiFi====" : "==== Reprovisioning WiFi====");
       const st = await ctrl(s, o.reset ? "reset" : "reprov");
       if (st === 0) return 0;
@@ -229,8 +238,8 @@ async function main(argv: string[]): Promise<number> {
     if (o.ssid === undefined) return await listNetworks(t, o, p);
     const interval = Number(o.poll_interval) * 1000;
     const r = await provision(t, {
-      secVer: secVerOf(o), pop: o.pop, ssid: o.ssid!, passphrase: o.passphrase!,
-      sleep: (ms) => new Promise((res) => setTimeout(res, (ms * interval) / 5000)), print: console.log,
+      ...sessionOpts(o), ssid: o.ssid!, passphrase: o.passphrase!,
+      sleep: (ms) => new Promise((res) => setTimeout(res, (ms * interval) / 5000)),
       customData: o.custom_data,
     });
     if (r.ok) return 0;

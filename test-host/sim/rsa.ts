@@ -11,16 +11,21 @@
  *   DPORT_RSA_PD_CTRL bit 0 powers the memories down: their content is lost, reads give 0, writes are lost.
  *   Coming out of reset or power-down clears the memories; CLEAN reads 1 once that is done (≈ 1.3 µs,
  *   bignum.c:53) and 0 before.
- * - MULT_START with MULT_MODE = blocks − 1 (0..3): one Montgomery product Z ← X·Z·R⁻¹ (R = 2^(512·blocks))
+ * - MULT_START with MULT_MODE = blocks − 1 (0..7, up to 4096 bits; ESP-IDF uses up to 7, v3.3.6
+ *   esp_bignum.c:592-605): one Montgomery product Z ← X·Z·R⁻¹ (R = 2^(512·blocks))
  *   as REDC (X·Z + m·M)/R with m from M' = −M⁻¹ mod 2^32, no final subtraction (mbedtls subtracts in software);
  *   a wrong M' gives a wrong result, as on the chip. MULT_MODE 9, 11, 13, 15 (2·blocks + 7): plain product
  *   Z ← X·Y of 256·(mode − 7) bits, Y read from Z at word N/32 (esp_mpi_mul_mpi_hw_op).
- * - MODEXP_START with MODEXP_MODE = blocks − 1: Z ← X^Y mod M; needs Z = R² mod M and M' (TRM).
+ *   A REDC result that would not fit the memory (≥ R, possible when M's top bit is set) comes back less M.
+ * - MODEXP_START with MODEXP_MODE = blocks − 1 (0..7, up to 4096 bits): Z ← X^Y mod M; needs Z = R² mod M and M'
+ *   (TRM).
  * - An operation takes device time (MULT_US per 1024-bit product, growing with the square of the size; MODEXP
- *   two products per exponent bit); INTERRUPT reads 1 once it is over, writing 1 clears it.
+ *   modexpMs, fitted to ESP-IDF's measurement); INTERRUPT reads 1 once it is over, writing 1
+ *   clears it.
  * - `mbedtlsUse()` is what ESP-IDF's mbedtls port does for one operation in a task that pre-empts ours
  *   (acquire, operands, operation, result, release), and `interfereAt` runs it before a chosen access.
- * Faults for tests: `wrong` flips a bit of every result, `stuck` never raises the done flag.
+ * Faults for tests: `wrong` flips a bit of every result, `stuck` never raises the done flag; `overflow = "wrap"`
+ * drops a REDC result's carry instead of reducing it.
  */
 import { Base, Dport, Peri, RsaPd, Rsa, Efuse, EfuseBit, ApbCtrl, registerAt } from "../../src/crypto/esp32-rsa-regs";
 
@@ -33,6 +38,26 @@ const MEM_WORDS = 128;
  * the square of the size, so 1024 bits ≈ 5 µs.
  */
 export const MULT_US = 5;
+/**
+ * Montgomery products one MODEXP of `words`-word operands takes: a square and a multiplication for every bit of the
+ * operand width. The classic ESP32's MODEXP has no way to start at the exponent's top bit: the later chips'
+ * "search" option does that (ESP-IDF v4.4.8 components/mbedtls/port/esp32s2/bignum.c:168-171, RSA_SEARCH_OPEN_REG /
+ * RSA_SEARCH_POS_REG), which the ESP32's register set lacks (hwcrypto_reg.h), and ESP-IDF stops using the ESP32's
+ * MODEXP because it "is slow for public key operations" (short exponents: v4.4.8
+ * components/mbedtls/port/include/bignum_impl.h:7-14).
+ */
+export const MODEXP_PRODUCTS = (words: number) => 2 * 32 * words;
+/**
+ * Per product of a MODEXP, beyond MULT_US·(words/32)² µs: the step between products (µs). Fitted to ESP-IDF's own
+ * measurement of the ESP32's hardware MODEXP (commit 5ed8388f6b5, 2019-10-19, "mbedtls: Add Montgomery
+ * exponentiation implementation": RSA public operations, e = 65537, one MODEXP each, unit-test-app at 240 MHz,
+ * "the calculations always started with 4096 bit"): 2048 bits 93.2 ms, 3072 bits 293.6 ms, 4096 bits 653.2 ms.
+ * With 2·32·words products of (2.8 + MULT_US·(words/32)²) µs the model gives 93.4, 293.7 and 678 ms (+4% at
+ * 4096), and ≈ 16 ms for X25519's 1024-bit inversion.
+ */
+export const MODEXP_STEP_US = 2.8;
+/** Hardware time of one MODEXP of `words`-word operands on a 240 MHz ESP32, in ms. */
+export const modexpMs = (words: number) => MODEXP_PRODUCTS(words) * (MODEXP_STEP_US + (words / 32) ** 2 * MULT_US) / 1000;
 /** Memories cleared and CLEAN set this long after power-up or reset release (µs; bignum.c:53 "about 1.3us"). */
 export const CLEAN_US = 1.3;
 /** Device time one interpreted poll of a register costs (peek32, compare, getTime: ≈ 25 k instructions). */
@@ -91,6 +116,11 @@ export class RsaBlock {
   /** Every access through read/write, counted (interfereAt refers to it). */
   accesses = 0;
   fault: "none" | "wrong" | "stuck" = "none";
+  /**
+   * What a REDC result ≥ R becomes: "reduce" (less M, the behaviour ESP-IDF relies on) or, for tests of the
+   * self-test, "wrap" (the carry out of the memory dropped: the value mod R, a chip that did not handle the case).
+   */
+  overflow: "reduce" | "wrap" = "reduce";
   /**
    * Operations and the clearing after power-up take this many times their modelled duration (a slower clock, a
    * slower chip; 0 in a simulator run without slow-down, where device time does not pass within a JS item).
@@ -223,7 +253,7 @@ export class RsaBlock {
     this.ops++;
     const r = this.ram, Mm = r.subarray(0, MEM_WORDS), Zm = r.subarray(MEM_WORDS, 2 * MEM_WORDS),
       Ym = r.subarray(2 * MEM_WORDS, 3 * MEM_WORDS), Xm = r.subarray(3 * MEM_WORDS);
-    let out: bigint, words: number, products = 1;
+    let out: bigint, words: number, products = 1, ms = 0;
     if (kind === "mult" && this.multMode >= 8) {
       // Plain product: MULT_MODE = 2·blocks + 7, i.e. operands of 8·(mode − 7) words (esp_bignum.c:555, bignum.c:182).
       const n = 8 * (this.multMode - 7);
@@ -240,18 +270,23 @@ export class RsaBlock {
       if (!mdashOk) out = (x * z) % R; // even modulus or wrong M': the chip's output is meaningless
       else if (kind === "exp") {
         const y = toBig(Ym, 0, n);
-        products *= 2 * Math.max(1, y.toString(2).length);
+        // A square and a multiplication per bit of the operand width, whatever the exponent's length (modexpMs).
+        ms = modexpMs(n);
         out = z === (R * R) % m ? modPow(x, y, m) : (x * z) % R;
       } else {
         if (this.invFor !== m || this.invR !== R) { this.inv = negInv(m, bits); this.invFor = m; this.invR = R; }
         const t = x * z, mm = BigInt.asUintN(32 * n, BigInt.asUintN(32 * n, t) * this.inv);
-        out = (t + mm * m) >> bits; // REDC without the final subtraction
+        out = (t + mm * m) >> bits; // REDC without the final subtraction…
+        // …unless the result does not fit the memory: for a modulus with its top bit set (every RSA modulus, the SRP
+        // groups) REDC can reach 2M > R, and mbedtls reads the two-step product's result unchecked
+        // (v3.3.6 esp_bignum.c:453-472, v4.4.8 esp_bignum.c esp_mpi_mul_mpi_mod), so the chip must reduce it.
+        if (out >= R) out -= this.overflow === "wrap" ? R : m;
       }
     }
     if (this.fault === "wrong") out ^= 1n << 3n;
     Zm.fill(0, 0, words);
     fromBig(Zm, 0, words, out);
-    this.doneAt = this.fault === "stuck" ? Infinity : this.now() + products * this.slow * MULT_US / 1000;
+    this.doneAt = this.fault === "stuck" ? Infinity : this.now() + this.slow * (ms || products * MULT_US / 1000);
     this.onOp?.();
   }
 

@@ -76,7 +76,7 @@ test("config errors name the line, option, value and what is allowed", () => {
   const bad = (text: string, re: RegExp) => { const f = path.join(dir, "c"); fs.writeFileSync(f, text); assert.throws(() => readConfig(f), re); };
   bad("CONFIG_PROV_AUTOSTOP_S=3\n", /:1: CONFIG_PROV_AUTOSTOP_S=3 is out of range: must be an integer from 5 to 600/);
   bad("# x\nCONFIG_PROV_POPP=\"a\"\n", /:2: unknown option CONFIG_PROV_POPP \(did you mean CONFIG_PROV_POP\?\)/);
-  bad("CONFIG_PROV_SECURITY_VERSION=2\n", /is not one of 0, 1/);
+  bad("CONFIG_PROV_SECURITY_VERSION=3\n", /is not one of 0, 1, 2/);
   bad("CONFIG_PROV_VERSION_STYLE=json\n", /CONFIG_PROV_VERSION_STYLE=json must be in double quotes, e\.g\. "json"/); // in a file, quotes are the syntax
   bad("CONFIG_PROV_SOFTAP_PASSWORD=\"short\"\n", /CONFIG_PROV_SOFTAP_PASSWORD="short" must be empty \(an open network\) or 8 to 63 printable ASCII characters$/);
   bad("CONFIG_LOG_COLORS=yes\n", /is not y or n/);

@@ -143,19 +143,19 @@ test("prov: --help, unknown and malformed flags are refused in one line with exi
   const [help, typo, sec, port, nossid, novalue] = await Promise.all([
     prov(1, "--help"),
     prov(1, "--ssid", "myssid", "--passphase", "mypassword"),
-    prov(1, "--ssid", "myssid", "--sec_ver", "2"),
+    prov(1, "--ssid", "myssid", "--sec_ver", "3"),
     node("test-host/client/prov-cli.ts", "--port", "abc", "--ssid", "x"),
     prov(1, "--passphrase", "x"),
     prov(1, "--ssid", "x", "--pop"),
   ]);
   assert.equal(help.code, 0);
-  for (const f of ["--transport", "--port", "--service_name", "--sec_ver", "--pop", "--ssid", "--passphrase", "--poll_interval", "--custom_data", "--reset", "--reprov"]) assert.match(help.out, new RegExp(`^  ${f} `, "m"));
+  for (const f of ["--transport", "--port", "--service_name", "--sec_ver", "--pop", "--sec2_username", "--sec2_pwd", "--ssid", "--passphrase", "--poll_interval", "--custom_data", "--reset", "--reprov"]) assert.match(help.out, new RegExp(`^  ${f} `, "m"));
   assert.match(help.out, /--port N .*\(default 8765\)/);
   assert.match(help.out, /--transport MODE .*\(default softap\)/);
   assert.match(help.out, /default 127\.0\.0\.1:8080, npm run sim's --http-port/);
   for (const r of [typo, sec, port, nossid, novalue]) assert.equal(r.code, 2, r.err);
   oneLine(typo, /^prov: unknown flag --passphase \(did you mean --passphrase\?\)/);
-  oneLine(sec, /^prov: --sec_ver must be 0 or 1, not '2'/);
+  oneLine(sec, /^prov: --sec_ver must be 0 or 1 or 2, not '3'/);
   oneLine(port, /^prov: --port must be a TCP port number/);
   oneLine(nossid, /^prov: --passphrase needs --ssid \(without --ssid prov only lists the networks\)/);
   oneLine(novalue, /^prov: --pop needs a value/);

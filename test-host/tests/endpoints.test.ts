@@ -148,7 +148,7 @@ test("prov-scan over BLE (BLE build, PROV_BLE_MTU 517): every page fits one read
   d.run(5000);
   const t = await bleTransport(simCentral(d), { mtu: 517 });
   const s = await startSession(t, { pop: boardPop(d) });
-  const scan = async (m: object) => decode(D_WiFiScanPayload, s.crypt(await s.ex("prov-scan", s.crypt(encode(D_WiFiScanPayload, m)))));
+  const scan = async (m: object) => decode(D_WiFiScanPayload, await s.call("prov-scan", encode(D_WiFiScanPayload, m)));
   await scan({ msg: 0, cmd_scan_start: { blocking: true } });
   let cut = 0;
   for (let from = 0; from < 16; from++) {

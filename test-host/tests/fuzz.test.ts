@@ -6,9 +6,10 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { bundleKey, bundles, CorpusEntry, fuzzTarget, HTTP_TARGETS, mutate, replay, TARGETS, targetName } from "../fuzz/fuzz";
+import { fuzzSec2, sec2Bundles, Sec2Transport } from "../fuzz/sec2";
 
-let b: Record<string, string>;
-before(async () => { b = await bundles(); });
+let b: Record<string, string>, b2: Record<Sec2Transport, string>;
+before(async () => { b = await bundles(); b2 = await sec2Bundles(); });
 
 for (const t of [...TARGETS, ...HTTP_TARGETS]) {
   // Every failed frame under security 1 starts a new session (two X25519s on the device): fewer frames
@@ -20,6 +21,14 @@ for (const t of [...TARGETS, ...HTTP_TARGETS]) {
     assert.ok(s.frames >= frames);
     // In a security 1 session custom-data answers any bytes (CTR has no integrity): it drops only after a rare reconnect.
     if (t.endpoint !== "proto-ver" && !(t.endpoint === "custom-data" && t.sec === 1)) assert.ok(s.drops > 0, "the slice includes frames that end the session");
+  });
+}
+
+for (const tr of ["ble", "http"] as Sec2Transport[]) {
+  test(`fuzz slice prov-session+custom-data/sec2${tr === "http" ? "/http" : ""}: 45 frames (seed 17), hostile A, proofs and GCM payloads, provisionable afterwards`, async () => {
+    const s = await fuzzSec2(b2[tr], tr, { seed: 17, frames: 45 });
+    assert.ok(s.frames >= 45);
+    assert.ok(s.drops > 0 && s.sessions > 0, `refused frames (${s.drops}) and established sessions (${s.sessions})`);
   });
 }
 

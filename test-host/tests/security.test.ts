@@ -21,6 +21,7 @@ function fakeCrypto(randoms: Uint8Array[]): CryptoPort {
   return {
     random: (n) => { const r = randoms.shift() || nodeCrypto.randomBytes(n); assert.equal(r.length, n); return r; },
     sha256: (d) => nodeCrypto.createHash("sha256").update(d).digest(),
+    sha512: (d) => nodeCrypto.createHash("sha512").update(d).digest(),
     aes256: (key) => (b) => { const c = nodeCrypto.createCipheriv("aes-256-ecb", key, null).setAutoPadding(false); b.set(c.update(b)); },
     convolve: convolveJs,
     mapInPlace: gatherJs,

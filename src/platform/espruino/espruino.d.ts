@@ -45,6 +45,8 @@ interface EspruinoHttp {
 }
 interface EspruinoCrypto {
   SHA256(data: string | Uint8Array): ArrayBuffer;
+  /** USE_SHA512 builds (boards/ESP32.py): libs/crypto/jswrap_crypto.c. */
+  SHA512(data: string | Uint8Array): ArrayBuffer;
   AES: { encrypt(data: Uint8Array, key: Uint8Array, opt: { mode: string; iv?: Uint8Array }): ArrayBuffer };
 }
 declare function require(name: "Storage"): EspruinoStorage;
