@@ -33,7 +33,7 @@ export const SOFTAP_BUNDLE = "dist/softap/firmware.js";
 export const BLE_BUNDLE = "dist/ble/firmware.js";
 
 export function device(o: DeviceOptions & { bundle?: string } = {}): SimDevice {
-  const d = new SimDevice({ world: WORLD, slowdown: 100, ...o });
+  const d = new SimDevice({ world: WORLD, slowdown: 0.05, ...o });
   d.install(loadBundle(o.bundle || BLE_BUNDLE));
   d.boot();
   d.run(5000);

@@ -39,7 +39,7 @@ const HTML = "<!doctype html><title>x</title>" + Buffer.from(Array.from({ length
 const PAGE = zlib.gzipSync(HTML);
 
 function apDevice(o: { page?: boolean; bundle?: string } = {}) {
-  const d = new SimDevice({ world: WORLD, slowdown: 100 });
+  const d = new SimDevice({ world: WORLD, slowdown: 0.05 });
   d.install(loadBundle(o.bundle || DEFAULTS));
   if (o.page !== false) d.flash.writeFile(PAGE_FILE, PAGE);
   d.boot();
