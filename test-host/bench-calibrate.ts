@@ -29,6 +29,8 @@ export const TOKEN_SCRIPTS: Record<string, string> = {
   prop: "var o={p:1,q:2};" + LOOP(2000, "o.p=o.q+1;o.q=o.p&255;"),
   typed: "var u=new Uint8Array(16);" + LOOP(2000, "u[i&15]=u[(i+1)&15]+1;"),
   closure: "var a=0;function mk(k){return function(x){return x+k;};}" + LOOP(1000, "a=mk(i)(a)&255;"),
+  define: "var g;" + LOOP(2000, "g=function(a,b){return a+b;};"),
+  strings: "var s;" + LOOP(1000, `s="${"abcdefghij".repeat(20)}";`),
 };
 
 /**
@@ -46,12 +48,17 @@ export const NATIVE_SCRIPTS: NativeBench[] = [
   { kind: "sha256", k: 200, sizes: [32, 512], setup: (s) => `var c=require("crypto"),x;${fill(s)}`, body: "x=c.SHA256(d);" },
   { kind: "aes", k: 200, sizes: [16, 256], setup: (s) => `var c=require("crypto"),k=new Uint8Array(32),x;${fill(s)}`, body: "x=c.AES.encrypt(d,k,{mode:'ECB'});" },
   { kind: "toBytes", k: 300, sizes: [16, 256], setup: (s) => `var x,y;${fill(s)}`, body: "x=E.toUint8Array(d);y=E.toString(x);" },
+  { kind: "memory", k: 10, sizes: [1, 2], setup: () => "var x;", body: "x=process.memory();" },
   { kind: "typedCopy", k: 300, sizes: [16, 256], setup: (s) => `var u=new Uint8Array(${s}),v=new Uint8Array(${s}),x;`, body: "u.set(v);x=v.slice(0);" },
 ];
+
+/** A script stored in Storage and evaluated from there at root scope, as the bench's sessions run the bundle. */
+const fromFlash = (src: string) => `var S=require('Storage');S.write('c',${JSON.stringify(src)});setTimeout(eval,0,S.read('c'));`;
 
 /** Every calibration script by name, as the real interpreter runs it. */
 export function calibrationScripts(side: "linux" | "model"): Record<string, string> {
   const out: Record<string, string> = { ...TOKEN_SCRIPTS };
+  for (const [n, src] of Object.entries(TOKEN_SCRIPTS)) out["flash-" + n] = fromFlash(src);
   for (const n of NATIVE_SCRIPTS) for (const s of n.sizes) out[`${n.kind}-${s}`] = ((side === "linux" && n.linuxSetup) || n.setup)(s) + LOOP(n.k, n.body);
   return out;
 }
@@ -85,7 +92,7 @@ export function modelRun(src: string, extra: (d: SimDevice) => Record<string, un
   }, extra(d));
   d.flash.files.clear();
   const k = d.sched.counters;
-  Object.assign(k, { l: 0, x: 0, c: 0, n: 0 });
+  Object.assign(k, { l: 0, x: 0, c: 0, f: 0, S: 0, n: 0, L: 0, X: 0, T: 0 });
   d.nativeTally = {};
   const items0 = d.sched.item;
   d.evaluate(src);
@@ -110,17 +117,25 @@ export function leastSquares(rows: number[][], ys: number[]): number[] {
 /** The cost table from measured instructions (per script name) and the model's counts of the same scripts. */
 export function deriveCosts(measured: Record<string, number>, counts: Record<string, ModelCount>): CostTable {
   const names = Object.keys(TOKEN_SCRIPTS);
-  const [lex, exec, call] = leastSquares(names.map((n) => [counts[n]!.k.l, counts[n]!.k.x, counts[n]!.k.c]), names.map((n) => measured[n]!)).map((v) => Math.max(0, Math.round(v)));
-  const tokensOnly: CostTable = { lex: lex!, exec: exec!, call: call!, native: {} as CostTable["native"] };
+  const [lex, exec, call, define, stringChar] = leastSquares(names.map((n) => [counts[n]!.k.l, counts[n]!.k.x, counts[n]!.k.c, counts[n]!.k.f, counts[n]!.k.S]), names.map((n) => measured[n]!)).map((v) => Math.max(0, Math.round(v)));
+  const tokensOnly: CostTable = { lex: lex!, exec: exec!, call: call!, define: define!, stringChar: stringChar!, lexFlash: 0, execFlash: 0, stringCharFlash: 0, native: {} as CostTable["native"] };
   for (const nb of NATIVE_SCRIPTS) {
     const [a, b] = nb.sizes.map((s) => `${nb.kind}-${s}`) as [string, string];
     const ua = counts[a]!.natives[nb.kind] ?? { calls: 0, units: 0 }, ub = counts[b]!.natives[nb.kind] ?? { calls: 0, units: 0 };
-    const rest = (n: string) => measured[n]! - instructions({ ...counts[n]!.k, n: 0 }, tokensOnly);
+    const rest = (n: string) => measured[n]! - instructions({ ...counts[n]!.k, n: 0 }, tokensOnly, true);
     const per = ub.units === ua.units ? 0 : Math.max(0, (rest(b) - rest(a)) / (ub.units - ua.units));
     const perCall = ub.calls ? Math.max(0, (rest(b) - per * ub.units) / ub.calls) : 0;
     tokensOnly.native[nb.kind] = { call: Math.round(perCall), per: Math.round(per * 100) / 100 };
   }
-  return tokensOnly;
+  // peek32 cannot be measured on Linux (it reads no RAM there: targets/linux/jshardware.c jshFlashGetMemMapAddress);
+  // jswrap_io_peek and jswrap_io_poke walk the same words, so it takes poke32's figures.
+  tokensOnly.native.peek32 = { ...tokensOnly.native.poke32 };
+  // Code read from Storage: the same scripts stored and evaluated from there; what the RAM costs and the built-ins
+  // (the Storage write and read around them) leave is the flash-read tokens'.
+  const flash = names.map((n) => "flash-" + n);
+  const left = flash.map((n) => measured[n]! - priceCount({ ...counts[n]!, k: { ...counts[n]!.k, L: 0, X: 0, T: 0 } }, tokensOnly));
+  const [lexFlash, execFlash, stringCharFlash] = leastSquares(flash.map((n) => [counts[n]!.k.L, counts[n]!.k.X, counts[n]!.k.T]), left).map((v) => Math.max(0, Math.round(v)));
+  return { ...tokensOnly, lexFlash: lexFlash!, execFlash: execFlash!, stringCharFlash: stringCharFlash! };
 }
 
 /** The model's counts of every calibration script (deterministic: no interpreter needed). */
@@ -191,7 +206,98 @@ export const linuxBundle = (code: string) => code.replace(/\bpeek32\b/g, "__peek
  * code; it ends with quit() once the client has its last reply.
  */
 export function sessionScript(o: { shims: string; driver: string; ble: boolean; storePop: string; bundle: string }): string {
-  return `var __BLE=${o.ble};\n` + o.shims + o.driver +
+  // __NO_SOCKETS: the captive DNS's socket a stand-in, not a real one: the Linux build polls real sockets in its
+  // idle loop (libs/network/socketserver.c socketIdle) as often as wall time lets it, work no model can predict.
+  return `var __BLE=${o.ble},__NO_SOCKETS=true;\n` + o.shims + o.driver +
     "\nvar S=require('Storage');S.eraseAll();" + o.storePop + "S.write('.bench'," + JSON.stringify(linuxBundle(o.bundle)) + ");\n" +
     "__st(function(){__st(eval,0,S.read('.bench'));},10);";
+}
+
+/** What a calibration run records in the table: when, with which interpreter, by which command, what it measured. */
+export interface Calibration { date: string; interpreter: string; command: string; measured: Record<string, number> }
+
+/** The table's generated block (between its GENERATED markers) for a calibration and the costs derived from it. */
+export function tableSource(cal: Calibration, t: CostTable): string {
+  const j = (v: unknown) => JSON.stringify(v);
+  const measured = Object.entries(cal.measured).map(([k, v]) => `    ${j(k)}: ${v},`).join("\n");
+  const natives = Object.entries(t.native).map(([k, v]) => `    ${k}: { call: ${v.call}, per: ${v.per} },`).join("\n");
+  return `// GENERATED BY npm run bench (test-host/bench-calibrate.ts): do not edit by hand.
+export const CALIBRATION = {
+  date: ${j(cal.date)},
+  interpreter: ${j(cal.interpreter)},
+  command: ${j(cal.command)},
+  /** Per calibration script (test-host/bench-calibrate.ts calibrationScripts): callgrind instructions, empty run subtracted. */
+  measured: {
+${measured}
+  } as Record<string, number>,
+};
+
+export const COST: CostTable = {
+  lex: ${t.lex},
+  exec: ${t.exec},
+  call: ${t.call},
+  define: ${t.define},
+  stringChar: ${t.stringChar},
+  lexFlash: ${t.lexFlash},
+  execFlash: ${t.execFlash},
+  stringCharFlash: ${t.stringCharFlash},
+  native: {
+${natives}
+  },
+};
+// END GENERATED`;
+}
+
+/** Rewrites the table file's generated block. */
+export function writeTable(file: string, cal: Calibration, t: CostTable) {
+  const src = fs.readFileSync(file, "utf8");
+  const a = src.indexOf("// GENERATED BY"), b = src.indexOf("// END GENERATED") + "// END GENERATED".length;
+  if (a < 0 || b < a) throw new Error(`${file}: no GENERATED block to rewrite`);
+  fs.writeFileSync(file, src.slice(0, a) + tableSource(cal, t) + src.slice(b));
+}
+
+/** The instructions a model count stands for under a table (its built-ins priced from their calls and units). */
+export function priceCount(c: ModelCount, t: CostTable): number {
+  let n = instructions({ ...c.k, n: 0 }, t, true);
+  for (const [kind, v] of Object.entries(c.natives)) n += t.native[kind as Native].call * v!.calls + t.native[kind as Native].per * v!.units;
+  return n;
+}
+
+/**
+ * Globals a RAM stand-in of the RSA block needs in the model (the bench's accelerated X25519 in the Linux build):
+ * E.getAddressOf(typedArray, true) gives each array an address of its own, poke32 writes into the array there,
+ * as the Linux build writes into RAM.
+ */
+export function ramStandIn(d: SimDevice): Record<string, unknown> {
+  const arrays: { base: number; a: Uint32Array }[] = [];
+  (d.ctx.E as Record<string, unknown>).getAddressOf = (a: Uint32Array) => { const base = 0x10000000 * (arrays.length + 1); arrays.push({ base, a }); return base; };
+  return {
+    poke32: (addr: number, v: unknown) => {
+      const words = typeof v === "number" ? [v] : Array.from(v as ArrayLike<number>);
+      d.bill("poke32", words.length);
+      const r = arrays.find((x) => addr >= x.base && addr < x.base + 4 * x.a.length);
+      if (r) words.forEach((w, i) => { r.a[((addr - r.base) >> 2) + i] = w; });
+    },
+  };
+}
+
+/** One whole run the bench both predicts (the model) and measures (callgrind): its script, and its check. */
+export interface PredictedRun { name: string; src: string; check(out: string): string | undefined; extra?: (d: SimDevice) => Record<string, unknown> }
+
+/**
+ * Each run in the model (its instruction count under table `t`) and in the interpreter under callgrind (the empty
+ * run subtracted), both checked; the error is (predicted − measured) / measured.
+ */
+export async function predictSessions(it: Interpreter, runs: PredictedRun[], t: CostTable): Promise<{ name: string; predicted: number; measured: number; error: number }[]> {
+  const empty = (await it.run("empty", "")).n;
+  return Promise.all(runs.map(async (r) => {
+    const m = modelRun(r.src, r.extra);
+    const bad = r.check(m.out.join("\n"));
+    if (bad) throw new Error(`${r.name} in the simulator's model: ${bad.split("\n")[0]}`);
+    const real = await it.run(r.name, r.src);
+    const badReal = r.check(real.out);
+    if (badReal) throw new Error(`${r.name} in the interpreter: ${badReal.split("\n")[0]}`);
+    const predicted = priceCount(m, t), measured = real.n - empty;
+    return { name: r.name, predicted, measured, error: predicted / measured - 1 };
+  }));
 }

@@ -7,13 +7,15 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import ts from "typescript";
 import nacl from "tweetnacl";
 import { x25519, convolveJs, gatherJs, generatedOps, loopOps } from "../src/crypto/x25519";
 import { SimDevice, loadBundle } from "./sim/device";
-import { DEFAULT_SLOWDOWN, CONVOLVE_CALL_MS, CONVOLVE_CALL_LOOPS_MS, MPI_OP_MS } from "./sim/scheduler";
+import { DEFAULT_SLOWDOWN } from "./sim/scheduler";
+import { COST, CALIBRATION } from "./sim/cost-table";
+import { Interpreter, PredictedRun, modelCounts, measureCalibration, deriveCosts, writeTable, predictSessions, sessionScript, ramStandIn, linuxBundle as linuxCode } from "./bench-calibrate";
 import { x25519Mpi, MpiIo } from "../src/crypto/x25519-mpi";
 import { RsaBlock, RSA_BASE, DPORT_BASE, MULT_US } from "./sim/rsa";
 import { rollup } from "rollup";
@@ -36,6 +38,8 @@ Prints the bundle size, X25519 in Node for the firmware and tweetnacl (with the 
 check), and a Security 1 session through the simulator at its default slow-down. With ESPRUINO set (an
 Espruino interpreter built for Linux, outside this repository) and valgrind on PATH, also both X25519s'
 instruction counts inside it and process.memory() figures (15–20 minutes on 2 cores). Takes no other arguments.`;
+// A failing bench says in one line what failed (no stack trace) and exits non-zero.
+for (const ev of ["uncaughtException", "unhandledRejection"] as const) process.on(ev, (e: unknown) => { console.error(`bench: ${(e as Error)?.message ?? e}`); process.exit(1); });
 {
   const args = process.argv.slice(2);
   if (args.includes("--help") || args.includes("-h")) { console.log(HELP); process.exit(0); }
@@ -66,6 +70,8 @@ function timeMs(fn: () => void, n: number): number {
 
 // ---- sizes ----------------------------------------------------------------------------------------
 const board = JSON.parse(fs.readFileSync(path.join(ROOT, "boards/esp32.json"), "utf8"));
+/** The board's clock (boards/esp32.json cpuMhz): every estimate below derives from it. */
+const HZ: number = board.cpuMhz * 1e6;
 const min = fs.statSync(path.join(ROOT, SOFTAP)).size;
 const raw = fs.statSync(path.join(ROOT, SOFTAP.replace(/\.js$/, ".debug.js"))).size;
 const STORAGE_HEADER = 32; // Espruino Storage file header (jsflash.c, JsfFileHeader + name), see test-host/sim/storage.ts
@@ -79,8 +85,7 @@ const K = new Uint8Array(32).map((_, i) => i + 1), U = new Uint8Array(32); U[0] 
 const ours = (k: Uint8Array, u: Uint8Array) => { let r!: Uint8Array; x25519(k, u, { ops: generatedOps, cv: convolveJs, gather: gatherJs }, (o) => (r = o)); return r; };
 if (Buffer.compare(ours(K, U), nacl.scalarMult(K, U)) !== 0) throw new Error("x25519 differs from tweetnacl");
 const nodeOurs = timeMs(() => ours(K, U), 60), nodeNacl = timeMs(() => nacl.scalarMult(K, U), 60);
-// Dot products per scalar multiplication (deterministic): the simulator charges each one its share of the
-// measured interpreter cost (CONVOLVE_CALL_MS).
+// Dot products per scalar multiplication (deterministic).
 let calls = 0;
 x25519(K, U, { ops: generatedOps, cv: (a, b, o) => { calls++; return convolveJs(a, b, o); }, gather: gatherJs }, () => { /* counted */ });
 say("\n== X25519 in Node " + process.version + " (host JIT; not the target, shown for scale)");
@@ -118,7 +123,7 @@ const d = new SimDevice({ world: WORLD, slowdown: DEFAULT_SLOWDOWN });
 d.install(loadBundle(SOFTAP));
 d.boot();
 d.run(60000); // boot and the device key pair (made before any client connects)
-const bootJs = d.sched.jsHostMs, t0 = d.sched.now, waits: string[] = [], mpiOpsBoot = d.rsa ? d.rsa.ops : 0;
+const bootJs = d.sched.jsInstructions, t0 = d.sched.now, waits: string[] = [], mpiOpsBoot = d.rsa ? d.rsa.ops : 0;
 let res: string;
 try {
   // Over the SoftAP (the default build), as esp_prov --transport softap; each reply's wait is recorded.
@@ -131,13 +136,13 @@ try {
 } catch (e) {
   res = "FAILED: " + (e as Error).message; // e.g. the client's 30 s ATT timeout while X25519 runs
 }
-const sessJs = d.sched.jsHostMs - bootJs, sessMpiOps = d.rsa ? d.rsa.ops - mpiOpsBoot : 0;
+const sessJs = d.sched.jsInstructions - bootJs, sessMpiOps = d.rsa ? d.rsa.ops - mpiOpsBoot : 0;
 const secureAt = d.log.find((l) => l.t >= t0 && /security1: Secure session established/.test(l.line))?.t, secureMs = secureAt === undefined ? NaN : secureAt - t0;
-say("\n== Security1 session + SetConfig/Apply over SoftAP/HTTP, simulator (firmware bundle, default slow-down ×" + DEFAULT_SLOWDOWN + ")");
+say(`\n== Security1 session + SetConfig/Apply over SoftAP/HTTP, simulator (firmware bundle, cost model: ${DEFAULT_SLOWDOWN} cycles per instruction at ${board.cpuMhz} MHz)`);
 say(`result                       ${res}`);
 say(`device time per reply        ${waits.join(", ")}  (iOS gives up after 30 s without data, esp_prov after 60 s)`);
-say(`firmware JS on this host     boot + key pair ${bootJs.toFixed(1)} ms, session ${sessJs.toFixed(1)} ms`);
-say(`simulated device time        ${((d.sched.now - t0) / 1000).toFixed(1)} s from connect to that result (E.convolve charged ${CONVOLVE_CALL_MS} ms per call, RSA block operations ${MPI_OP_MS} ms: ${sessMpiOps.toLocaleString("en")} in the session)`);
+say(`firmware work (model)        boot + key pair ${(bootJs / 1e9).toFixed(2)} G instructions, session ${(sessJs / 1e9).toFixed(2)} G (${sessMpiOps.toLocaleString("en")} RSA block operations)`);
+say(`simulated device time        ${((d.sched.now - t0) / 1000).toFixed(1)} s from connect to that result`);
 
 // ---- the web portal: page size, time to serve ----------------------------------------------------------------
 const page = await portalInSimulator(SOFTAP, say);
@@ -162,18 +167,21 @@ if (!E) {
   const callNacl = "R=self.nacl.scalarMult(k,u);";
   const hexOut = "var h='';for(i=0;i<32;i++)h+=(R[i]<16?'0':'')+R[i].toString(16);print('OUT '+h);";
   const script = (name: string, body: string) => { const f = path.join(tmp, name); fs.writeFileSync(f, body); return f; };
-  // stdin: a FIFO held open with nothing in it. At end of input the Linux build's console keeps reading the
-  // EOF as characters and never leaves its `-e` loop while timers are pending (targets/linux/main.c).
-  const fifo = path.join(tmp, "stdin");
-  execFileSync("mkfifo", [fifo]);
-  const stdin = fs.openSync(fifo, "r+");
-  const runE = (file: string) => execFileSync(E, ["-e", fs.readFileSync(file, "utf8")], { encoding: "latin1", timeout: 600000, cwd: tmp, stdio: [stdin, "pipe", "pipe"], maxBuffer: 64 << 20 });
-  const instr = (file: string): number => {
-    const cg = path.join(tmp, "cg.out");
-    execFileSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=" + cg, E, "-e", fs.readFileSync(file, "utf8")], { stdio: [stdin, "ignore", "ignore"], timeout: 1800000, cwd: tmp });
-    const m = /^(?:summary|totals): (\d+)/m.exec(fs.readFileSync(cg, "utf8"));
-    return Number(m![1]);
+  // Every interpreter run in a directory of its own (the Linux build keeps Storage in ./espruino.flash, which runs
+  // at once must not share) with its own stdin FIFO: test-host/bench-calibrate.ts Interpreter.
+  const interp = new Interpreter(E, tmp);
+  const inDir = <T>(file: string, fn: (o: { cwd: string; stdin: number }) => T): T => {
+    const o = interp.dir(path.basename(file));
+    try { return fn(o); } finally { fs.closeSync(o.stdin); }
   };
+  const runE = (file: string) => inDir(file, ({ cwd, stdin }) => execFileSync(E, ["-e", fs.readFileSync(file, "utf8")], { encoding: "latin1", timeout: 600000, cwd, stdio: [stdin, "pipe", "pipe"], maxBuffer: 64 << 20 }));
+  const instr = (file: string): number => inDir(file, ({ cwd, stdin }) => {
+    const cg = path.join(cwd, "cg.out");
+    execFileSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=" + cg, E, "-e", fs.readFileSync(file, "utf8")], { stdio: [stdin, "ignore", "ignore"], timeout: 1800000, cwd });
+    const m = /^(?:summary|totals): (\d+)/m.exec(fs.readFileSync(cg, "utf8"));
+    if (!m) throw new Error(`no callgrind total for ${path.basename(file)}`);
+    return Number(m[1]);
+  });
   const want = Buffer.from(nacl.scalarMult(K, U)).toString("hex");
   // The accelerated X25519 as ES5 (TS emits `exports.f = f;` before the functions, which Espruino does not hoist),
   // minified with the build's options (tools/build.mjs): the interpreter lexes names and spaces on every run of a
@@ -222,12 +230,12 @@ if (!E) {
     const io = instr(oursF) - instr(oursBase), inacl = instr(naclF) - instr(naclBase);
     const il = instr(loopsF) - instr(oursBase);
     say(`instructions (callgrind)     firmware ${(io / 1e9).toFixed(2)} G (generated field code), ${(il / 1e9).toFixed(2)} G (loops), tweetnacl nacl-fast ${(inacl / 1e9).toFixed(2)} G`);
-    say(`ratio                        tweetnacl / firmware = ${(inacl / io).toFixed(1)}× generated, ${(inacl / il).toFixed(1)}× loops   (goal ≥ 10×); loops / generated = ${(il / io).toFixed(2)}× (simulator: CONVOLVE_CALL_LOOPS_MS / CONVOLVE_CALL_MS = ${(CONVOLVE_CALL_LOOPS_MS / CONVOLVE_CALL_MS).toFixed(2)})`);
-    const est = (i: number) => `${(i * 1 * 1 / 240e6).toFixed(1)}–${(i * 1.3 * 2 / 240e6).toFixed(1)} s`;
-    say(`ESP32 estimate at 240 MHz    firmware ${est(io)} generated, ${est(il)} loops, tweetnacl ${est(inacl)}`);
+    say(`ratio                        tweetnacl / firmware = ${(inacl / io).toFixed(1)}× generated, ${(inacl / il).toFixed(1)}× loops   (goal ≥ 10×); loops / generated = ${(il / io).toFixed(2)}×`);
+    const est = (i: number) => `${(i * 1 * 1 / HZ).toFixed(1)}–${(i * 1.3 * 2 / HZ).toFixed(1)} s`;
+    say(`ESP32 estimate at ${board.cpuMhz} MHz    firmware ${est(io)} generated, ${est(il)} loops, tweetnacl ${est(inacl)}`);
     say("  (assumption: 1–1.3 Xtensa instructions per x86 one, 1–2 cycles each, as issue 6 states)");
-    const perCall = io / calls, lo = perCall / 240e6 * 1000, hi = perCall * 2.6 / 240e6 * 1000;
-    say(`per E.convolve call          ${calls.toLocaleString("en")} calls → ${(perCall / 1000).toFixed(0)} k instructions each ≈ ${lo.toFixed(2)}–${hi.toFixed(2)} ms (geometric middle ${Math.sqrt(lo * hi).toFixed(2)}; simulator charges ${CONVOLVE_CALL_MS})`);
+    const perCall = io / calls, lo = perCall / HZ * 1000, hi = perCall * 2.6 / HZ * 1000;
+    say(`per E.convolve call          ${calls.toLocaleString("en")} calls → ${(perCall / 1000).toFixed(0)} k instructions each ≈ ${lo.toFixed(2)}–${hi.toFixed(2)} ms (geometric middle ${Math.sqrt(lo * hi).toFixed(2)})`);
     // ---- X25519 on the RSA accelerator (src/crypto/x25519-mpi.ts), peripheral stood in by RAM ----
     const im = instr(mpiF) - instr(mpiBase);
     // What the stand-in's JS call adds to each peek, measured here: a wrapped 4-word read against the allocation
@@ -245,24 +253,22 @@ if (!E) {
     say(`                             tweetnacl minified as the bundle (${(inaclMin / 1e9).toFixed(2)} G) / accelerated = ${(inaclMin / im).toFixed(1)}× (${(inaclMin / imBoard).toFixed(1)}× as on the board)`);
     const hwMs = MPI_OPS * HW_MULT_US / 1000 + HW_EXP_MS;
     say(`hardware time per X25519     ${hwMs.toFixed(0)} ms: ${MPI_OPS - 1} products × ${HW_MULT_US} µs + 1 MODEXP ≈ ${HW_EXP_MS} ms (1024-bit operands; see HW_MULT_US)`);
-    const estS = (i: number, f: number) => i * f / 240e6 + hwMs / 1000;
-    say(`ESP32 estimate at 240 MHz    accelerated X25519 ${estS(im, 1).toFixed(2)}–${estS(im, 2.6).toFixed(2)} s (1–2.6 cycles per instruction + hardware)`);
-    say(`per block operation          ${(im / MPI_OPS / 1e3).toFixed(0)} k instructions ≈ ${(im / MPI_OPS * Math.sqrt(2.6) / 240e6 * 1000).toFixed(2)} ms at the geometric middle (simulator charges MPI_OP_MS = ${MPI_OP_MS})`);
-    // SessionCmd0 → SessionResp1 on the device: the shared secret's X25519 (the key pair is made at boot) plus the
-    // rest, bounded by the simulator's time from connect to "Secure session established" (connection, proto-ver,
-    // Cmd0, Cmd1) minus what it charged for that X25519.
-    const restS = Math.max(0, (secureMs - MPI_OPS * MPI_OP_MS) / 1000);
-    say(`SessionCmd0 → SessionResp1   ≈ ${(estS(im, 1) + restS).toFixed(1)}–${(estS(im, 2.6) + restS).toFixed(1)} s on a 240 MHz ESP32 (X25519 above + ≤ ${restS.toFixed(1)} s rest, from the simulator's connect → secure session; counted in the interpreter below)   (goal ≤ 5 s)`);
+    const estS = (i: number, f: number) => i * f / HZ + hwMs / 1000;
+    say(`ESP32 estimate at ${board.cpuMhz} MHz    accelerated X25519 ${estS(im, 1).toFixed(2)}–${estS(im, 2.6).toFixed(2)} s (1–2.6 cycles per instruction + hardware)`);
+    say(`per block operation          ${(im / MPI_OPS / 1e3).toFixed(0)} k instructions ≈ ${(im / MPI_OPS * Math.sqrt(2.6) / HZ * 1000).toFixed(2)} ms at the geometric middle`);
+    // SessionCmd0 → SessionResp1 on the device as the simulator's cost model times it (connect → "Secure session
+    // established": connection, proto-ver, Cmd0 with the shared secret's X25519, Cmd1); counted in the interpreter below.
+    say(`SessionCmd0 → SessionResp1   ${(secureMs / 1000).toFixed(1)} s from connect in the simulator (cost model, ${DEFAULT_SLOWDOWN} cycles per instruction at ${board.cpuMhz} MHz)   (goal ≤ 5 s)`);
     accel = { im, loops: il, est: estS };
     say("  stand-in: poke32 writes a Uint32Array in RAM (E.getAddressOf(arr, true)); peek32 cannot read RAM on Linux");
     say("  (targets/linux/jshardware.c jshFlashGetMemMapAddress returns 0), so a JS function returning a fresh Uint32Array of");
     say("  the same size reads it; the done and CLEAN flags are preset to 1. Same calls and sizes as on the ESP32; results are");
     say("  not checked. The estimates below use the figure with the stand-in's calls (an upper bound).");
-    say(`slice                        ${(io / slices / 1e6).toFixed(0)} M instructions per slice (${slices} slices of ${SLICE} ladder steps or ${SLICE * 8} inversion products) ≈ ${(io / slices / 240e6 * 1000).toFixed(0)}–${(io / slices * 2.6 / 240e6 * 1000).toFixed(0)} ms on the ESP32`);
+    say(`slice                        ${(io / slices / 1e6).toFixed(0)} M instructions per slice (${slices} slices of ${SLICE} ladder steps or ${SLICE * 8} inversion products) ≈ ${(io / slices / HZ * 1000).toFixed(0)}–${(io / slices * 2.6 / HZ * 1000).toFixed(0)} ms on the ESP32`);
   }
   const shims = fs.readFileSync(path.join(ROOT, "test-host/bench-shims.js"), "utf8");
   /** A bundle as the Linux build can run it: peek32/poke32/getSerial renamed to the shims'. */
-  const linuxBundle = (file: string) => fs.readFileSync(path.join(ROOT, file), "latin1").replace(/\bpeek32\b/g, "__peek32").replace(/\bpoke32\b/g, "__poke32").replace(/\bgetSerial\(/g, "__getSerial(");
+  const linuxBundle = (file: string) => linuxCode(fs.readFileSync(path.join(ROOT, file), "latin1"));
   // Slices from timers, as on the board (a synchronous defer would keep every slice's frame alive); the module
   // is loaded before m0, so its own code (in flash on the board) is not counted.
   const peakOf = (ops: string) => /PEAK (\d+)/.exec(runE(script("peak-" + ops + ".js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{ops:" + ops +
@@ -323,14 +329,14 @@ if (!E) {
   }
   if (page) {
     const w = await portalInEspruino({
-      espruino: E, stdin, cwd: tmp, shims, bundle: linuxBundle(SOFTAP), pop, page,
+      espruino: E, ...interp.dir("portal-session"), shims, bundle: linuxBundle(SOFTAP), pop, page,
       own: (n, base) => n - base + empty,
     });
     if (typeof w === "string") { say(`session in Espruino with two browsers loading the page: ${w}`); process.exitCode = 1; }
     else {
       say(`session in Espruino, SoftAP build, two browsers loading the page from SessionCmd0 on (Espruino's own HTTP server): ${w.downloads}`);
-      const io = { espruino: E, stdin, cwd: tmp, page };
-      const [small, piece, whole] = [await bareServer(io, 16), await bareServer(io, PAGE_CHUNK), await bareServer(io, page.length)];
+      const io = (n: string) => ({ espruino: E, ...interp.dir("portal-" + n), page });
+      const [small, piece, whole] = [await bareServer(io("16"), 16), await bareServer(io("chunk"), PAGE_CHUNK), await bareServer(io("whole"), page.length)];
       say(`  JsVars session peak ${w.peak} (at ${w.at}) against ${softapPeak} without them: +${w.peak - softapPeak} for the two requests, all told`);
       say(`  Espruino's own server alone, same page to two clients at once: +${small} in 16-byte pieces (its objects for two connections,`);
       say(`  which any two HTTP clients cost), +${piece} in ${PAGE_CHUNK}-byte pieces → the page's send buffers +${piece - small}   (goal ≤ 150); written at once +${whole}`);
@@ -345,25 +351,53 @@ if (!E) {
   // Both runs at once (two cores); each ends with quit() (the Linux build's -e loop runs while timers are pending).
   if (accel) {
     const code = JSON.stringify(linuxBundle(SOFTAP));
-    const count = (steps: number) => new Promise<{ n: number; out: string }>((resolve, reject) => {
-      const plan = sessionPlan(pop, "softap", { steps, sample: false, quit: true }), cg = path.join(tmp, `cg-session-${steps}.out`);
+    const count = async (steps: number) => {
+      const plan = sessionPlan(pop, "softap", { steps, sample: false, quit: true });
       const body = "var __BLE=false;\n" + shims + plan.driver +
         "\nconsole.log=function(l){print(l);if(/key pair ready/.test(l))__st(" + (steps ? "__start" : "quit") + ",10);};" +
         "\nvar S=require('Storage');S.eraseAll();" + storePop + "S.write('.bench'," + code + ");\n__st(function(){__st(eval,0,S.read('.bench'));},10);";
-      const p = spawn("valgrind", ["--tool=callgrind", "--callgrind-out-file=" + cg, E, "-e", body], { cwd: tmp, stdio: [stdin, "pipe", "ignore"], timeout: 1800000 });
-      let out = "";
-      p.stdout!.on("data", (d: Buffer) => { out += d.toString("latin1"); });
-      p.on("error", reject);
-      p.on("close", (rc) => {
-        const bad = rc ? "exit " + rc : steps ? plan.check(out) : /key pair ready/.test(out) ? undefined : "no key pair";
-        if (bad) return reject(new Error(`session to SessionResp1 in Espruino (${steps} steps): ${bad}`));
-        resolve({ n: Number(/^(?:summary|totals): (\d+)/m.exec(fs.readFileSync(cg, "utf8"))![1]), out });
-      });
-    });
+      const r = await interp.run(`session to SessionResp1 in Espruino (${steps} steps)`, body);
+      const bad = steps ? plan.check(r.out) : /key pair ready/.test(r.out) ? undefined : "no key pair";
+      if (bad) throw new Error(`session to SessionResp1 in Espruino (${steps} steps): ${bad.split("\n")[0]}`);
+      return r;
+    };
     const [boot, upTo1] = await Promise.all([count(0), count(2)]);
-    const rest = upTo1.n - boot.n - accel.loops, restLo = rest / 240e6, restHi = rest * 2.6 / 240e6;
+    const rest = upTo1.n - boot.n - accel.loops, restLo = rest / HZ, restHi = rest * 2.6 / HZ;
     say(`SessionCmd0 → SessionResp1 in the interpreter: ${(upTo1.n / 1e9).toFixed(2)} G − boot ${(boot.n / 1e9).toFixed(2)} G − one JS X25519 ${(accel.loops / 1e9).toFixed(2)} G = ≤ ${(rest / 1e9).toFixed(2)} G besides the X25519 ≈ ${restLo.toFixed(2)}–${restHi.toFixed(2)} s`);
-    say(`  with the accelerated X25519: ≈ ${(accel.est(accel.im, 1) + restLo).toFixed(1)}–${(accel.est(accel.im, 2.6) + restHi).toFixed(1)} s on a 240 MHz ESP32 (1–2.6 cycles per instruction)   (goal ≤ 5 s)`);
+    say(`  with the accelerated X25519: ≈ ${(accel.est(accel.im, 1) + restLo).toFixed(1)}–${(accel.est(accel.im, 2.6) + restHi).toFixed(1)} s on a ${board.cpuMhz} MHz ESP32 (1–2.6 cycles per instruction)   (goal ≤ 5 s)`);
+  }
+  // ---- the simulator's cost model against the interpreter (test-host/sim/cost-table.ts, docs/simulator.md) ----
+  if (hasValgrind) {
+    say("\n== Cost model (test-host/sim/cost-table.ts): predicted (simulator) and measured (callgrind) interpreter instructions");
+    const measured = await measureCalibration(interp);
+    const table = deriveCosts(measured, modelCounts());
+    const table0 = JSON.stringify([CALIBRATION.measured, COST]);
+    if (JSON.stringify([measured, table]) !== table0) {
+      const ver = /VER (.*)/.exec(runE(script("ver.js", "print('VER '+process.env.VERSION+' '+process.env.BOARD)")))![1];
+      writeTable(path.join(ROOT, "test-host/sim/cost-table.ts"), { date: new Date().toISOString().slice(0, 10), interpreter: `Espruino ${ver} (callgrind, x86 instructions)`, command: "ESPRUINO=/path/to/espruino npm run bench", measured }, table);
+      say(`calibration                  ${Object.keys(measured).length} scripts: the table changed, rewrote test-host/sim/cost-table.ts (commit it)`);
+    } else say(`calibration                  ${Object.keys(measured).length} scripts: the committed table (${CALIBRATION.date}) is what they give`);
+    say(`  per token lexed ${table.lex}, executed ${table.exec}, per call ${table.call}; E.convolve ${table.native.convolve.call} + ${table.native.convolve.per}/element`);
+    // Whole sessions (boot, key pair, the session, SetConfig, Apply, GetStatus) with the Linux stand-ins, Security 0
+    // and 1, SoftAP and BLE (the JS X25519: the Linux build has no RSA block), and the accelerated X25519 on its RAM
+    // stand-in; the same script in the model and in the interpreter.
+    const runs: PredictedRun[] = [];
+    for (const [transport, base] of [["softap", SOFTAP], ["ble", BLE]] as const) for (const sec of [0, 1] as const) {
+      let file: string = base;
+      if (sec === 0) {
+        const cfg = path.join(tmp, `${transport}-sec0.sdkconfig`);
+        fs.writeFileSync(cfg, fs.readFileSync(path.join(ROOT, CONFIGS, `${transport}.sdkconfig`), "utf8").replace(/^CONFIG_PROV_SECURITY_VERSION=.*$/m, "") + "\nCONFIG_PROV_SECURITY_VERSION=0\n");
+        await build({ board: "esp32", config: cfg, out: (file = `dist/bench/${transport}-sec0.js`) });
+      }
+      const plan = sessionPlan(pop, transport, { sample: false, quit: true, security: sec });
+      runs.push({ name: `${transport === "ble" ? "BLE" : "SoftAP"} Security ${sec}${sec ? " (JS X25519 ×2)" : ""}`, check: plan.check,
+        src: sessionScript({ shims, driver: plan.driver, ble: transport === "ble", storePop, bundle: fs.readFileSync(path.join(ROOT, file), "latin1") }) });
+    }
+    runs.push({ name: "accelerated X25519 (RAM stand-in)", src: fs.readFileSync(mpiF, "utf8"), extra: ramStandIn, check: (o) => (/DONE/.test(o) ? undefined : "did not finish") });
+    for (const r of await predictSessions(interp, runs, table)) {
+      const ok = Math.abs(r.error) <= 0.15;
+      if (!ok) process.exitCode = 1;
+      say(`  ${r.name.padEnd(36)} predicted ${(r.predicted / 1e9).toFixed(3)} G, measured ${(r.measured / 1e9).toFixed(3)} G: ${(100 * r.error).toFixed(1)}%   (goal ±15%: ${ok ? "ok" : "OUT"})`);
+    }
   }
 }
-

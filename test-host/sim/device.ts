@@ -12,7 +12,7 @@ import { cryptoModule } from "./crypto";
 import { espruinoJSON, espruinoLog } from "./format";
 import path from "node:path";
 import { Scheduler, DEFAULT_SLOWDOWN, DEFAULT_EVENT_MS } from "./scheduler";
-import { COUNTERS, instrument } from "./cost";
+import { COUNTERS, COMPLETION, instrument } from "./cost";
 import { COST, Native, nativeCost } from "./cost-table";
 import { RsaBlock, ChipInfo } from "./rsa";
 import { PowerCut, SimFlash, storageModule } from "./storage";
@@ -68,9 +68,9 @@ export interface LogLine { t: number; line: string }
  */
 export type BootCode = boolean | "reset" | { file: string };
 
-/** A script as the simulated interpreter runs it: instrumented to count its work (test-host/sim/cost.ts). */
-function script(code: string, filename: string): vm.Script {
-  return new vm.Script(instrument(code), { filename });
+/** A script as the simulated interpreter runs it: instrumented to count its work (test-host/sim/cost.ts); flash: read from Storage. */
+function script(code: string, filename: string, flash = false): vm.Script {
+  return new vm.Script(instrument(code, { flash }), { filename });
 }
 
 /** Espruino's rand(): multiply-with-carry with fixed seeds, never auto-seeded (src/jsutils.c). */
@@ -296,7 +296,7 @@ export class SimDevice {
     const ctx = vm.createContext({});
     this.ctx = ctx;
     // The work counters (test-host/sim/cost.ts) as a lexical binding of the context: every script sees it, fast.
-    vm.runInContext(`const ${COUNTERS} = this.${COUNTERS}; delete this.${COUNTERS};`, Object.assign(ctx, { [COUNTERS]: this.sched.counters }));
+    vm.runInContext(`const ${COUNTERS} = this.${COUNTERS}; delete this.${COUNTERS}; Object.defineProperty(this, "${COMPLETION}", { value: 0, writable: true });`, Object.assign(ctx, { [COUNTERS]: this.sched.counters }));
     const realm = vm.runInContext("({ U8: Uint8Array, U32: Uint32Array, JSON: JSON, Math: Math })", ctx);
     const ab = (b: Uint8Array): ArrayBuffer => { const u = new realm.U8(b.length); u.set(b); return u.buffer; };
     const bytes = (v: any): Uint8Array => {
@@ -319,7 +319,8 @@ export class SimDevice {
     // Built-ins run as C on the board: each call adds its cost from the table (test-host/sim/cost-table.ts) for the
     // work its arguments (or result) give it, in the same instructions as the interpreted code.
     const bill = (kind: Native, units: number) => this.bill(kind, units);
-    const len = (v: unknown): number => (typeof v === "string" ? v.length : Number((v as { byteLength?: number; length?: number })?.byteLength ?? (v as { length?: number })?.length) || 0);
+    // Units of work: characters of a string, elements of an array or typed array (words of a Uint32Array), bytes of an ArrayBuffer.
+    const len = (v: unknown): number => (typeof v === "string" ? v.length : Number((v as { length?: number })?.length ?? (v as { byteLength?: number })?.byteLength) || 0);
     let inNative = 0;
     const native = <F extends (...a: any[]) => any>(kind: Native, fn: F, units: (r: ReturnType<F>, ...a: Parameters<F>) => number): F => (function (this: unknown, ...a: Parameters<F>) {
       let r: ReturnType<F>;
@@ -544,7 +545,8 @@ export class SimDevice {
           MODULES: "Flash,Storage,heatshrink,fs,net,dgram,http,NetworkJS,Wifi,TelnetServer" + (fw.crypto === false ? "" : ",crypto") + ",neopixel",
           EXPTR: 1073484860,
         },
-        memory: () => ({ free: dev.board.jsvars, usage: 0, total: dev.board.jsvars, history: 0, gc: 0, gctime: 0, blocksize: 14 }),
+        // A garbage collection first (src/jswrap_process.c jswrap_process_memory): priced as one.
+        memory: native("memory", () => ({ free: dev.board.jsvars, usage: 0, total: dev.board.jsvars, history: 0, gc: 0, gctime: 0, blocksize: 14 }), () => 0),
       },
     };
     Object.assign(ctx, g);
@@ -588,11 +590,13 @@ export class SimDevice {
     const RealFunction = vm.runInContext("Function", ctx) as FunctionConstructor;
     const CountedFunction = function (...a: unknown[]) {
       const params = a.slice(0, -1).map(String).join(","), body = a.length ? String(a[a.length - 1]) : "";
-      return new vm.Script(instrument(`(function anonymous(${params}\n) {\n${body}\n})`, false), { filename: "Function" }).runInContext(ctx);
+      return new vm.Script(instrument(`(function anonymous(${params}\n) {\n${body}\n})`, { lexScript: false }), { filename: "Function" }).runInContext(ctx);
     };
     CountedFunction.prototype = RealFunction.prototype;
     ctx.Function = CountedFunction;
-    ctx.eval = (code: unknown) => (typeof code === "string" ? script(code, "eval").runInContext(ctx) : code);
+    // Code that is a Storage file's text (eval(require("Storage").read(f))) runs from flash.
+    const inStorage = (code: string) => { for (const v of this.flash.files.values()) if (v.length === code.length && Buffer.from(v).toString("latin1") === code) return true; return false; };
+    ctx.eval = (code: unknown) => (typeof code === "string" ? script(code, "eval", inStorage(code)).runInContext(ctx) : code);
     if (!this.nvs.ble) this.print("WARNING: Bluetooth is disabled per ESP32.enableBLE(false)");
     // src/jsflash.c jsfLoadBootCodeFromFlash, all in one go (jsiSoftInit): .boot0 … .boot3, then the boot code
     // (jsfGetBootCodeFromFlash: .bootrst if it exists or after reset()/load(file), else .bootcde). Each file is
@@ -615,7 +619,7 @@ export class SimDevice {
       const code = this.flash.files.get(f);
       if (!code) return false;
       try {
-        script(Buffer.from(code).toString("latin1"), label).runInContext(ctx);
+        script(Buffer.from(code).toString("latin1"), label, true).runInContext(ctx);
       } catch (e) {
         if (e instanceof PowerCut) throw e;
         this.uncaught(e);
