@@ -31,6 +31,8 @@ export const TOKEN_SCRIPTS: Record<string, string> = {
   closure: "var a=0;function mk(k){return function(x){return x+k;};}" + LOOP(1000, "a=mk(i)(a)&255;"),
   define: "var g;" + LOOP(2000, "g=function(a,b){return a+b;};"),
   strings: "var s;" + LOOP(1000, `s="${"abcdefghij".repeat(20)}";`),
+  loop: LOOP(4000, ""),
+  nested: "var a=0;" + LOOP(200, "for(var j=0;j<10;j++){a=a+j;}"),
 };
 
 /**
@@ -92,7 +94,7 @@ export function modelRun(src: string, extra: (d: SimDevice) => Record<string, un
   }, extra(d));
   d.flash.files.clear();
   const k = d.sched.counters;
-  Object.assign(k, { l: 0, x: 0, c: 0, f: 0, S: 0, n: 0, L: 0, X: 0, T: 0 });
+  Object.assign(k, { l: 0, x: 0, c: 0, f: 0, i: 0, S: 0, n: 0, L: 0, X: 0, T: 0 });
   d.nativeTally = {};
   const items0 = d.sched.item;
   d.evaluate(src);
@@ -117,8 +119,8 @@ export function leastSquares(rows: number[][], ys: number[]): number[] {
 /** The cost table from measured instructions (per script name) and the model's counts of the same scripts. */
 export function deriveCosts(measured: Record<string, number>, counts: Record<string, ModelCount>): CostTable {
   const names = Object.keys(TOKEN_SCRIPTS);
-  const [lex, exec, call, define, stringChar] = leastSquares(names.map((n) => [counts[n]!.k.l, counts[n]!.k.x, counts[n]!.k.c, counts[n]!.k.f, counts[n]!.k.S]), names.map((n) => measured[n]!)).map((v) => Math.max(0, Math.round(v)));
-  const tokensOnly: CostTable = { lex: lex!, exec: exec!, call: call!, define: define!, stringChar: stringChar!, lexFlash: 0, execFlash: 0, stringCharFlash: 0, native: {} as CostTable["native"] };
+  const [lex, exec, call, define, iteration, stringChar] = leastSquares(names.map((n) => [counts[n]!.k.l, counts[n]!.k.x, counts[n]!.k.c, counts[n]!.k.f, counts[n]!.k.i, counts[n]!.k.S]), names.map((n) => measured[n]!)).map((v) => Math.max(0, Math.round(v)));
+  const tokensOnly: CostTable = { lex: lex!, exec: exec!, call: call!, define: define!, iteration: iteration!, stringChar: stringChar!, lexFlash: 0, execFlash: 0, stringCharFlash: 0, native: {} as CostTable["native"] };
   for (const nb of NATIVE_SCRIPTS) {
     const [a, b] = nb.sizes.map((s) => `${nb.kind}-${s}`) as [string, string];
     const ua = counts[a]!.natives[nb.kind] ?? { calls: 0, units: 0 }, ub = counts[b]!.natives[nb.kind] ?? { calls: 0, units: 0 };
@@ -237,6 +239,7 @@ export const COST: CostTable = {
   exec: ${t.exec},
   call: ${t.call},
   define: ${t.define},
+  iteration: ${t.iteration},
   stringChar: ${t.stringChar},
   lexFlash: ${t.lexFlash},
   execFlash: ${t.execFlash},

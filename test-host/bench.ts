@@ -33,20 +33,25 @@ import { minify } from "terser";
 import { MINIFY, build } from "../tools/build.mjs";
 
 const HELP = `usage: npm run bench            (builds test-host/configs' SoftAP and BLE builds first)
-       ESPRUINO=/path/to/espruino npm run bench
+       ESPRUINO=/path/to/espruino npm run bench [-- --cost-model]
 Prints the bundle size, X25519 in Node for the firmware and tweetnacl (with the RFC 7748 1,000-iteration
 check), and a Security 1 session through the simulator at its default slow-down. With ESPRUINO set (an
 Espruino interpreter built for Linux, outside this repository) and valgrind on PATH, also both X25519s'
-instruction counts inside it and process.memory() figures (15–20 minutes on 2 cores). Takes no other arguments.`;
+instruction counts inside it and process.memory() figures, and calibrates and checks the simulator's cost model
+(test-host/sim/cost-table.ts: rewritten when the calibration changes it; whole sessions predicted and measured):
+30–60 minutes on 2 shared cores. --cost-model runs only the cost model's part. Takes no other arguments.`;
 // A failing bench says in one line what failed (no stack trace) and exits non-zero.
 for (const ev of ["uncaughtException", "unhandledRejection"] as const) process.on(ev, (e: unknown) => { console.error(`bench: ${(e as Error)?.message ?? e}`); process.exit(1); });
 {
   const args = process.argv.slice(2);
   if (args.includes("--help") || args.includes("-h")) { console.log(HELP); process.exit(0); }
+  if (args[0] === "--cost-model") args.shift();
   if (args.length) { console.error(`bench: unknown argument '${args[0]}' (npm run bench -- --help)`); process.exit(2); }
 }
 
 const ROOT = path.resolve(import.meta.dirname, "..");
+/** --cost-model: with ESPRUINO, only the cost model's calibration and predictions (skips the X25519 and memory runs). */
+const MODEL_ONLY = process.argv.includes("--cost-model");
 // The bench measures reference builds of its own from test-host/configs (the shipped defaults; the BLE build
 // for BLE's memory), not the user's sdkconfig, so its figures compare across clones. Built here, after the
 // arguments (--help builds nothing), into dist/bench/ (npm test's processes read dist/softap and dist/ble).
@@ -215,79 +220,83 @@ if (!E) {
   const oursBase = script("ours0.js", ourSrc + setup + "var R;");
   const naclF = script("nacl.js", naclSrc + setup + "var R;" + callNacl + hexOut);
   const naclBase = script("nacl0.js", naclSrc + setup + "var R;");
-  // One timed run of each: checks the result, gives the wall clock and the slice count the firmware used.
-  const wall = (f: string) => { const t = performance.now(); const o = runE(f); return { ms: performance.now() - t, o }; };
-  const wo = wall(oursF), wn = wall(naclF), wl = wall(loopsF);
-  for (const [f, w] of [[oursF, wo], [naclF, wn], [loopsF, wl]] as const)
-    if (!w.o.includes("OUT " + want)) throw new Error(`${path.basename(f)} in Espruino gave a wrong result:\n${w.o}`);
-  const slices = Number(/SLICES (\d+)/.exec(wo.o)![1]);
-  say(`\n== Inside Espruino (${E}; ${runE(script("v.js", "print('VER '+process.env.VERSION+' '+process.memory().blocksize)")).match(/VER (.*)/)![1]}-byte JsVars)`);
-  say(`wall clock (noisy)           firmware ${(wo.ms - wall(oursBase).ms).toFixed(0)} ms, tweetnacl ${(wn.ms - wall(naclBase).ms).toFixed(0)} ms`);
-  // The accelerated X25519's figures, for the SessionCmd0 → SessionResp1 estimate after the sessions.
   let accel: { im: number; loops: number; est: (i: number, f: number) => number } | undefined;
-  if (!hasValgrind) say("valgrind not found: no instruction counts");
-  else {
-    const io = instr(oursF) - instr(oursBase), inacl = instr(naclF) - instr(naclBase);
-    const il = instr(loopsF) - instr(oursBase);
-    say(`instructions (callgrind)     firmware ${(io / 1e9).toFixed(2)} G (generated field code), ${(il / 1e9).toFixed(2)} G (loops), tweetnacl nacl-fast ${(inacl / 1e9).toFixed(2)} G`);
-    say(`ratio                        tweetnacl / firmware = ${(inacl / io).toFixed(1)}× generated, ${(inacl / il).toFixed(1)}× loops   (goal ≥ 10×); loops / generated = ${(il / io).toFixed(2)}×`);
-    const est = (i: number) => `${(i * 1 * 1 / HZ).toFixed(1)}–${(i * 1.3 * 2 / HZ).toFixed(1)} s`;
-    say(`ESP32 estimate at ${board.cpuMhz} MHz    firmware ${est(io)} generated, ${est(il)} loops, tweetnacl ${est(inacl)}`);
-    say("  (assumption: 1–1.3 Xtensa instructions per x86 one, 1–2 cycles each, as issue 6 states)");
-    const perCall = io / calls, lo = perCall / HZ * 1000, hi = perCall * 2.6 / HZ * 1000;
-    say(`per E.convolve call          ${calls.toLocaleString("en")} calls → ${(perCall / 1000).toFixed(0)} k instructions each ≈ ${lo.toFixed(2)}–${hi.toFixed(2)} ms (geometric middle ${Math.sqrt(lo * hi).toFixed(2)})`);
-    // ---- X25519 on the RSA accelerator (src/crypto/x25519-mpi.ts), peripheral stood in by RAM ----
-    const im = instr(mpiF) - instr(mpiBase);
-    // What the stand-in's JS call adds to each peek, measured here: a wrapped 4-word read against the allocation
-    // of the same Uint32Array, a wrapped register read against a native call returning a number.
-    const loop = (body: string) => instr(script("loop.js", mpiRam + "var x;function t(){for(var i=0;i<2000;i++){" + body + "}}t();")) / 2000;
-    const perRead = loop("x=io.peek(rb,4);") - loop("x=new Uint32Array(4);"), perFlag = loop("x=io.peek(rb);") - loop("x=Math.abs(rb);");
-    const stub = MPI_READS * perRead + MPI_FLAGS * perFlag, imBoard = im - stub;
-    say(`\n-- X25519 on the RSA accelerator (${MPI_OPS.toLocaleString("en")} block operations; peripheral stood in by RAM, see below)`);
-    say(`instructions (callgrind)     accelerated ${(im / 1e9).toFixed(3)} G with the stand-in's JS calls; ${(imBoard / 1e9).toFixed(3)} G without them, as on the board ` +
-      `(${MPI_READS.toLocaleString("en")} reads × ${(perRead / 1e3).toFixed(0)} k + ${MPI_FLAGS.toLocaleString("en")} register reads × ${(perFlag / 1e3).toFixed(0)} k)`);
-    say(`ratio                        tweetnacl / accelerated = ${(inacl / im).toFixed(1)}× (${(inacl / imBoard).toFixed(1)}× as on the board)   (goal ≥ 20×)   JS firmware / accelerated = ${(io / im).toFixed(1)}×`);
-    // Stock tweetnacl is the goal's yardstick; minified as our bundle is, it lexes less, so say that ratio too.
-    const naclMin = "var self={};" + (await minify(fs.readFileSync(require.resolve("tweetnacl/nacl-fast.js"), "utf8"), BENCH_MINIFY)).code!;
-    const inaclMin = instr(script("naclmin.js", naclMin + setup + "var R;" + callNacl)) - instr(script("naclmin0.js", naclMin + setup + "var R;"));
-    say(`                             tweetnacl minified as the bundle (${(inaclMin / 1e9).toFixed(2)} G) / accelerated = ${(inaclMin / im).toFixed(1)}× (${(inaclMin / imBoard).toFixed(1)}× as on the board)`);
-    const hwMs = MPI_OPS * HW_MULT_US / 1000 + HW_EXP_MS;
-    say(`hardware time per X25519     ${hwMs.toFixed(0)} ms: ${MPI_OPS - 1} products × ${HW_MULT_US} µs + 1 MODEXP ≈ ${HW_EXP_MS} ms (1024-bit operands; see HW_MULT_US)`);
-    const estS = (i: number, f: number) => i * f / HZ + hwMs / 1000;
-    say(`ESP32 estimate at ${board.cpuMhz} MHz    accelerated X25519 ${estS(im, 1).toFixed(2)}–${estS(im, 2.6).toFixed(2)} s (1–2.6 cycles per instruction + hardware)`);
-    say(`per block operation          ${(im / MPI_OPS / 1e3).toFixed(0)} k instructions ≈ ${(im / MPI_OPS * Math.sqrt(2.6) / HZ * 1000).toFixed(2)} ms at the geometric middle`);
-    // SessionCmd0 → SessionResp1 on the device as the simulator's cost model times it (connect → "Secure session
-    // established": connection, proto-ver, Cmd0 with the shared secret's X25519, Cmd1); counted in the interpreter below.
-    say(`SessionCmd0 → SessionResp1   ${(secureMs / 1000).toFixed(1)} s from connect in the simulator (cost model, ${DEFAULT_SLOWDOWN} cycles per instruction at ${board.cpuMhz} MHz)   (goal ≤ 5 s)`);
-    accel = { im, loops: il, est: estS };
-    say("  stand-in: poke32 writes a Uint32Array in RAM (E.getAddressOf(arr, true)); peek32 cannot read RAM on Linux");
-    say("  (targets/linux/jshardware.c jshFlashGetMemMapAddress returns 0), so a JS function returning a fresh Uint32Array of");
-    say("  the same size reads it; the done and CLEAN flags are preset to 1. Same calls and sizes as on the ESP32; results are");
-    say("  not checked. The estimates below use the figure with the stand-in's calls (an upper bound).");
-    say(`slice                        ${(io / slices / 1e6).toFixed(0)} M instructions per slice (${slices} slices of ${SLICE} ladder steps or ${SLICE * 8} inversion products) ≈ ${(io / slices / HZ * 1000).toFixed(0)}–${(io / slices * 2.6 / HZ * 1000).toFixed(0)} ms on the ESP32`);
+  if (!MODEL_ONLY) {
+    // One timed run of each: checks the result, gives the wall clock and the slice count the firmware used.
+    const wall = (f: string) => { const t = performance.now(); const o = runE(f); return { ms: performance.now() - t, o }; };
+    const wo = wall(oursF), wn = wall(naclF), wl = wall(loopsF);
+    for (const [f, w] of [[oursF, wo], [naclF, wn], [loopsF, wl]] as const)
+      if (!w.o.includes("OUT " + want)) throw new Error(`${path.basename(f)} in Espruino gave a wrong result:\n${w.o}`);
+    const slices = Number(/SLICES (\d+)/.exec(wo.o)![1]);
+    say(`\n== Inside Espruino (${E}; ${runE(script("v.js", "print('VER '+process.env.VERSION+' '+process.memory().blocksize)")).match(/VER (.*)/)![1]}-byte JsVars)`);
+    say(`wall clock (noisy)           firmware ${(wo.ms - wall(oursBase).ms).toFixed(0)} ms, tweetnacl ${(wn.ms - wall(naclBase).ms).toFixed(0)} ms`);
+    // The accelerated X25519's figures, for the SessionCmd0 → SessionResp1 estimate after the sessions.
+    if (!hasValgrind) say("valgrind not found: no instruction counts");
+    else {
+      const io = instr(oursF) - instr(oursBase), inacl = instr(naclF) - instr(naclBase);
+      const il = instr(loopsF) - instr(oursBase);
+      say(`instructions (callgrind)     firmware ${(io / 1e9).toFixed(2)} G (generated field code), ${(il / 1e9).toFixed(2)} G (loops), tweetnacl nacl-fast ${(inacl / 1e9).toFixed(2)} G`);
+      say(`ratio                        tweetnacl / firmware = ${(inacl / io).toFixed(1)}× generated, ${(inacl / il).toFixed(1)}× loops   (goal ≥ 10×); loops / generated = ${(il / io).toFixed(2)}×`);
+      const est = (i: number) => `${(i * 1 * 1 / HZ).toFixed(1)}–${(i * 1.3 * 2 / HZ).toFixed(1)} s`;
+      say(`ESP32 estimate at ${board.cpuMhz} MHz    firmware ${est(io)} generated, ${est(il)} loops, tweetnacl ${est(inacl)}`);
+      say("  (assumption: 1–1.3 Xtensa instructions per x86 one, 1–2 cycles each, as issue 6 states)");
+      const perCall = io / calls, lo = perCall / HZ * 1000, hi = perCall * 2.6 / HZ * 1000;
+      say(`per E.convolve call          ${calls.toLocaleString("en")} calls → ${(perCall / 1000).toFixed(0)} k instructions each ≈ ${lo.toFixed(2)}–${hi.toFixed(2)} ms (geometric middle ${Math.sqrt(lo * hi).toFixed(2)})`);
+      // ---- X25519 on the RSA accelerator (src/crypto/x25519-mpi.ts), peripheral stood in by RAM ----
+      const im = instr(mpiF) - instr(mpiBase);
+      // What the stand-in's JS call adds to each peek, measured here: a wrapped 4-word read against the allocation
+      // of the same Uint32Array, a wrapped register read against a native call returning a number.
+      const loop = (body: string) => instr(script("loop.js", mpiRam + "var x;function t(){for(var i=0;i<2000;i++){" + body + "}}t();")) / 2000;
+      const perRead = loop("x=io.peek(rb,4);") - loop("x=new Uint32Array(4);"), perFlag = loop("x=io.peek(rb);") - loop("x=Math.abs(rb);");
+      const stub = MPI_READS * perRead + MPI_FLAGS * perFlag, imBoard = im - stub;
+      say(`\n-- X25519 on the RSA accelerator (${MPI_OPS.toLocaleString("en")} block operations; peripheral stood in by RAM, see below)`);
+      say(`instructions (callgrind)     accelerated ${(im / 1e9).toFixed(3)} G with the stand-in's JS calls; ${(imBoard / 1e9).toFixed(3)} G without them, as on the board ` +
+        `(${MPI_READS.toLocaleString("en")} reads × ${(perRead / 1e3).toFixed(0)} k + ${MPI_FLAGS.toLocaleString("en")} register reads × ${(perFlag / 1e3).toFixed(0)} k)`);
+      say(`ratio                        tweetnacl / accelerated = ${(inacl / im).toFixed(1)}× (${(inacl / imBoard).toFixed(1)}× as on the board)   (goal ≥ 20×)   JS firmware / accelerated = ${(io / im).toFixed(1)}×`);
+      // Stock tweetnacl is the goal's yardstick; minified as our bundle is, it lexes less, so say that ratio too.
+      const naclMin = "var self={};" + (await minify(fs.readFileSync(require.resolve("tweetnacl/nacl-fast.js"), "utf8"), BENCH_MINIFY)).code!;
+      const inaclMin = instr(script("naclmin.js", naclMin + setup + "var R;" + callNacl)) - instr(script("naclmin0.js", naclMin + setup + "var R;"));
+      say(`                             tweetnacl minified as the bundle (${(inaclMin / 1e9).toFixed(2)} G) / accelerated = ${(inaclMin / im).toFixed(1)}× (${(inaclMin / imBoard).toFixed(1)}× as on the board)`);
+      const hwMs = MPI_OPS * HW_MULT_US / 1000 + HW_EXP_MS;
+      say(`hardware time per X25519     ${hwMs.toFixed(0)} ms: ${MPI_OPS - 1} products × ${HW_MULT_US} µs + 1 MODEXP ≈ ${HW_EXP_MS} ms (1024-bit operands; see HW_MULT_US)`);
+      const estS = (i: number, f: number) => i * f / HZ + hwMs / 1000;
+      say(`ESP32 estimate at ${board.cpuMhz} MHz    accelerated X25519 ${estS(im, 1).toFixed(2)}–${estS(im, 2.6).toFixed(2)} s (1–2.6 cycles per instruction + hardware)`);
+      say(`per block operation          ${(im / MPI_OPS / 1e3).toFixed(0)} k instructions ≈ ${(im / MPI_OPS * Math.sqrt(2.6) / HZ * 1000).toFixed(2)} ms at the geometric middle`);
+      // SessionCmd0 → SessionResp1 on the device as the simulator's cost model times it (connect → "Secure session
+      // established": connection, proto-ver, Cmd0 with the shared secret's X25519, Cmd1); counted in the interpreter below.
+      say(`SessionCmd0 → SessionResp1   ${(secureMs / 1000).toFixed(1)} s from connect in the simulator (cost model, ${DEFAULT_SLOWDOWN} cycles per instruction at ${board.cpuMhz} MHz)   (goal ≤ 5 s)`);
+      accel = { im, loops: il, est: estS };
+      say("  stand-in: poke32 writes a Uint32Array in RAM (E.getAddressOf(arr, true)); peek32 cannot read RAM on Linux");
+      say("  (targets/linux/jshardware.c jshFlashGetMemMapAddress returns 0), so a JS function returning a fresh Uint32Array of");
+      say("  the same size reads it; the done and CLEAN flags are preset to 1. Same calls and sizes as on the ESP32; results are");
+      say("  not checked. The estimates below use the figure with the stand-in's calls (an upper bound).");
+      say(`slice                        ${(io / slices / 1e6).toFixed(0)} M instructions per slice (${slices} slices of ${SLICE} ladder steps or ${SLICE * 8} inversion products) ≈ ${(io / slices / HZ * 1000).toFixed(0)}–${(io / slices * 2.6 / HZ * 1000).toFixed(0)} ms on the ESP32`);
+    }
   }
   const shims = fs.readFileSync(path.join(ROOT, "test-host/bench-shims.js"), "utf8");
   /** A bundle as the Linux build can run it: peek32/poke32/getSerial renamed to the shims'. */
   const linuxBundle = (file: string) => linuxCode(fs.readFileSync(path.join(ROOT, file), "latin1"));
-  // Slices from timers, as on the board (a synchronous defer would keep every slice's frame alive); the module
-  // is loaded before m0, so its own code (in flash on the board) is not counted.
-  const peakOf = (ops: string) => /PEAK (\d+)/.exec(runE(script("peak-" + ops + ".js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{ops:" + ops +
-    ",cv:E.convolve,gather:E.mapInPlace,defer:function(f){pk=Math.max(pk,process.memory().usage);setTimeout(f,0);},slice:" + SLICE + "},function(o){R=o;print('PEAK '+(pk-m0));});")))?.[1] ?? "n/a";
-  const peakGen = peakOf("generatedOps"), peakLoops = peakOf("loopOps");
-  const mpiPeak = /PEAK (\d+) (\d+)/.exec(runE(script("mpipeak.js", mpiSrc + mpiSetup + mpiRam +
-    // Slices from timers, as on the board (a synchronous defer would keep every slice's frame alive); the
-    // module's code is held in RAM here (E.getSizeOf of the function), in flash Storage on the board.
-    "var m0=process.memory().usage,pk=0;x25519Mpi(K0,U0,io,{slice:" + 4 * SLICE + ",defer:function(f){pk=Math.max(pk,process.memory().usage);setTimeout(f,0);}}," +
-    "function(o){print('PEAK '+(pk-m0)+' '+E.getSizeOf(x25519Mpi));},function(w){print('FAIL '+w);});")));
-  const mpiSet = mpiPeak ? Number(mpiPeak[1]) - Number(mpiPeak[2]) : NaN;
-  say(`JsVars accelerated X25519   ${mpiPeak ? mpiSet : "n/a"} extra at its peak (${mpiPeak ? mpiPeak[1] : "n/a"} with its code, which is in RAM here and in flash on the board)   (goal < 400)`);
-  say(`JsVars X25519 working set    generated ${peakGen}, loops ${peakLoops} extra at its peak (X25519 alone, between slices; the module's own code not counted)`);
-  // What the ladder holds: the most that trading the generated field code for loops (or for code kept in
-  // flash) could give back is the "generated code" figure.
-  // Ten field elements as x25519() makes them (its el()), whose helpers are not reachable from outside.
-  const parts = /PARTS (\d+) (\d+) (\d+)/.exec(runE(script("parts.js", ourSrc + "var m=function(){return process.memory().usage;};var a=m();tables();var b=m();" +
-    "var F=generatedOps(E.convolve,E.mapInPlace);var c=m();var L=[];for(var i=0;i<10;i++){var w=new Float64Array(35);L.push({w:w,r:new Float64Array(w.buffer,184,12)});}var d=m();print('PARTS '+(b-a)+' '+(c-b)+' '+(d-c));")));
-  if (parts) say(`  of which (generated): tables ${parts[1]}, generated field code ${parts[2]} (pretokenised "ram" functions), 10 elements ${parts[3]}`);
+  if (!MODEL_ONLY) {
+    // Slices from timers, as on the board (a synchronous defer would keep every slice's frame alive); the module
+    // is loaded before m0, so its own code (in flash on the board) is not counted.
+    const peakOf = (ops: string) => /PEAK (\d+)/.exec(runE(script("peak-" + ops + ".js", ourSrc + setup + "var R,m0=process.memory().usage,pk=0;x25519(k,u,{ops:" + ops +
+      ",cv:E.convolve,gather:E.mapInPlace,defer:function(f){pk=Math.max(pk,process.memory().usage);setTimeout(f,0);},slice:" + SLICE + "},function(o){R=o;print('PEAK '+(pk-m0));});")))?.[1] ?? "n/a";
+    const peakGen = peakOf("generatedOps"), peakLoops = peakOf("loopOps");
+    const mpiPeak = /PEAK (\d+) (\d+)/.exec(runE(script("mpipeak.js", mpiSrc + mpiSetup + mpiRam +
+      // Slices from timers, as on the board (a synchronous defer would keep every slice's frame alive); the
+      // module's code is held in RAM here (E.getSizeOf of the function), in flash Storage on the board.
+      "var m0=process.memory().usage,pk=0;x25519Mpi(K0,U0,io,{slice:" + 4 * SLICE + ",defer:function(f){pk=Math.max(pk,process.memory().usage);setTimeout(f,0);}}," +
+      "function(o){print('PEAK '+(pk-m0)+' '+E.getSizeOf(x25519Mpi));},function(w){print('FAIL '+w);});")));
+    const mpiSet = mpiPeak ? Number(mpiPeak[1]) - Number(mpiPeak[2]) : NaN;
+    say(`JsVars accelerated X25519   ${mpiPeak ? mpiSet : "n/a"} extra at its peak (${mpiPeak ? mpiPeak[1] : "n/a"} with its code, which is in RAM here and in flash on the board)   (goal < 400)`);
+    say(`JsVars X25519 working set    generated ${peakGen}, loops ${peakLoops} extra at its peak (X25519 alone, between slices; the module's own code not counted)`);
+    // What the ladder holds: the most that trading the generated field code for loops (or for code kept in
+    // flash) could give back is the "generated code" figure.
+    // Ten field elements as x25519() makes them (its el()), whose helpers are not reachable from outside.
+    const parts = /PARTS (\d+) (\d+) (\d+)/.exec(runE(script("parts.js", ourSrc + "var m=function(){return process.memory().usage;};var a=m();tables();var b=m();" +
+      "var F=generatedOps(E.convolve,E.mapInPlace);var c=m();var L=[];for(var i=0;i<10;i++){var w=new Float64Array(35);L.push({w:w,r:new Float64Array(w.buffer,184,12)});}var d=m();print('PARTS '+(b-a)+' '+(c-b)+' '+(d-c));")));
+    if (parts) say(`  of which (generated): tables ${parts[1]}, generated field code ${parts[2]} (pretokenised "ram" functions), 10 elements ${parts[3]}`);
+  }
   // A whole session (boot, key pair, Cmd0/Cmd1, SetConfig, Apply, Connected, GetStatus) sampled after every
   // timer, event and stored reply, against the board's budgets (boards/*.json jsvarsBudget): the SoftAP build
   // (the default; it runs with BLE off) against the Wi-Fi-only budget, the BLE build against BLE + Wi-Fi.
@@ -297,51 +306,53 @@ if (!E) {
   const popFiles: Record<string, string> = {};
   writeRecord({ read: (k) => popFiles[k], write: (k, v) => { popFiles[k] = v; }, erase: () => {} }, POP_SLOTS, pop);
   const storePop = Object.entries(popFiles).map(([k, v]) => `S.write(${JSON.stringify(k)},${JSON.stringify(v)});`).join("");
-  const empty = Number(/U (\d+)/.exec(runE(script("u.js", "print('U '+process.memory().usage)")))![1]);
-  const budgets = board.jsvarsBudget as { bleWifi: number; wifi: number };
-  let softapPeak = NaN;
-  for (const [name, file, transport, budget, mix] of [
-    ["SoftAP build (default, BLE off)", SOFTAP, "softap", budgets.wifi, "wifi"],
-    ["BLE build (BLE on)", BLE, "ble", budgets.bleWifi, "bleWifi"],
-  ] as const) {
-    const plan = sessionPlan(pop, transport);
-    const code = linuxBundle(file);
-    const sessOut = runE(script(`session-${transport}.js`, `var __BLE=${transport === "ble"};\n` + shims + plan.driver +
-      // A blank Storage each time: the previous session left credentials in the interpreter's flash file. The
-      // bundle runs from (emulated) flash Storage as on the board, at root scope as the board runs .bootcde
-      // (src/jsflash.c jsfLoadBootCodeFromFlash → jspEvaluateVar(code, 0)): eval from a timer, not inside a
-      // function, so closures get no extra scope level the board would not have.
-      "\nvar S=require('Storage');S.eraseAll();" + storePop + "S.write('.bench'," + JSON.stringify(code) + ");\n" +
-      "__st(function(){print('BASE '+process.memory().usage);__st(eval,0,S.read('.bench'));},10);"));
-    const bad = plan.check(sessOut), bm = /BOOTED (\d+) (\d+)/.exec(sessOut), sm = /SESSION (\d+) (.+?) (\d+) (\d+)\r?$/m.exec(sessOut);
-    const base = /BASE (\d+)/.exec(sessOut);
-    if (bad || !bm || !sm || !base) { say(`session in Espruino, ${name}: FAILED: ${bad || sessOut.slice(-400)}`); process.exitCode = 1; continue; }
-    // Counted: the interpreter's own vars (an empty Linux build) + what the firmware added; not counted: the
-    // shims and this driver, loaded before the bundle (on the board NRF/Wifi/ESP32/http are native).
-    const own = (n: number) => n - Number(base[1]) + empty;
-    const afterBoot = own(Number(bm[1])), bootPeak = own(Number(bm[2])), sessPeak = own(Number(sm[1])), whole = Math.max(bootPeak, sessPeak);
-    const pct = (100 * whole) / budget;
-    if (transport === "softap") softapPeak = sessPeak;
-    say(`session in Espruino, ${name}: Connected; replies checked by the client's own stream`);
-    say(`  JsVars (interpreter ${empty} + firmware; after a GC between timers, at events and replies): after boot ${afterBoot}, ` +
-      `boot peak (device key pair) ${bootPeak}, session peak ${sessPeak} (at ${sm[2]}) → whole-session peak ${whole}`);
-    say(`  budget ${mix} ${budget} JsVars: peak ${pct.toFixed(0)}%  (goal < 70%: ${pct < 70 ? "ok" : "OVER by " + Math.ceil(whole - 0.7 * budget) + " JsVars"})`);
-  }
-  if (page) {
-    const w = await portalInEspruino({
-      espruino: E, ...interp.dir("portal-session"), shims, bundle: linuxBundle(SOFTAP), pop, page,
-      own: (n, base) => n - base + empty,
-    });
-    if (typeof w === "string") { say(`session in Espruino with two browsers loading the page: ${w}`); process.exitCode = 1; }
-    else {
-      say(`session in Espruino, SoftAP build, two browsers loading the page from SessionCmd0 on (Espruino's own HTTP server): ${w.downloads}`);
-      const io = (n: string) => ({ espruino: E, ...interp.dir("portal-" + n), page });
-      const [small, piece, whole] = [await bareServer(io("16"), 16), await bareServer(io("chunk"), PAGE_CHUNK), await bareServer(io("whole"), page.length)];
-      say(`  JsVars session peak ${w.peak} (at ${w.at}) against ${softapPeak} without them: +${w.peak - softapPeak} for the two requests, all told`);
-      say(`  Espruino's own server alone, same page to two clients at once: +${small} in 16-byte pieces (its objects for two connections,`);
-      say(`  which any two HTTP clients cost), +${piece} in ${PAGE_CHUNK}-byte pieces → the page's send buffers +${piece - small}   (goal ≤ 150); written at once +${whole}`);
-      say(`  the firmware's request handling on top: +${w.peak - softapPeak - piece} (its per-request wrappers and closures)`);
-      if (!(piece - small <= 150) || !/complete/.test(w.downloads)) process.exitCode = 1;
+  if (!MODEL_ONLY) {
+    const empty = Number(/U (\d+)/.exec(runE(script("u.js", "print('U '+process.memory().usage)")))![1]);
+    const budgets = board.jsvarsBudget as { bleWifi: number; wifi: number };
+    let softapPeak = NaN;
+    for (const [name, file, transport, budget, mix] of [
+      ["SoftAP build (default, BLE off)", SOFTAP, "softap", budgets.wifi, "wifi"],
+      ["BLE build (BLE on)", BLE, "ble", budgets.bleWifi, "bleWifi"],
+    ] as const) {
+      const plan = sessionPlan(pop, transport);
+      const code = linuxBundle(file);
+      const sessOut = runE(script(`session-${transport}.js`, `var __BLE=${transport === "ble"};\n` + shims + plan.driver +
+        // A blank Storage each time: the previous session left credentials in the interpreter's flash file. The
+        // bundle runs from (emulated) flash Storage as on the board, at root scope as the board runs .bootcde
+        // (src/jsflash.c jsfLoadBootCodeFromFlash → jspEvaluateVar(code, 0)): eval from a timer, not inside a
+        // function, so closures get no extra scope level the board would not have.
+        "\nvar S=require('Storage');S.eraseAll();" + storePop + "S.write('.bench'," + JSON.stringify(code) + ");\n" +
+        "__st(function(){print('BASE '+process.memory().usage);__st(eval,0,S.read('.bench'));},10);"));
+      const bad = plan.check(sessOut), bm = /BOOTED (\d+) (\d+)/.exec(sessOut), sm = /SESSION (\d+) (.+?) (\d+) (\d+)\r?$/m.exec(sessOut);
+      const base = /BASE (\d+)/.exec(sessOut);
+      if (bad || !bm || !sm || !base) { say(`session in Espruino, ${name}: FAILED: ${bad || sessOut.slice(-400)}`); process.exitCode = 1; continue; }
+      // Counted: the interpreter's own vars (an empty Linux build) + what the firmware added; not counted: the
+      // shims and this driver, loaded before the bundle (on the board NRF/Wifi/ESP32/http are native).
+      const own = (n: number) => n - Number(base[1]) + empty;
+      const afterBoot = own(Number(bm[1])), bootPeak = own(Number(bm[2])), sessPeak = own(Number(sm[1])), whole = Math.max(bootPeak, sessPeak);
+      const pct = (100 * whole) / budget;
+      if (transport === "softap") softapPeak = sessPeak;
+      say(`session in Espruino, ${name}: Connected; replies checked by the client's own stream`);
+      say(`  JsVars (interpreter ${empty} + firmware; after a GC between timers, at events and replies): after boot ${afterBoot}, ` +
+        `boot peak (device key pair) ${bootPeak}, session peak ${sessPeak} (at ${sm[2]}) → whole-session peak ${whole}`);
+      say(`  budget ${mix} ${budget} JsVars: peak ${pct.toFixed(0)}%  (goal < 70%: ${pct < 70 ? "ok" : "OVER by " + Math.ceil(whole - 0.7 * budget) + " JsVars"})`);
+    }
+    if (page) {
+      const w = await portalInEspruino({
+        espruino: E, ...interp.dir("portal-session"), shims, bundle: linuxBundle(SOFTAP), pop, page,
+        own: (n, base) => n - base + empty,
+      });
+      if (typeof w === "string") { say(`session in Espruino with two browsers loading the page: ${w}`); process.exitCode = 1; }
+      else {
+        say(`session in Espruino, SoftAP build, two browsers loading the page from SessionCmd0 on (Espruino's own HTTP server): ${w.downloads}`);
+        const io = (n: string) => ({ espruino: E, ...interp.dir("portal-" + n), page });
+        const [small, piece, whole] = [await bareServer(io("16"), 16), await bareServer(io("chunk"), PAGE_CHUNK), await bareServer(io("whole"), page.length)];
+        say(`  JsVars session peak ${w.peak} (at ${w.at}) against ${softapPeak} without them: +${w.peak - softapPeak} for the two requests, all told`);
+        say(`  Espruino's own server alone, same page to two clients at once: +${small} in 16-byte pieces (its objects for two connections,`);
+        say(`  which any two HTTP clients cost), +${piece} in ${PAGE_CHUNK}-byte pieces → the page's send buffers +${piece - small}   (goal ≤ 150); written at once +${whole}`);
+        say(`  the firmware's request handling on top: +${w.peak - softapPeak - piece} (its per-request wrappers and closures)`);
+        if (!(piece - small <= 150) || !/complete/.test(w.downloads)) process.exitCode = 1;
+      }
     }
   }
   // SessionCmd0 → SessionResp1 without the X25519, counted in the interpreter: callgrind of the SoftAP build

@@ -20,6 +20,8 @@ export interface CostTable {
   call: number;
   /** Per function defined (counter f). */
   define: number;
+  /** Per loop iteration (counter i). */
+  iteration: number;
   /** Per character of a string literal lexed (counter S). */
   stringChar: number;
   /** Per token lexed and executed, per string character, of code read from Storage in the Linux build (counters L, X, T; bench predictions only). */
@@ -95,31 +97,36 @@ export const CALIBRATION = {
     "flash-strings": 150986637,
     "memory-1": 44628467,
     "memory-2": 44597107,
+    "loop": 66820624,
+    "nested": 65131330,
+    "flash-loop": 82765477,
+    "flash-nested": 76403678,
   } as Record<string, number>,
 };
 
 export const COST: CostTable = {
-  lex: 317,
-  exec: 2157,
-  call: 13212,
-  define: 11456,
-  stringChar: 420,
-  lexFlash: 579,
-  execFlash: 2296,
-  stringCharFlash: 664,
+  lex: 178,
+  exec: 1604,
+  call: 12217,
+  define: 7749,
+  iteration: 15568,
+  stringChar: 362,
+  lexFlash: 447,
+  execFlash: 1730,
+  stringCharFlash: 606,
   native: {
-    convolve: { call: 26342, per: 1676.86 },
-    mapInPlace: { call: 25229, per: 3975.97 },
-    poke32: { call: 14788, per: 549.5 },
-    storageWrite: { call: 194203, per: 1210.63 },
-    storageRead: { call: 27397, per: 229.26 },
-    json: { call: 25484, per: 1483.1 },
-    sha256: { call: 94425, per: 523.58 },
-    aes: { call: 93425, per: 1308.72 },
-    toBytes: { call: 16172, per: 1039.52 },
-    memory: { call: 4426892, per: 0 },
-    typedCopy: { call: 27214, per: 2992.7 },
-    peek32: { call: 14788, per: 549.5 },
+    convolve: { call: 20818, per: 1676.86 },
+    mapInPlace: { call: 18366, per: 3975.97 },
+    poke32: { call: 5109, per: 549.5 },
+    storageWrite: { call: 188701, per: 1063.7 },
+    storageRead: { call: 19501, per: 199.87 },
+    json: { call: 24519, per: 1477.44 },
+    sha256: { call: 86319, per: 494.2 },
+    aes: { call: 92582, per: 1279.33 },
+    toBytes: { call: 15189, per: 1029.73 },
+    memory: { call: 4420979, per: 0 },
+    typedCopy: { call: 25529, per: 2992.7 },
+    peek32: { call: 5109, per: 549.5 },
   },
 };
 // END GENERATED
@@ -130,7 +137,7 @@ export const COST: CostTable = {
  * reads it (fread), for the bench's predictions of its runs.
  */
 export function instructions(k: Counters, t: CostTable, linux = false): number {
-  return t.lex * k.l + t.exec * k.x + (linux ? t.lexFlash : t.lex) * k.L + (linux ? t.execFlash : t.exec) * k.X + t.call * k.c + t.define * k.f + t.stringChar * k.S + (linux ? t.stringCharFlash : t.stringChar) * k.T + k.n;
+  return t.lex * k.l + t.exec * k.x + (linux ? t.lexFlash : t.lex) * k.L + (linux ? t.execFlash : t.exec) * k.X + t.call * k.c + t.define * k.f + t.iteration * k.i + t.stringChar * k.S + (linux ? t.stringCharFlash : t.stringChar) * k.T + k.n;
 }
 
 /** Instructions of one call of a built-in doing `units` of work. */

@@ -11,6 +11,7 @@
  *   when they run);
  * - `c` calls of JS functions (a scope, the arguments bound);
  * - `S` (`T` from Storage) characters of string literals lexed (a string is lexed character by character);
+ * - `i` loop iterations (the interpreter's loop bookkeeping: src/jsparse.c jspeStatementFor and friends);
  * - `f` functions defined (a declaration reached, a function expression evaluated: a function variable, its scope);
  * - `L`, `X` and `T`: `l`, `x` and `S` of code the interpreter reads from Storage (the bundle in .boot0, what eval runs from a
  *   Storage file). On the ESP32 flash is memory-mapped and reads as RAM does; Espruino's Linux build, which the costs
@@ -24,7 +25,7 @@ import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 
 /** The counters, one object per simulated interpreter (a `const` of the context: fast to reach from its code). */
-export interface Counters { l: number; x: number; c: number; f: number; S: number; n: number; L: number; X: number; T: number }
+export interface Counters { l: number; x: number; c: number; f: number; i: number; S: number; n: number; L: number; X: number; T: number }
 export const COUNTERS = "__k";
 /** A global the counters assign outside functions (defined non-enumerable in the context). */
 export const COMPLETION = "__kv";
@@ -129,7 +130,7 @@ export function instrument(src: string, o: { lexScript?: boolean; flash?: boolea
       case "ForStatement": case "WhileStatement": case "DoWhileStatement": case "ForInStatement": case "ForOfStatement": {
         // Each iteration lexes the test, the update and the body again (the enclosing code counted them once).
         for (const k of ["init", "test", "update", "left", "right"]) if (s[k]) expr(s[k]);
-        body(s.body, count(lexed(s.test, s.update, s.left, s.body)));
+        body(s.body, count(lexed(s.test, s.update, s.left, s.body)) + count("i++"));
         return;
       }
       case "TryStatement": list(s.block.body); if (s.handler) list(s.handler.body.body); if (s.finalizer) list(s.finalizer.body); return;

@@ -41,7 +41,7 @@ export class Scheduler {
   /** Counts JS items run, so a model can tell whether two of its calls fall in the same one. */
   item = 0;
   /** The interpreter's work counters (test-host/sim/cost.ts); the device points this at its context's. */
-  counters: Counters = { l: 0, x: 0, c: 0, f: 0, S: 0, n: 0, L: 0, X: 0, T: 0 };
+  counters: Counters = { l: 0, x: 0, c: 0, f: 0, i: 0, S: 0, n: 0, L: 0, X: 0, T: 0 };
   /** Device ms of modelled hardware waits in the running JS item (not interpreter work). */
   private charged = 0;
   /** Instructions counted when the running JS item started. */
