@@ -5,12 +5,12 @@
  */
 import fs from "node:fs";
 import nodeCrypto from "node:crypto";
+import path from "node:path";
 import vm from "node:vm";
 import zlib from "node:zlib";
 import { SimBle, GattMode } from "./ble";
 import { cryptoModule } from "./crypto";
 import { espruinoJSON, espruinoLog } from "./format";
-import path from "node:path";
 import { Scheduler, DEFAULT_SLOWDOWN, DEFAULT_EVENT_MS } from "./scheduler";
 import { COUNTERS, COMPLETION, instrument } from "./cost";
 import { COST, Native, nativeCost } from "./cost-table";
