@@ -46,7 +46,7 @@ export async function portalInSimulator(bundle: string, say: (s: string) => void
   };
   say(`\n== Web portal (page from tools/build-page.mjs, served from Storage ${PAGE_FILE} in ${PAGE_CHUNK}-byte pieces on 'drain')`);
   say(`page bytes                   ${raw.toLocaleString("en")} B raw, ${page.length.toLocaleString("en")} B gzip (on the wire)   (goal ≤ 8 KB)`);
-  say(`time to serve (simulator ×${DEFAULT_SLOWDOWN})  one browser ${serve(1)}, two at once ${serve(2)}`);
+  say(`time to serve (simulator, cost model)  one browser ${serve(1)}, two at once ${serve(2)}`);
   return page;
 }
 

@@ -40,6 +40,9 @@ export interface SessionOptions {
   quit?: boolean;
   /** Print "STEP n" as each write goes out (SoftAP), so that the bench can start page downloads mid-session. */
   announce?: boolean;
+  /** The build's security version (default 1). Security 0: plain SessionCmd0 and configuration messages; the session
+   * starts 1 s after "Provisioning started" (there is no key pair). */
+  security?: 0 | 1;
 }
 
 /**
@@ -65,19 +68,23 @@ export function sessionPlan(pop: string, transport: "ble" | "softap" = "ble", op
   reqs.push(cfg({ msg: 4, cmd_apply_config: {} })); resps.push(cfg({ msg: 5, resp_apply_config: { status: 0 } }));
   reqs.push(cfg({ msg: 0, cmd_get_status: {} }));
   const wire: string[] = [];
-  for (let i = 0; i < reqs.length; i++) { wire.push(hex(crypt(reqs[i]!))); if (resps[i]) crypt(resps[i]!); }
+  const sec0 = opt.security === 0;
+  for (let i = 0; i < reqs.length; i++) { wire.push(hex(sec0 ? reqs[i]! : crypt(reqs[i]!))); if (resps[i] && !sec0) crypt(resps[i]!); }
   const allSteps = [
-    ["0xFF51", hex(encode(D_SessionData, { sec_ver: 1, sec1: { msg: 0, sc0: { client_pubkey: cPub } } }))],
-    ["0xFF51", hex(encode(D_SessionData, { sec_ver: 1, sec1: { msg: 2, sc1: { client_verify_data: verify } } }))],
+    ...(sec0 ? [["0xFF51", hex(encode(D_SessionData, { sec_ver: 0, sec0: { msg: 0, sc: {} } }))]] : [
+      ["0xFF51", hex(encode(D_SessionData, { sec_ver: 1, sec1: { msg: 0, sc0: { client_pubkey: cPub } } }))],
+      ["0xFF51", hex(encode(D_SessionData, { sec_ver: 1, sec1: { msg: 2, sc1: { client_verify_data: verify } } }))],
+    ]),
     ["0xFF52", wire[0]!], ["0xFF52", wire[1]!], ["0xFF52", wire[2]!],
   ];
+  const ready = sec0 ? "Provisioning started" : "key pair ready", first = sec0 ? 1 : 2;
   const steps = allSteps.slice(0, opt.steps ?? allSteps.length), quit = opt.quit ? "quit();" : "";
   const driver = `
 var __on={},__svc,__peak=0,__at='',__step=0,__steps=${JSON.stringify(steps)},__waitFor,__t0;
 function __sample(where){var u=process.memory().usage;if(u>__peak){__peak=u;__at=where;}}
 var __st=setTimeout;
 // The session starts 1 s after the device key pair is ready (made at boot), however long the host took for it.
-console.log=function(l){print(l);if(/key pair ready/.test(l))__st(__start,1000);};
+console.log=function(l){print(l);if(/${ready}/.test(l))__st(__start,1000);};
 var __iv=${opt.sample === false ? "0" : "setInterval(function(){__sample('between timers');},1)"};
 NRF.setServices=function(s){__svc=s['0xFFFF'];};
 NRF.on=function(ev,fn){__on[ev]=fn;};
@@ -107,12 +114,14 @@ __start=function(){__sample('boot');print('BOOTED '+process.memory().usage+' '+_
       if (replies.length < steps.length) return `only ${replies.length} of ${steps.length} replies:\n${out.slice(-600)}`;
       // Re-run the client's stream over the transcript: Resp1's verify data must decrypt to the client key
       // and each config reply to the message predicted above (GetStatus: a status reply).
-      const c2 = mk(), x = (d: Uint8Array) => new Uint8Array(c2.update(d));
-      x(devPub);
-      if (hex(x(Buffer.from(replies[1]!.slice(-64), "hex"))) !== hex(cPub)) return "Resp1's verify data does not decrypt to the client key";
-      for (let i = 0; i < reqs.length && 2 + i < replies.length; i++) {
+      const c2 = mk(), x = sec0 ? (d: Uint8Array) => d : (d: Uint8Array) => new Uint8Array(c2.update(d));
+      if (!sec0) {
+        x(devPub);
+        if (hex(x(Buffer.from(replies[1]!.slice(-64), "hex"))) !== hex(cPub)) return "Resp1's verify data does not decrypt to the client key";
+      }
+      for (let i = 0; i < reqs.length && first + i < replies.length; i++) {
         x(new Uint8Array(reqs[i]!.length));
-        const plain = x(Buffer.from(replies[2 + i]!, "hex"));
+        const plain = x(Buffer.from(replies[first + i]!, "hex"));
         if (resps[i] ? hex(plain) !== hex(resps[i]!) : plain[0] !== 8 || plain[1] !== 1) return `config reply ${i} decrypts to ${hex(plain)}`;
       }
       return undefined;

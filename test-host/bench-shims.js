@@ -18,7 +18,9 @@ Modules.addCached("Wifi", "var h={};exports.on=function(e,f){h[e]=f;};exports.di
 var __realHttp = require("http"), __realDgram = require("dgram");
 // The captive DNS's socket: the real dgram (same socketserver.c), bound to a free port instead of 53, which
 // another resolver on the host may hold. (The wrapped bind is a property the board's socket does not have.)
-Modules.addCached("dgram", "exports.createSocket=function(t){var s=__realDgram.createSocket(t),b=s.bind;s.bind=function(){return b.call(s,0);};return s;};");
+// With __NO_SOCKETS set (the bench's cost-model runs) the socket is a stand-in that never receives.
+Modules.addCached("dgram", typeof __NO_SOCKETS != "undefined" ? "exports.createSocket=function(){return {bind:function(){},on:function(){},send:function(){},close:function(){}};};" :
+  "exports.createSocket=function(t){var s=__realDgram.createSocket(t),b=s.bind;s.bind=function(){return b.call(s,0);};return s;};");
 Modules.addCached("http", "exports.createServer=function(f){global.__httpServe=f;var s=typeof __HTTP_PORT=='undefined'?0:__realHttp.createServer(f);" +
   "return {listen:function(){if(s)s.listen(__HTTP_PORT);},close:function(){if(s)s.close();}};};");
 // A fixed LCG (x ← 69069·x + 1 mod 2^32, exact in doubles) so that bench-session.ts can predict the key pair.

@@ -70,7 +70,7 @@ const sec2Pwd: string = c.secVer === 2 && c.popMode === "fixed" ? readConfig(pat
 const security = c.secVer === 1 ? `Security 1, ${c.popMode === "random" ? "the board's own random PoP" : c.pop ? `PoP "${c.pop}"` : "no PoP"}`
   : c.secVer === 2 ? `Security 2, username "${c.sec2User}", ${c.popMode === "random" ? "the board's own random PoP" : `password "${sec2Pwd}"`}` : "Security 0";
 console.log(`--- simulated ESP32, Espruino ${c.board.espruino}${deferred ? ", GATT deferred-write (a patched Espruino, not stock)" : ""}, ` +
-  `interpreter slow-down x${DEFAULT_SLOWDOWN} (calibrated default) ---`);
+  `${c.board.cpuMhz} MHz, ${DEFAULT_SLOWDOWN} cycles per interpreter instruction (the cost model's default) ---`);
 console.log(`--- ${o.config}: ${c.transport === "both" ? "BLE and SoftAP (provisioned over SoftAP)" : overBle ? "BLE" : "SoftAP"}, ${security} ---`);
 // The payload line is followed by its QR code, as ESP-IDF's example prints it (tools/qr.mjs).
 const color = !!process.stdout.isTTY && process.env.NO_COLOR === undefined;

@@ -38,7 +38,10 @@ default sdkconfig) when it is missing or that config, config/schema.json, the bo
   --dns-port N            serve the board's DNS (UDP 53 on its access point, the captive DNS) on 127.0.0.1:N
                           (UDP; off unless given; 0 picks a free port); silent while the board's AP is down
   --console-port N        serve the serial console (Espruino REPL) on 127.0.0.1:N; 0 picks a free port
-  --slowdown X            interpreter slow-down against host time (default ${DEFAULT_SLOWDOWN})
+  --slowdown X            board cycles per interpreter instruction (default ${DEFAULT_SLOWDOWN}): a JS event's device
+                          time is the work it executed (interpreter instructions, test-host/sim/cost-table.ts) × X /
+                          the board's clock (boards/esp32.json cpuMhz), never host time; 0.05 runs the interpreter
+                          about 30× faster than the board, 0 stops the clock inside JS
   --espruino-version V    process.env.VERSION of the simulated Espruino build (default 2v29)
   --without ble,crypto    simulate an Espruino build lacking BLE (no NRF) and/or the crypto module
   --storage-bytes N       size of the Storage area (default ${DEFAULT_BOARD.storageBytes}, the ESP32 4 MB layout)
@@ -60,7 +63,7 @@ const VALUE_OPTIONS: Record<string, (v: string) => string | undefined> = {
   "http-port": port,
   "dns-port": port,
   "console-port": port,
-  slowdown: (v) => (/^\d+(\.\d+)?$/.test(v) ? undefined : "must be a number (0 or more), e.g. 100"),
+  slowdown: (v) => (/^\d+(\.\d+)?$/.test(v) ? undefined : "must be a number (0 or more), e.g. 0.05"),
   "espruino-version": (v) => (/^\d+v\d+(\.\d+)?$/.test(v) ? undefined : "looks like 2v29"),
   without: (v) => v.split(",").filter((w) => w !== "ble" && w !== "crypto").map((w) => `takes ble and/or crypto, not '${w}'`)[0],
   mac: (v) => (/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(v) ? undefined : "must look like AA:BB:CC:DD:EE:FF"),

@@ -175,7 +175,7 @@ function explain(e: unknown, o: Record<string, string>, p: Progress): string {
   }
   if (/timed out/.test(msg)) {
     return `the device did not answer ${p.last ?? "the request"} within ${limit}: its interpreter stayed busy that long ` +
-      "(an X25519 costs about 22 s at the simulator's default slow-down); retry, or run the simulator with a smaller --slowdown (e.g. 100)";
+      "(an X25519 costs about 8 s at the simulator's default timing); retry, or run the simulator with a smaller --slowdown (e.g. 0.05)";
   }
   // SetConfig statuses (wifi_constants.proto Status): 4 InvalidArgument, 5 InternalError.
   if (/^SetConfig failed with status 4/.test(msg)) return "the device refused the credentials as invalid (SetConfig InvalidArgument): the SSID must be at most 31 bytes and the passphrase at most 63 (what Espruino's Wifi.connect keeps)";

@@ -5,14 +5,16 @@
  */
 import fs from "node:fs";
 import nodeCrypto from "node:crypto";
-import v8 from "node:v8";
+import path from "node:path";
 import vm from "node:vm";
 import zlib from "node:zlib";
 import { SimBle, GattMode } from "./ble";
 import { cryptoModule } from "./crypto";
 import { espruinoJSON, espruinoLog } from "./format";
-import { Scheduler, DEFAULT_SLOWDOWN, DEFAULT_EVENT_MS, CONVOLVE_CALL_MS, CONVOLVE_CALL_LOOPS_MS, MPI_OP_MS, hostCpuMs } from "./scheduler";
-import { RsaBlock, ChipInfo, POLL_MS } from "./rsa";
+import { Scheduler, DEFAULT_SLOWDOWN, DEFAULT_EVENT_MS } from "./scheduler";
+import { COUNTERS, COMPLETION, instrument } from "./cost";
+import { COST, Native, nativeCost } from "./cost-table";
+import { RsaBlock, ChipInfo } from "./rsa";
 import { PowerCut, SimFlash, storageModule } from "./storage";
 import { RadioWorld, SimWifi } from "./wifi";
 import { SimNvs } from "./nvs";
@@ -27,13 +29,20 @@ export const BANNER = [
   "Espruino is Open Source. Our work is supported", "only by sales of official boards and donations:", "http://espruino.com/Donate", "",
 ];
 
-/** The stock ESP32 board: RNG_DATA_REG, the 4 MB layout's Storage area, the JsVars Espruino gives it with BLE and Wi-Fi (boards/esp32.json jsvarsBudget.bleWifi). */
-export const DEFAULT_BOARD = { rngRegister: "0x60035144", storageBytes: 917504, jsvars: 2500, id: "esp32" };
+/** A board file (boards/ID.json): the clock its Espruino build runs at. */
+export function boardClockMhz(id: string): number {
+  return JSON.parse(fs.readFileSync(path.join(import.meta.dirname, "../../boards", id + ".json"), "utf8")).cpuMhz;
+}
+/**
+ * The stock ESP32 board: RNG_DATA_REG, the 4 MB layout's Storage area, the JsVars Espruino gives it with BLE and Wi-Fi
+ * (boards/esp32.json jsvarsBudget.bleWifi); its clock is its board file's (cpuMhz), as for any board without one given.
+ */
+export const DEFAULT_BOARD: { rngRegister: string; storageBytes: number; jsvars: number; id: string; cpuMhz?: number } = { rngRegister: "0x60035144", storageBytes: 917504, jsvars: 2500, id: "esp32" };
 /** Chips with the classic ESP32's RSA block at 0x3FF02000 (the C3/S3 have a different one, not modelled). */
 const HAS_ESP32_RSA = (board: { id: string }) => !/c3|s3/i.test(board.id);
 
 export interface DeviceOptions {
-  board?: { rngRegister: string; storageBytes: number; jsvars: number; id: string };
+  board?: { rngRegister: string; storageBytes: number; jsvars: number; id: string; cpuMhz?: number };
   world?: RadioWorld;
   gatt?: GattMode;
   flashFile?: string;
@@ -59,15 +68,9 @@ export interface LogLine { t: number; line: string }
  */
 export type BootCode = boolean | "reset" | { file: string };
 
-/**
- * Runs fn (a V8 compile) without billing it as interpreter time: Espruino executes source text as it reads
- * it, so only running the code costs. --no-lazy makes V8 compile every function now rather than on first
- * call, which would otherwise land in the billed run.
- */
-function compileUnbilled<T>(sched: Scheduler, fn: () => T): T {
-  const t0 = hostCpuMs();
-  v8.setFlagsFromString("--no-lazy");
-  try { return fn(); } finally { v8.setFlagsFromString("--lazy"); sched.charge(0, hostCpuMs() - t0); }
+/** A script as the simulated interpreter runs it: instrumented to count its work (test-host/sim/cost.ts); flash: read from Storage. */
+function script(code: string, filename: string, flash = false): vm.Script {
+  return new vm.Script(instrument(code, { flash }), { filename });
 }
 
 /** Espruino's rand(): multiply-with-carry with fixed seeds, never auto-seeded (src/jsutils.c). */
@@ -193,11 +196,21 @@ export class SimDevice {
     this.board = opt.board || DEFAULT_BOARD;
     // The board's own copy of the radio world: a world that changes while it runs stays changed across reboots.
     this.world = structuredClone(opt.world || { aps: [] });
-    this.sched = new Scheduler(opt.slowdown ?? DEFAULT_SLOWDOWN, opt.eventMs ?? DEFAULT_EVENT_MS);
+    // A board without its clock given is the board file's of its id (a C3 runs at 160 MHz).
+    this.sched = new Scheduler(opt.slowdown ?? DEFAULT_SLOWDOWN, opt.eventMs ?? DEFAULT_EVENT_MS, this.board.cpuMhz ?? boardClockMhz(this.board.id));
     this.flash = new SimFlash(this.board.storageBytes, opt.flashFile);
     this.nvs = new SimNvs(opt.flashFile && SimNvs.besideFlash(opt.flashFile));
-    this.flash.onHostIo = (ms) => this.sched.charge(0, ms);
     this.sched.onJsError = (e) => this.uncaught(e);
+  }
+
+  /** Built-in calls and their units of work so far, per kind (the bench's calibration reads them). */
+  nativeTally: Partial<Record<Native, { calls: number; units: number }>> = {};
+  /** A built-in ran: its cost from the table joins the interpreter's work. */
+  bill(kind: Native, units: number) {
+    this.sched.counters.n += nativeCost(COST, kind, units);
+    const t = (this.nativeTally[kind] ??= { calls: 0, units: 0 });
+    t.calls++;
+    t.units += units;
   }
 
   /** Console listeners (the REPL on --console-port): raw text as the UART would carry it. */
@@ -207,11 +220,7 @@ export class SimDevice {
     for (const l of line.split("\n")) {
       this.log.push({ t: this.sched.now, line: l });
       if (this.opt.echo) {
-        // What the host does with a printed line (stdout, drawing the QR code) is not interpreter time:
-        // billed × the slow-down, drawing one QR code kept the board busy past the client's 30 s limit.
-        const t0 = hostCpuMs();
         this.opt.echo(l);
-        this.sched.charge(0, hostCpuMs() - t0);
       }
     }
     for (const c of this.consoles) c.output(line + "\n");
@@ -224,7 +233,7 @@ export class SimDevice {
   /** Runs source text in the interpreter's global scope (the REPL, `espruino -e`). */
   evaluate(code: string): unknown {
     if (!this.restoring) this.replLines.push(code);
-    return compileUnbilled(this.sched, () => new vm.Script(code, { filename: "REPL" })).runInContext(this.ctx);
+    return script(code, "REPL").runInContext(this.ctx);
   }
 
   /**
@@ -286,6 +295,8 @@ export class SimDevice {
     this.watches = []; // a reset clears the watches (jsiSoftKill)
     const ctx = vm.createContext({});
     this.ctx = ctx;
+    // The work counters (test-host/sim/cost.ts) as a lexical binding of the context: every script sees it, fast.
+    vm.runInContext(`const ${COUNTERS} = this.${COUNTERS}; delete this.${COUNTERS}; Object.defineProperty(this, "${COMPLETION}", { value: 0, writable: true });`, Object.assign(ctx, { [COUNTERS]: this.sched.counters }));
     const realm = vm.runInContext("({ U8: Uint8Array, U32: Uint32Array, JSON: JSON, Math: Math })", ctx);
     const ab = (b: Uint8Array): ArrayBuffer => { const u = new realm.U8(b.length); u.set(b); return u.buffer; };
     const bytes = (v: any): Uint8Array => {
@@ -305,49 +316,43 @@ export class SimDevice {
     this.dgram = new SimDgram(this.sched);
     this.dgram.reachable = this.http.reachable;
     this.http.otherSockets = () => this.dgram.open;
-    // Native functions run at C speed on the board: bill their modelled cost, not Node's host time (which
-    // the slow-down would multiply as if it were interpreted JS).
-    const sch = this.sched;
-    const native = <F extends (...a: any[]) => any>(fn: F, ms: (...a: Parameters<F>) => number): F => (function (this: unknown, ...a: Parameters<F>) {
-      const t0 = hostCpuMs();
-      try { return fn.apply(this, a); } finally { sch.charge(ms(...a), hostCpuMs() - t0); }
+    // Built-ins run as C on the board: each call adds its cost from the table (test-host/sim/cost-table.ts) for the
+    // work its arguments (or result) give it, in the same instructions as the interpreted code.
+    const bill = (kind: Native, units: number) => this.bill(kind, units);
+    // Units of work: characters of a string, elements of an array or typed array (words of a Uint32Array), bytes of an ArrayBuffer.
+    const len = (v: unknown): number => (typeof v === "string" ? v.length : Number((v as { length?: number })?.length ?? (v as { byteLength?: number })?.byteLength) || 0);
+    let inNative = 0;
+    const native = <F extends (...a: any[]) => any>(kind: Native, fn: F, units: (r: ReturnType<F>, ...a: Parameters<F>) => number): F => (function (this: unknown, ...a: Parameters<F>) {
+      let r: ReturnType<F>;
+      inNative++;
+      try { r = fn.apply(this, a); } finally { inNative--; }
+      bill(kind, units(r, ...a));
+      return r;
     }) as F;
     const S0 = storageModule(this.flash, { u8: (b) => { const u = new realm.U8(b.length); u.set(b); return u; }, ab, json: espruinoJSON });
     const S: typeof S0 = { ...S0 };
     for (const k of Object.keys(S0) as (keyof typeof S0)[]) {
-      // jsflash.c on SPI flash: ~1 ms of bookkeeping plus ~4 µs per byte written (≈250 KB/s with erase).
-      if (typeof S0[k] === "function") (S as any)[k] = native(S0[k] as any, (_n: unknown, d?: unknown) => 1 + (typeof d === "string" ? d.length * 0.004 : 0));
+      // src/jsflash.c: a write's bytes (JSON text for writeJSON), a read's result; list/erase/getFree as a call.
+      if (typeof S0[k] !== "function") continue;
+      const writes = /^write/.test(k);
+      (S as any)[k] = native(writes ? "storageWrite" : "storageRead", S0[k] as any, (r: unknown, _n: unknown, d?: unknown) => (writes ? (k === "writeJSON" ? len(espruinoJSON(d)) : len(d)) : len(r)));
     }
-    const C = cryptoModule({ ab });
+    const C0 = cryptoModule({ ab });
+    const C = {
+      ...C0,
+      SHA1: native("sha256", C0.SHA1, (_r, d) => len(d)), SHA224: native("sha256", C0.SHA224, (_r, d) => len(d)),
+      SHA256: native("sha256", C0.SHA256, (_r, d) => len(d)), SHA384: native("sha256", C0.SHA384, (_r, d) => len(d)), SHA512: native("sha256", C0.SHA512, (_r, d) => len(d)),
+      AES: { encrypt: native("aes", C0.AES.encrypt, (_r, d) => len(d)), decrypt: native("aes", C0.AES.decrypt, (_r, d) => len(d)) },
+    };
     const W = this.wifi.api(), N = this.ble.api(), H = this.http.api(), U = this.dgram.api(), sched = this.sched, dev = this;
     const rand = espruinoRand(), rngOff = espruinoRand(); // rngOff: the same sequence on every boot, as a PRNG would give
-    // Last E.convolve call: its JS item and when it ended (host CPU ms); generated: the firmware built its X25519
-    // field code with Function (generatedOps) rather than running loopOps, whose calls cost more (CONVOLVE_CALL_LOOPS_MS).
-    const cv = { item: -1, end: 0, generated: false };
-    // The RSA block (test-host/sim/rsa.ts). Each operation started charges MPI_OP_MS, the measured
-    // interpreter cost of the accelerated X25519 per operation (its pokes, peeks and all its JS, slices
-    // included: npm run bench measures the whole X25519). Every slice of it is a JS item of its own (the firmware
-    // defers even the first), so the host time of such an item up to its last access to the block (the slice's
-    // JS, the model's BigInt arithmetic, MODEXP's included) is not billed again; what follows the last access
-    // (the key agreement's continuation after the final slice) is billed as any JS.
+    // The RSA block (test-host/sim/rsa.ts): an operation takes the time rsa.ts gives it on the device's clock, which
+    // inside a JS item advances with the work counted so far (the firmware's polls, peeks and pokes: their calls
+    // are priced as every other call, peek32/poke32 by the cost table).
     const rsa = HAS_ESP32_RSA(this.board) ? new RsaBlock(this.opt.chip) : undefined;
     this.rsa = rsa;
-    const mp = { item: -1, at: 0 };
-    const rsaTimed = <T>(fn: () => T): T => {
-      // With no slow-down nothing is billed, so the host clock (process.cpuUsage(), a system call that was half
-      // the fuzzer's time in accelerated X25519s) is not read.
-      if (!sched.slowdown) return fn();
-      try { return fn(); } finally {
-        const t1 = hostCpuMs();
-        sched.charge(0, t1 - (mp.item === sched.item ? mp.at : sched.itemHostStart));
-        mp.item = sched.item;
-        mp.at = t1;
-      }
-    };
     if (rsa) {
       rsa.fault = this.opt.rsaFault || "none";
-      rsa.onOp = () => sched.charge(MPI_OP_MS, 0);
-      rsa.onPoll = () => sched.charge(POLL_MS, 0);
       rsa.now = () => sched.deviceNow();
       // Without slow-down no device time passes within a JS item (getTime stands still): the block answers at once.
       rsa.slow = sched.slowdown / DEFAULT_SLOWDOWN;
@@ -380,7 +385,7 @@ export class SimDevice {
       // src/jswrap_interactive.c _jswrap_interface_setTimeoutOrInterval: a function or a string of code, and an
       // interval below TIMER_MIN_INTERVAL (0.1 ms, src/jsinteractive.h) or not a number is that minimum.
       if (typeof fn !== "function" && typeof fn !== "string") throw new Error("Function or String not supplied!");
-      const run = typeof fn === "function" ? () => fn(...args) : () => vm.runInContext(fn, ctx);
+      const run = typeof fn === "function" ? () => fn(...args) : () => script(fn, "timer").runInContext(ctx);
       let id = 1;
       for (const k of timers.keys()) id = k + 1;
       const n = Number(ms), period = n >= 0.1 ? n : 0.1;
@@ -409,8 +414,8 @@ export class SimDevice {
     const latin1 = (s: unknown) => Buffer.from(String(s), "latin1");
     const g: Record<string, unknown> = {
       // Espruino's atob/btoa work on 8-bit strings (jswrap_espruino.c / jswrap_string.c).
-      atob: native((s: string) => Buffer.from(String(s), "base64").toString("latin1"), (s) => 0.1 + String(s).length * 0.0005),
-      btoa: native((s: string) => latin1(s).toString("base64"), (s) => 0.1 + String(s).length * 0.0005),
+      atob: native("toBytes", (s: string) => Buffer.from(String(s), "base64").toString("latin1"), (_r, s) => String(s).length),
+      btoa: native("toBytes", (s: string) => latin1(s).toString("base64"), (r) => r.length),
       // jswrap_interactive.c: load() re-runs the boot code, reset() clears RAM without it.
       // src/jswrap_interactive.c: load() re-runs the saved state and boot code; reset() clears RAM and runs the boot
       // files but no saved state (JSIS_TODO_RESET → jsiSemiInit(false): jsfLoadBootCodeFromFlash(true) runs
@@ -468,7 +473,8 @@ export class SimDevice {
           for (let i = 0; i < count!; i++) out[i] = peekWord(addr + 4 * i);
           return out;
         };
-        return rsa && RsaBlock.covers(addr) ? rsaTimed(read) : read();
+        bill("peek32", count! > 1 ? count! : 1);
+        return read();
       },
       poke32: (addr: number, v: unknown) => {
         const write = () => {
@@ -477,32 +483,18 @@ export class SimDevice {
           if (rsa && rsa.writeWords(addr, a)) return;
           for (let i = 0; i < a.length; i++) pokeWord(addr + 4 * i, Number(a[i]));
         };
-        return rsa && RsaBlock.covers(addr) ? rsaTimed(write) : write();
+        bill("poke32", typeof v === "number" ? 1 : len(v));
+        return write();
       },
       ...(fw.ble === false ? {} : { NRF: N }),
       E: {
-        // jswrap_espruino.c jswrap_espruino_convolve. Each call also charges its measured interpreter
-        // cost (CONVOLVE_CALL_MS) instead of host time: Node's JIT runs these loops far faster, relatively,
-        // than anything else the firmware does, so a uniform slow-down would make X25519 look cheap.
-        // The charge covers the field code between two calls of one JS item as well (the constant is all
-        // X25519 instructions over all calls), so that host time is not billed a second time.
-        convolve: (a: ArrayLike<number>, b: ArrayLike<number>, off: number) => {
-          // With no slow-down nothing is billed, so the host clock is not read (the fuzzer's X25519s).
-          if (!sched.slowdown) return convolve(a, b, off);
-          const h0 = hostCpuMs();
-          const gap = cv.item === sched.item ? h0 - cv.end : 0;
-          const s = convolve(a, b, off);
-          cv.end = hostCpuMs();
-          cv.item = sched.item;
-          sched.charge(cv.generated ? CONVOLVE_CALL_MS : CONVOLVE_CALL_LOOPS_MS, cv.end - h0 + gap);
-          return s;
-        },
+        // jswrap_espruino.c jswrap_espruino_convolve: one multiply-add per element of the first array.
+        convolve: native("convolve", convolve, (_s, a) => len(a)),
         // jswrap_espruino.c jswrap_espruino_mapInPlace: reads `bits`-bit fields of `from` (msb first; lsb first
         // when bits < 0; 0 means from's element size) as integers, maps each through a function, an array or
         // an ArrayBuffer view (undefined: straight through) and writes them to `to` until either runs out.
-        // Not charged on its own: the firmware calls it only inside X25519, whose whole interpreter cost
-        // CONVOLVE_CALL_MS already spreads over the E.convolve calls (it would be billed twice).
-        mapInPlace: (from: unknown, to: unknown, map: unknown, bits = 0) => {
+        // Priced per element written (a function as the map is a JS call on top, counted where it runs).
+        mapInPlace: native("mapInPlace", (from: unknown, to: unknown, map: unknown, bits = 0) => {
           const isView = (v: unknown): v is { length: number; BYTES_PER_ELEMENT: number; [i: number]: number } => ArrayBuffer.isView(v) && !(v instanceof DataView);
           if (!isView(from) || !isView(to)) throw new Error("First 2 arguments should be array buffers");
           if (map !== undefined && typeof map !== "function" && !Array.isArray(map) && !isView(map)) throw new Error("Third argument should be a function or array");
@@ -522,16 +514,16 @@ export class SimDevice {
             b -= bits;
             to[ti++] = map === undefined ? v : typeof map === "function" ? (map as (v: number, i: number) => number)(v, index) : (map as ArrayLike<number>)[v]!;
           }
-        },
+        }, (_r, _from, to) => len(to)),
         hwRand: () => { dev.insecureRandomCalls++; return rand() | 0; },
         srand: () => { /* not modelled */ },
-        toUint8Array: (v: unknown) => { const b = bytes(v); const u = new realm.U8(b.length); u.set(b); return u; },
-        toString: (v: unknown) => str(bytes(v)),
+        toUint8Array: native("toBytes", (v: unknown) => { const b = bytes(v); const u = new realm.U8(b.length); u.set(b); return u; }, (r) => r.length),
+        toString: native("toBytes", (v: unknown) => str(bytes(v)), (r) => r.length),
         internal: this.ble.internal,
         getErrorFlags: () => [],
         reboot: () => dev.scheduleReboot(),
         // jswrap_espruino.c E.CRC32: the standard CRC-32 (as zlib) of a string or array.
-        CRC32: native((v: unknown) => zlib.crc32(bytes(v)), (v) => 0.1 + (Number((v as { length?: number })?.length) || 0) * 0.0002),
+        CRC32: native("toBytes", (v: unknown) => zlib.crc32(bytes(v)), (_r, v) => len(v)),
         on: () => { /* E.on('init') is not used */ },
       },
       ESP32: {
@@ -553,12 +545,22 @@ export class SimDevice {
           MODULES: "Flash,Storage,heatshrink,fs,net,dgram,http,NetworkJS,Wifi,TelnetServer" + (fw.crypto === false ? "" : ",crypto") + ",neopixel",
           EXPTR: 1073484860,
         },
-        memory: () => ({ free: dev.board.jsvars, usage: 0, total: dev.board.jsvars, history: 0, gc: 0, gctime: 0, blocksize: 14 }),
+        // A garbage collection first (src/jswrap_process.c jswrap_process_memory): priced as one.
+        memory: native("memory", () => ({ free: dev.board.jsvars, usage: 0, total: dev.board.jsvars, history: 0, gc: 0, gctime: 0, blocksize: 14 }), () => 0),
       },
     };
     Object.assign(ctx, g);
-    vm.runInContext("var global = this; JSON.stringify = __json; delete this.__json; Math.random = __rand; delete this.__rand; Math.pow = __pow; delete this.__pow;", Object.assign(ctx, {
-      __json: (v: unknown) => (v === undefined ? "null" : espruinoJSON(v)),
+    // JSON and typed-array copies are built-ins too: priced per byte of JSON text, per element copied.
+    vm.runInContext(`var global = this; JSON.stringify = __json; JSON.parse = __parse(JSON.parse); delete this.__json; delete this.__parse;
+      Math.random = __rand; delete this.__rand; Math.pow = __pow; delete this.__pow;
+      (function (T, copied) { var set = T.set, slice = T.slice;
+        T.set = function (a, o) { copied(a.length); return set.call(this, a, o); };
+        T.slice = function (a, b) { var r = slice.call(this, a, b); copied(r.length); return r; };
+      })(Object.getPrototypeOf(Uint8Array.prototype), __copied); delete this.__copied;`, Object.assign(ctx, {
+      __json: native("json", (v: unknown) => (v === undefined ? "null" : espruinoJSON(v)), (r) => r.length),
+      __parse: (parse: (t: string, r?: unknown) => unknown) => native("json", (t: string, r?: unknown) => parse(t, r), (_r, t) => String(t).length),
+      // Not the simulator's own copies inside a built-in (already priced as that built-in).
+      __copied: (n: number) => { if (!inNative) bill("typedCopy", Number(n) || 0); },
       __rand: () => { dev.insecureRandomCalls++; return rand() / 0x80000000; },
       __pow: espruinoPow,
     }));
@@ -583,11 +585,18 @@ export class SimDevice {
         else delete this["#on" + ev];
       });
     })`, ctx)((fn: (...a: unknown[]) => void, self: unknown, a: unknown[]) => sched.at(sched.now, true, () => fn.apply(self, a)));
-    // `new Function(src)` compiles too (Espruino just keeps the text).
+    // Code made at run time counts its work as the rest: `new Function(args, body)` (Espruino keeps the text, lexed at
+    // each call) and eval (global scope, as an indirect eval: the firmware has no direct one).
     const RealFunction = vm.runInContext("Function", ctx) as FunctionConstructor;
-    const CompileTimedFunction = function (...a: string[]) { cv.generated = true; return compileUnbilled(sched, () => RealFunction(...a)); };
-    CompileTimedFunction.prototype = RealFunction.prototype;
-    ctx.Function = CompileTimedFunction;
+    const CountedFunction = function (...a: unknown[]) {
+      const params = a.slice(0, -1).map(String).join(","), body = a.length ? String(a[a.length - 1]) : "";
+      return new vm.Script(instrument(`(function anonymous(${params}\n) {\n${body}\n})`, { lexScript: false }), { filename: "Function" }).runInContext(ctx);
+    };
+    CountedFunction.prototype = RealFunction.prototype;
+    ctx.Function = CountedFunction;
+    // Code that is a Storage file's text (eval(require("Storage").read(f))) runs from flash.
+    const inStorage = (code: string) => { for (const v of this.flash.files.values()) if (v.length === code.length && Buffer.from(v).toString("latin1") === code) return true; return false; };
+    ctx.eval = (code: unknown) => (typeof code === "string" ? script(code, "eval", inStorage(code)).runInContext(ctx) : code);
     if (!this.nvs.ble) this.print("WARNING: Bluetooth is disabled per ESP32.enableBLE(false)");
     // src/jsflash.c jsfLoadBootCodeFromFlash, all in one go (jsiSoftInit): .boot0 … .boot3, then the boot code
     // (jsfGetBootCodeFromFlash: .bootrst if it exists or after reset()/load(file), else .bootcde). Each file is
@@ -610,7 +619,7 @@ export class SimDevice {
       const code = this.flash.files.get(f);
       if (!code) return false;
       try {
-        compileUnbilled(sched, () => new vm.Script(Buffer.from(code).toString("latin1"), { filename: label })).runInContext(ctx);
+        script(Buffer.from(code).toString("latin1"), label, true).runInContext(ctx);
       } catch (e) {
         if (e instanceof PowerCut) throw e;
         this.uncaught(e);

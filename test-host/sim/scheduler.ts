@@ -1,4 +1,6 @@
-import * as v8 from "node:v8";
+
+import type { Counters } from "./cost";
+import { COST, instructions } from "./cost-table";
 
 /**
  * Virtual time for the simulated board. Two kinds of work:
@@ -6,66 +8,20 @@ import * as v8 from "node:v8";
  *   GATT reads from its own task: targets/esp32/BLE/esp32_gatts_func.c gatts_read_value_handler);
  * - "js" work (timers, queued onWrite/Wifi events) runs on the single interpreter, one item at a time,
  *   never before the previous item has finished.
- * A JS item costs `eventMs + hostMs × slowdown` of device time: the interpreter executes source text and
- * an ESP32 is far slower than this host (see DEFAULT_SLOWDOWN), so a race lost on the board is lost here.
+ * A JS item costs `eventMs` plus the interpreter instructions it executed (test-host/sim/cost.ts counts them as
+ * the code runs, test-host/sim/cost-table.ts prices them) × `slowdown` cycles each / the board's clock. Nothing
+ * of the host enters the device's timeline: the same inputs give the same times on any machine under any load.
  */
 
 /**
- * Derivation: tweetnacl's X25519 takes 21 ms under `node --jitless` and 1.75 s in Espruino built for x86
- * (docs/interpreter-measurements.md §6, 83×), and an ESP32 runs Espruino ≥37× slower than that x86 host
- * (same file) → ~3000× an interpreting host. The simulator measures JIT-compiled Node time, so hot numeric
- * loops (crypto) come out OPTIMISTIC by several times; ordinary handler code is roughly right.
+ * Board cycles per interpreter instruction (`--slowdown`), an instruction being one of the x86 instructions
+ * callgrind counts in Espruino's Linux build (the cost table's unit). 1.6 is the geometric middle of 1 and 2.6,
+ * the range issue 6 assumed for an Xtensa LX6 running the same C (1–1.3 of its instructions per x86 one, 1–2
+ * cycles each); 0 stops the device clock inside JS (every item costs only `eventMs`).
  */
-export const DEFAULT_SLOWDOWN = 3000;
-/**
- * Device time charged per E.convolve call, which stands for the X25519 work around it. `npm run bench`
- * (callgrind, Espruino 2v29 built for 32-bit Linux with 14-byte JsVars): one X25519 = 2.64 G instructions
- * and 39,660 E.convolve calls → 67 k instructions per call (the E.mapInPlace gathers and the rest of the
- * field code included); at 1–2.6 cycles per x86 instruction on a 240 MHz ESP32 (issue 6's assumption)
- * that is 0.28–0.72 ms; the geometric middle is used.
- */
-export const CONVOLVE_CALL_MS = 0.45;
-/**
- * The same for the compact field code (loopOps, CONFIG_PROV_X25519_CODE): as many E.convolve calls, but the loop
- * control and array look-ups around them make one X25519 1.75× the instructions of generatedOps (`npm run
- * bench`, one run: 6.52 G against 3.73 G), so each call stands for 1.75× the device time.
- */
-export const CONVOLVE_CALL_LOOPS_MS = CONVOLVE_CALL_MS * 1.75;
-/**
- * Host time as billed to the simulated interpreter: this process's CPU time (user + system), not wall time.
- * Wall time also counts the time the process waited for a core, so on a busy host (a shared 2-core machine
- * running other test suites) a handler's few milliseconds became tens, and × the slow-down exceeded the
- * client's 30 s ATT limit at the very first exchange. On an idle host both clocks agree, so the calibration
- * (DEFAULT_SLOWDOWN, CONVOLVE_CALL_MS) stands. process.cpuUsage also counts V8's helper threads, so a JS item
- * is billed the smaller of this and its wall time, less its garbage collections (Scheduler.step).
- */
-export function hostCpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-/** Milliseconds of garbage collection since `p.start()` (v8.GCProfiler statistics: cost in microseconds). */
-function gcMs(p: v8.GCProfiler): number {
-  let us = 0;
-  for (const g of p.stop()?.statistics || []) us += g.cost;
-  return us / 1000;
-}
-
-/**
- * Device time charged per RSA accelerator operation started (MULT_START/MODEXP_START), which stands for the
- * accelerated X25519's interpreter work around it (test-host/sim/device.ts). From `npm run bench`
- * (callgrind, same interpreter, peripheral stood in by RAM): instructions per X25519 / operations per
- * X25519, at the same 1–2.6 cycles per instruction (geometric middle) as CONVOLVE_CALL_MS.
- */
-// 0.999 G / 4,331 operations = 231 k instructions each × 1.61 cycles / 240 MHz (stand-in calls included) was 1.55 ms;
-// issue 23's driver (ownership check per operation, uniform ladder step) costs 1.16× per operation without the
-// stand-in's calls (108 k against 93 k instructions, both measured in one 2v29 i386 build), so 1.55 × 1.16.
-export const MPI_OP_MS = 1.8;
-/** Host idle time (wall ms) after which the core is woken up before the next JS item is timed, and for how long. */
-const WAKE_AFTER_IDLE_MS = 5, WAKE_SPIN_MS = 2;
+export const DEFAULT_SLOWDOWN = 1.6;
 /** Fixed cost of dispatching one queued event to JS (idle loop, event unpacking, function call). */
 export const DEFAULT_EVENT_MS = 15;
-
 interface Item { t: number; seq: number; js: boolean; fn: () => void; id: number; dead?: boolean; io?: boolean }
 
 /**
@@ -80,22 +36,33 @@ function before(a: Item, b: Item): boolean {
 export class Scheduler {
   now = 0;
   busyUntil = 0;
-  /** Host milliseconds spent running firmware JS so far (the bench's session cost). */
-  jsHostMs = 0;
+  /** Interpreter instructions of all JS items so far (the model's, test-host/sim/cost-table.ts). */
+  jsInstructions = 0;
   /** Counts JS items run, so a model can tell whether two of its calls fall in the same one. */
   item = 0;
+  /** The interpreter's work counters (test-host/sim/cost.ts); the device points this at its context's. */
+  counters: Counters = { l: 0, x: 0, c: 0, f: 0, i: 0, S: 0, n: 0, L: 0, X: 0, T: 0 };
+  /** Device ms of modelled hardware waits in the running JS item (not interpreter work). */
   private charged = 0;
-  private excludedHostMs = 0;
-  /** Host CPU time at which the running JS item started. */
-  itemHostStart = 0;
-  /** Adds `deviceMs` to the running JS item's cost and removes `hostMs` of it from the host-time share. */
-  charge(deviceMs: number, hostMs: number) { this.charged += deviceMs; this.excludedHostMs += hostMs; }
+  /** Instructions counted when the running JS item started. */
+  private workAtStart = 0;
+  /** Adds `deviceMs` of hardware time (at the default slow-down; scaled as the rest) to the running JS item. */
+  charge(deviceMs: number) { this.charged += deviceMs; }
   private items: Item[] = [];
   private seq = 0;
   private ids = 0;
   jsErrors: unknown[] = [];
   onJsError: (e: unknown) => void = (e) => this.jsErrors.push(e);
-  constructor(public slowdown = DEFAULT_SLOWDOWN, public eventMs = DEFAULT_EVENT_MS) {}
+  /** cpuMhz: the board's clock (boards/*.json cpuMhz). */
+  constructor(public slowdown: number, public eventMs: number, public cpuMhz: number) {}
+  /** Interpreter instructions counted so far. */
+  work(): number { return instructions(this.counters, COST); }
+  /** Device ms of `n` interpreter instructions on this board at this slow-down. */
+  ms(n: number): number { return (n * this.slowdown) / (this.cpuMhz * 1000); }
+  /** Device ms of the running item so far: its instructions and its hardware waits. */
+  private itemMs(): number {
+    return this.ms(this.work() - this.workAtStart) + this.charged * (this.slowdown / DEFAULT_SLOWDOWN);
+  }
 
   /** Schedules work at absolute device time t. */
   at(t: number, js: boolean, fn: () => void, io = false): number {
@@ -128,35 +95,14 @@ export class Scheduler {
     this.items.splice(this.items.indexOf(it), 1);
     this.now = Math.max(this.now, t);
     if (!it.js) { it.fn(); return true; }
-    this.charged = this.excludedHostMs = 0;
+    this.charged = 0;
     this.item++;
-    // With no slow-down host time bills nothing and the host clock (a system call) is not read: jsHostMs
-    // (the bench's figure, taken at the default slow-down) stays 0 then.
-    const timed = this.slowdown > 0;
-    // A host core that has been idle (the real-time simulator sleeps between events) runs its first
-    // milliseconds of work several times slower (measured: the first HTTP request's handler 5–6 ms of CPU after
-    // a sleep, 0.15–0.4 ms otherwise), which × the slow-down became a 408 body timeout the board would not have.
-    // Waking the core up before the clock starts keeps that host artefact out of the bill.
-    if (timed && performance.now() - this.lastItemEnd > WAKE_AFTER_IDLE_MS) {
-      const until = performance.now() + WAKE_SPIN_MS;
-      while (performance.now() < until) { /* warm the core, unbilled */ }
-    }
-    // The host's garbage collections are not the board's work: they collect the simulator's own garbage too (the
-    // RSA model's BigInts, the scheduler's lists) and land on whichever item allocates when the young generation fills
-    // (measured: 0.3–1 ms scavenges, a whole 5 s body timeout × the slow-down). They are not billed.
-    const gc = timed ? new v8.GCProfiler() : undefined;
-    gc?.start();
-    const w0 = timed ? performance.now() : 0;
-    const h0 = (this.itemHostStart = timed ? hostCpuMs() : 0);
+    this.workAtStart = this.work();
     this.inJs = true;
     this.jsStartedAt = this.now;
     try { it.fn(); } catch (e) { this.onJsError(e); } finally { this.inJs = false; }
-    // The interpreter is one thread: the item's own work is at most its CPU time (which excludes waiting for a core)
-    // and at most its wall time (which excludes V8's helper threads: concurrent marking, background compiling).
-    const hostMs = timed ? Math.max(0, Math.min(hostCpuMs() - h0, performance.now() - w0) - this.excludedHostMs - gcMs(gc!)) : 0;
-    if (timed) this.lastItemEnd = performance.now();
-    this.jsHostMs += hostMs;
-    this.busyUntil = this.now + this.eventMs + hostMs * this.slowdown + this.charged * (this.slowdown / DEFAULT_SLOWDOWN);
+    this.jsInstructions += this.work() - this.workAtStart;
+    this.busyUntil = this.now + this.eventMs + this.itemMs();
     const fx = this.effects;
     this.effects = [];
     for (const e of fx) this.at(this.busyUntil, false, e.fn, e.io);
@@ -176,15 +122,10 @@ export class Scheduler {
     return true;
   }
   private inJs = false;
-  /**
-   * Device time as a JS item sees it: its start plus what it has been charged so far for modelled native work
-   * (deterministic; the host-time share is only known at its end). Between items, `now`.
-   */
+  /** Device time as a JS item sees it (getTime): its start plus the work it has done so far. Between items, `now`. */
   deviceNow(): number {
-    return this.inJs ? this.jsStartedAt + this.charged * (this.slowdown / DEFAULT_SLOWDOWN) : this.now;
+    return this.inJs ? this.jsStartedAt + this.itemMs() : this.now;
   }
-  /** Host wall-clock time (performance.now) when the last JS item ended. */
-  private lastItemEnd = 0;
   /** Start time of the JS item running now (or last run). */
   jsStartedAt = 0;
   private effects: { fn: () => void; io: boolean }[] = [];

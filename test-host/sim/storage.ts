@@ -8,7 +8,6 @@
  * Backed by a JSON file so a reboot (or a new simulator process) keeps it.
  */
 import fs from "node:fs";
-import { hostCpuMs } from "./scheduler";
 
 export const NAME_MAX = 28;
 /** jsfFileHeader on ESP32: 4-byte size+flags and the 28-byte name. */
@@ -27,15 +26,11 @@ export class SimFlash {
       for (const [k, v] of Object.entries(o)) this.files.set(k, Buffer.from(v as string, "base64"));
     }
   }
-  /** Told how long the host spent saving the flash file, so that I/O is not billed as interpreter time. */
-  onHostIo?: (hostMs: number) => void;
   persist() {
     if (!this.file) return;
-    const t0 = hostCpuMs();
     const o: Record<string, string> = {};
     for (const [k, v] of this.files) o[k] = Buffer.from(v).toString("base64");
     fs.writeFileSync(this.file, JSON.stringify(o));
-    this.onHostIo?.(hostCpuMs() - t0);
   }
   used() {
     let n = 0;

@@ -35,7 +35,7 @@ const LISTENER = 'var seen=[];["start","cred-recv","cred-fail","cred-success","e
   'prov.on(ev,function(e){seen.push(ev+" "+JSON.stringify(e));});});console.log("user program running on "+prov.name);';
 
 function board(bundle: string, o: { mac?: string; program?: string; world?: typeof WORLD } = {}) {
-  const d = new SimDevice({ world: o.world || WORLD, slowdown: 100, mac: o.mac });
+  const d = new SimDevice({ world: o.world || WORLD, slowdown: 0.05, mac: o.mac });
   d.install(loadBundle(bundle));
   if (o.program) d.install(o.program, ".bootcde");
   d.boot();
@@ -171,7 +171,7 @@ test("reprovision(), the factory reset button and the BLE teardown keep the user
   noUncaught(d);
 
   // BLE build: provisioning ends with ESP32.enableBLE(false) (erases .bootcde), reprovision() with enableBLE(true).
-  const b = new SimDevice({ world: WORLD, slowdown: 100 });
+  const b = new SimDevice({ world: WORLD, slowdown: 0.05 });
   b.install(loadBundle(BLE_BUNDLE));
   b.install(LISTENER, ".bootcde");
   b.boot();

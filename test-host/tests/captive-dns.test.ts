@@ -109,7 +109,7 @@ test("dnsAnswer drops malformed, truncated and oversized queries without throwin
 
 /** Boots the shipped SoftAP bundle until its AP is up; a host UDP socket on 127.0.0.1 is bridged to its port 53. */
 async function dnsBoard() {
-  const d = new SimDevice({ world: WORLD, slowdown: 100 });
+  const d = new SimDevice({ world: WORLD, slowdown: 0.05 });
   d.install(loadBundle(BUNDLE));
   d.boot();
   assert.ok(d.waitFor(/SoftAP started at 192\.168\.4\.1/, 20000), d.lines().join("\n"));
@@ -170,7 +170,7 @@ test("malformed, truncated and oversized datagrams get no reply and break nothin
 });
 
 test("DNS stops with the access point when provisioning ends", async () => {
-  const d = new SimDevice({ world: WORLD, slowdown: 100 });
+  const d = new SimDevice({ world: WORLD, slowdown: 0.05 });
   d.install(loadBundle(BUNDLE));
   d.boot();
   assert.ok(d.waitFor(/SoftAP started at 192\.168\.4\.1/, 20000));
@@ -192,7 +192,7 @@ test("npm run sim -- --dns-port 0: the board's DNS on a UDP port of 127.0.0.1, f
   // The simulated board's Storage holding that build as .boot0 (what npm run flash would have written).
   const flash = path.join(tmp, "flash.json");
   fs.writeFileSync(flash, JSON.stringify({ ".boot0": fs.readFileSync(BUNDLE).toString("base64") }));
-  const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--gatt-port", "0", "--http-port", "0", "--dns-port", "0", "--slowdown", "100", "--flash", flash]);
+  const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--gatt-port", "0", "--http-port", "0", "--dns-port", "0", "--slowdown", "0.05", "--flash", flash]);
   let out = "", err = "";
   p.stdout!.on("data", (d) => { out += d; });
   p.stderr!.on("data", (d) => { err += d; });

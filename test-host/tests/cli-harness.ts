@@ -46,12 +46,12 @@ export function flashWith(bundle: string): string {
 export interface Sim { proc: ChildProcess; port: number; httpPort: number; out: () => string; err: () => string; flash: string; stop: () => void }
 /**
  * sim-cli with the virtual central and the board's HTTP server on free ports (and a flash file of its own unless
- * --flash is given), at --slowdown 100 unless args say otherwise; resolves once they listen.
+ * --flash is given), at --slowdown 0.05 unless args say otherwise; resolves once they listen.
  */
 export function sim(args: string[] = [], o: { cwd?: string } = {}): Promise<Sim> {
   const given = args.indexOf("--flash");
   const flash = given >= 0 ? args[given + 1]! : path.join(tmp, `flash-${Math.random().toString(36).slice(2)}.json`);
-  const cli = ["--gatt-port", "0", "--http-port", "0", ...(given >= 0 ? [] : ["--flash", flash]), ...(args.includes("--slowdown") ? [] : ["--slowdown", "100"]), ...args];
+  const cli = ["--gatt-port", "0", "--http-port", "0", ...(given >= 0 ? [] : ["--flash", flash]), ...(args.includes("--slowdown") ? [] : ["--slowdown", "0.05"]), ...args];
   const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", ...cli], { cwd: o.cwd ?? ROOT });
   procs.add(p);
   let out = "", err = "";

@@ -69,7 +69,7 @@ function flashWith(bundle: string): string {
  * resolves once they listen. Default firmware: the tests' SoftAP build (never dist/firmware.js, which follows
  * the user's sdkconfig); `["--flash", flashWith(BLE)]` for BLE.
  */
-function sim(args: string[] = [], viaNpm = false, slowdown = ["--slowdown", "100"]): Promise<Sim> {
+function sim(args: string[] = [], viaNpm = false, slowdown = ["--slowdown", "0.05"]): Promise<Sim> {
   const given = args.indexOf("--flash");
   const flash = given >= 0 ? args[given + 1]! : flashWith(SOFTAP_BUNDLE);
   const cli = ["--gatt-port", "0", "--http-port", "0", ...(given >= 0 ? [] : ["--flash", flash]), ...slowdown, ...args];
@@ -287,7 +287,7 @@ test("a Security 0 build (menuconfig --set PROV_SECURITY_VERSION=0): prov withou
 
 test("sim: every argument checked, in one line, before anything boots", async () => {
   const cases: [string[], RegExp][] = [
-    [["--slowdown", "abc"], /^sim: --slowdown must be a number \(0 or more\), e\.g\. 100, not 'abc'/],
+    [["--slowdown", "abc"], /^sim: --slowdown must be a number \(0 or more\), e\.g\. 0\.05, not 'abc'/],
     [["--gatt-port", "70000"], /^sim: --gatt-port must be a TCP port number \(0-65535\), not '70000'/],
     [["--console-port", "x1"], /^sim: --console-port must be a TCP port number/],
     [["--mac", "24:0a:c4"], /^sim: --mac must look like AA:BB:CC:DD:EE:FF, not '24:0a:c4'/],

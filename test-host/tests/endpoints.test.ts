@@ -127,7 +127,7 @@ test("Cookie header parsing: session among other cookies; garbage and overlong i
 
 test("prov-scan over BLE (BLE build, MTU 517): esp_prov's pages of 4 arrive whole", async () => {
   const world = { aps: Array.from({ length: 9 }, (_, i) => ({ ssid: "network-" + "y".repeat(20) + i, password: "p", rssi: -40 - i, channel: 1 + i })) };
-  const d = new SimDevice({ world, slowdown: 100 });
+  const d = new SimDevice({ world, slowdown: 0.05 });
   d.install(loadBundle(BLE_BUNDLE));
   d.boot();
   d.run(5000);

@@ -21,7 +21,7 @@ export async function until(cond: () => boolean, what: string, ms = 10_000) {
 }
 
 /**
- * Functional scenarios run with a small interpreter slow-down (×100): they test behaviour, not timing.
+ * Functional scenarios run the interpreter about 30× faster than the board (--slowdown 0.05): they test behaviour, not timing.
  * Timing is tested separately with the default factor (espruino-2v29 table test, npm run bench).
  */
 /**
@@ -33,7 +33,7 @@ export const SOFTAP_BUNDLE = "dist/softap/firmware.js";
 export const BLE_BUNDLE = "dist/ble/firmware.js";
 
 export function device(o: DeviceOptions & { bundle?: string } = {}): SimDevice {
-  const d = new SimDevice({ world: WORLD, slowdown: 100, ...o });
+  const d = new SimDevice({ world: WORLD, slowdown: 0.05, ...o });
   d.install(loadBundle(o.bundle || BLE_BUNDLE));
   d.boot();
   d.run(5000);

@@ -67,7 +67,7 @@ function sim(firmware = bundle): Promise<Sim> {
   const flash = path.join(tmp, `flash-${Math.random().toString(36).slice(2)}.json`);
   fs.writeFileSync(flash, JSON.stringify({ ".boot0": fs.readFileSync(firmware).toString("base64") }));
   const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--flash", flash, "--wifi", path.join(tmp, "world.json"),
-    "--http-port", "0", "--gatt-port", "0", "--slowdown", "100"], { cwd: ROOT });
+    "--http-port", "0", "--gatt-port", "0", "--slowdown", "0.05"], { cwd: ROOT });
   procs.add(p);
   let out = "", err = "";
   return new Promise((resolve, reject) => {

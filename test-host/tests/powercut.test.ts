@@ -44,7 +44,7 @@ function powerCycle(d: SimDevice) {
 
 test("the firmware boots and provisions after a cut at every byte of its throttle write (wrong PoP session)", async () => {
   for (let cut = 0; cut <= 1 + HEADER_BYTES + 12; cut += 3) {
-    const d = device({ slowdown: 100 });
+    const d = device({ slowdown: 0.05 });
     d.run(20000);
     d.flash.cutAfter(cut);
     await provisionSim(d, { pop: "wrong" }).catch(() => undefined);
@@ -58,7 +58,7 @@ test("the firmware boots and provisions after a cut at every byte of its throttl
 test("the firmware boots after a cut at every byte of its credentials write: old (none) or new credentials", async () => {
   let withCreds = 0, without = 0;
   for (let cut = 0; cut <= 1 + HEADER_BYTES + 60; cut += 3) {
-    const d = device({ slowdown: 100 });
+    const d = device({ slowdown: 0.05 });
     d.run(20000);
     d.flash.cutAfter(cut);
     await provisionSim(d).catch(() => undefined);

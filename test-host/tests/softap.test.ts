@@ -40,7 +40,7 @@ const WRONG_PASS_WORLD = { aps: [...WORLD.aps] };
 
 /** Boots a bundle (default: the tests' SoftAP build) until its AP is up; BLE is turned off first (one reboot). */
 function apDevice(bundle = SOFTAP_BUNDLE, o: { board?: typeof DEFAULT_BOARD; slowdown?: number } = {}) {
-  const d = new SimDevice({ world: WORLD, slowdown: o.slowdown ?? 100, board: o.board });
+  const d = new SimDevice({ world: WORLD, slowdown: o.slowdown ?? 0.05, board: o.board });
   d.install(loadBundle(bundle));
   d.boot();
   assert.ok(d.waitFor(/SoftAP started at 192\.168\.4\.1/, 20000), d.lines().join("\n"));
@@ -199,7 +199,7 @@ test("a request whose callback keeps the interpreter past the 5 s body deadline:
   // The request callback takes 6 s of device time (on a host, a garbage collection × the slow-down did): Espruino then
   // runs the due deadline timer before its socket server reads the body (src/jsinteractive.c jsiIdle), as the simulator does.
   const srv = d.http.servers.get(80)!, cb = srv.cb;
-  srv.cb = (req, res) => { cb(req, res); d.sched.charge(6000 * (DEFAULT_SLOWDOWN / d.sched.slowdown), 0); };
+  srv.cb = (req, res) => { cb(req, res); d.sched.charge(6000 * (DEFAULT_SLOWDOWN / d.sched.slowdown)); };
   const { reply } = raw(d, post("proto-ver", Buffer.from("---")));
   assert.equal(reply?.status, 200);
   assert.deepEqual(d.lines().filter((l) => /not received/.test(l)), []);
@@ -302,7 +302,7 @@ test("iOS library at the default slow-down: security 1 completes with every repl
 });
 
 test("both transports at once: BLE and SoftAP serve the same endpoints; the QR names softap", async () => {
-  const d = new SimDevice({ world: WORLD, slowdown: 100 });
+  const d = new SimDevice({ world: WORLD, slowdown: 0.05 });
   d.install(loadBundle(B.both));
   d.boot();
   assert.ok(d.waitFor(/SoftAP started/, 10000));
@@ -350,7 +350,7 @@ test("a WPA2 SoftAP: the phone needs the passphrase, which the QR code carries",
 });
 
 test("Espruino's server: res.write(Uint8Array) sends the text 1,2,3; no Content-Length unless set", () => {
-  const d = new SimDevice({ world: WORLD, slowdown: 100 });
+  const d = new SimDevice({ world: WORLD, slowdown: 0.05 });
   d.boot(false);
   d.wifi.api().startAP("X", {}, undefined);
   d.evaluate('require("http").createServer(function(q,s){ s.writeHead(200,{}); s.end(new Uint8Array([1,2,3])); }).listen(80);');

@@ -89,7 +89,7 @@ async function provisionsAfter(d: SimDevice) {
   if (d.ble.silent) d.run(33000); // the vanished central's link times out
   // What is checked is the state the storm left; a whole session's timing at board speed is the bench's
   // business, and host load would stretch the billed host time here (scheduler.ts) towards the ATT timeout.
-  d.sched.slowdown = 100;
+  d.sched.slowdown = 0.05;
   d.run(60000); // the key pair of the next session is made
   const p = await provisionSim(d);
   assert.equal(p.ok, true);
@@ -129,7 +129,7 @@ test("two clients racing for the one link, switching at random points; then eith
 });
 
 test("a client that vanishes mid-session holds the link until the supervision timeout, then the device is provisionable", async () => {
-  const d = device({ slowdown: 100 }); // the link's life is the point here, not the board's X25519 timing
+  const d = device({ slowdown: 0.05 }); // the link's life is the point here, not the board's X25519 timing
   d.run(60000);
   attempt(d, rng(5), 7, 3, "vanish"); // after a verified session, before SetConfig
   assert.equal(d.ble.scan().length, 0, "still linked to the silent central: not advertising");
@@ -141,7 +141,7 @@ test("a client that vanishes mid-session holds the link until the supervision ti
 });
 
 test("a storm of wrong-PoP sessions: refused while locked, the right PoP works within CAP_MS of the last failure, and at once after a power cycle", async () => {
-  const d = device({ slowdown: 100 });
+  const d = device({ slowdown: 0.05 });
   d.run(20000);
   for (let i = 0; i < 10; i++) {
     await assert.rejects(provisionSim(d, { pop: "guess" + i }));
@@ -157,7 +157,7 @@ test("a storm of wrong-PoP sessions: refused while locked, the right PoP works w
   assert.ok(d.lines().some((l) => /Secure session established/.test(l)));
 
   // Power-cycle escape while an attacker keeps failing.
-  const d2 = device({ slowdown: 100 });
+  const d2 = device({ slowdown: 0.05 });
   d2.run(20000);
   for (let i = 0; i < 6; i++) { await assert.rejects(provisionSim(d2, { pop: "guess" + i })); d2.run(2000); }
   d2.boot(); // the owner power-cycles the board

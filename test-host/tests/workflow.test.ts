@@ -46,7 +46,7 @@ function sim(args: string[], files: Record<string, string> = {}): Promise<{ port
   const flash = path.join(tmp, `flash-${Math.random().toString(36).slice(2)}.json`);
   // Files already in the board's Storage (a program saved from the Web IDE, say).
   if (Object.keys(files).length) fs.writeFileSync(flash, JSON.stringify(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v, "latin1").toString("base64")]))));
-  const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--flash", flash, "--console-port", "0", "--gatt-port", "0", "--http-port", "0", "--slowdown", "100", ...args], { cwd: ROOT });
+  const p = spawn(process.execPath, ["--import", "tsx", "test-host/sim-cli.ts", "--flash", flash, "--console-port", "0", "--gatt-port", "0", "--http-port", "0", "--slowdown", "0.05", ...args], { cwd: ROOT });
   procs.add(p);
   let out = "", err = "";
   p.stdout.on("data", (d) => { out += d; });
