@@ -70,7 +70,7 @@ test("the simulator answers every request sequence as Espruino's own HTTP server
   assert.deepEqual(Object.keys(rec), gs.map((g) => g.name), `the recording is for this list of groups (re-record: npm run differential -- --record ${FIXTURE})`);
   for (const g of gs) {
     // Slow-down 100 as the other simulator tests: the firmware's device time is small against every case's margins.
-    const { d, wire } = simBoard(g.secVer ? SOFTAP_BUNDLE : SEC0, g.secVer, { slowdown: 100 });
+    const { d, wire } = simBoard(g.secVer ? SOFTAP_BUNDLE : SEC0, g.secVer, { slowdown: 0.05 });
     const sim = await runGroup(wire, g, "abcd1234");
     if (g.session) assert.match(sim.result!, /^Connected/, g.name);
     assert.equal(d.rngReadsRadioOff, 0);

@@ -26,7 +26,7 @@ before(async () => {
 });
 
 function apDevice(bundle = SEC2_BUNDLE, o: { slowdown?: number; chip?: { rev: 0 | 1 | 2 | 3 } } = {}) {
-  const d = new SimDevice({ world: WORLD, slowdown: o.slowdown ?? 100, chip: o.chip });
+  const d = new SimDevice({ world: WORLD, slowdown: o.slowdown ?? 0.05, chip: o.chip });
   d.install(loadBundle(bundle));
   d.boot();
   assert.ok(d.waitFor(/SoftAP started at 192\.168\.4\.1/, 20000), d.lines().join("\n"));
@@ -62,7 +62,7 @@ test("Security 2: a wrong password and a wrong username are refused at SessionCm
 });
 
 test("Security 2 over BLE (deferred-write GATT, MTU 517): a 400-byte SessionCmd0 in one write, Connected", async () => {
-  const d = new SimDevice({ world: WORLD, slowdown: 100, gatt: "deferred-write" });
+  const d = new SimDevice({ world: WORLD, slowdown: 0.05, gatt: "deferred-write" });
   d.install(loadBundle(SEC2_BLE_BUNDLE));
   d.boot();
   assert.ok(d.waitFor(/security2: Device public key ready/, 60000), d.lines().join("\n"));
