@@ -4,8 +4,10 @@
  * The block itself (taking it, ownership checks, bounded waits, giving it back) is esp32-rsa.ts; registers and
  * their sources esp32-rsa-regs.ts and docs/esp32-rsa-block.md (§9 covers this module).
  *
- * What the block is given, as ESP-IDF's mbedtls port gives it (v3.3.6 components/mbedtls/port/esp_bignum.c;
- * v4.4.8 components/mbedtls/port/esp_bignum.c and esp32/bignum.c):
+ * What the block is given, as ESP-IDF's mbedtls port gives it (line numbers: v3.3.6
+ * components/mbedtls/port/esp_bignum.c; v3.3.x and v4.0 are the last releases that start the ESP32's MODEXP: from v4.1,
+ * commit 5ed8388f6b5, ESP-IDF exponentiates with Montgomery products, and v4.4.8 never starts a MODEXP on the ESP32:
+ * ESP_MPI_USE_MONT_EXP, include/bignum_impl.h:12-14, esp_bignum.c:324-327):
  * - every operand as `words` 32-bit words, least significant first, zero-extended; MULT_MODE = MODEXP_MODE =
  *   words/16 − 1 (512-bit blocks − 1: 5 for 3072 bits; esp_bignum.c:322, 398);
  * - M' = −N⁻¹ mod 2^32 (modular_inverse, esp_bignum.c:205-223) and r = R² mod N with R = 2^(32·words)
@@ -17,9 +19,10 @@
  * v4.4.8's esp_mont_hw_op does after a single Montgomery product (esp32/bignum.c:217-220, HAC 14.36 step 3).
  *
  * The classic ESP32's MODEXP runs over every bit of the operand width, not just the exponent's length (ESP-IDF
- * v4.4.8 components/mbedtls/port/include/bignum_impl.h:7-13 replaces it on the ESP32 for that reason; the later
+ * v4.4.8 components/mbedtls/port/include/bignum_impl.h:7-14 replaces it on the ESP32 for that reason; the later
  * chips have a "search" option to skip the leading zeros, esp32s2/bignum.c:168-171): a 3072-bit MODEXP takes
- * the same ≈ 0.28 s for a 256-bit exponent as for a 3072-bit one (test-host/sim/rsa.ts). One MODEXP still
+ * the same ≈ 0.29 s for a 256-bit exponent as for a 3072-bit one (ESP-IDF commit 5ed8388f6b5 measured 293.6 ms
+ * for a 3072-bit RSA public operation at 240 MHz; test-host/sim/rsa.ts modexpMs). One MODEXP still
  * costs the interpreter a few operand writes and one read, where a square-and-multiply driven from JS would
  * cost hundreds of 96-word transfers.
  *
@@ -31,9 +34,10 @@ import { Rsa, Dport, PeriBit } from "./esp32-rsa-regs";
 import { MpiIo, rsaBlock, RsaBlock, WAIT_S, SILENT } from "./esp32-rsa";
 
 /**
- * Longest wait for a MODEXP, in seconds. A 3072-bit MODEXP is ≈ 6,144 Montgomery products of ≈ 45 µs at
- * 240 MHz (≈ 0.28 s, test-host/sim/rsa.ts); the block runs slower with the CPU clock (forum figures at 160 and
- * 240 MHz, docs/esp32-rsa-block.md §2), ≈ 0.8 s at 80 MHz. 2 s bounds a block that never answers.
+ * Longest wait for a MODEXP, in seconds. A 3072-bit MODEXP takes ≈ 0.29 s at 240 MHz (ESP-IDF commit 5ed8388f6b5
+ * measured 293.6 ms, docs/esp32-rsa-block.md §2); the block runs slower with the CPU clock (forum figures at 160
+ * and 240 MHz, same section), ≈ 0.9 s at 80 MHz. 2 s is the bound mbedtls itself gave one operation (v3.3.6
+ * esp_bignum.c:271, 2000 / portTICK_PERIOD_MS) and bounds a block that never answers.
  */
 export var EXP_WAIT_S = 2;
 
@@ -140,7 +144,7 @@ export function modGroup(nBigEndian: Uint8Array, r2BigEndian?: Uint8Array): ModG
  * with blk.run), start the operation body returns (Rsa.MULT_START or Rsa.MODEXP_START) if the block is still ours,
  * poll its done flag (at most `limit` s, checking ownership), read Z, check ownership, release, then(Z).
  * The block is never held across a slice: a caller whose `defer` never calls back (an abandoned session) leaves it
- * released. A 3072-bit MODEXP thus keeps the interpreter busy for its ≈ 0.28 s.
+ * released. A 3072-bit MODEXP thus keeps the interpreter busy for its ≈ 0.29 s.
  */
 function use(io: MpiIo, g: ModGroup, body: (blk: RsaBlock, X: number, Z: number) => number, limit: number,
   then: (z: Uint32Array) => void, fail: (why: string) => void) {
@@ -267,12 +271,18 @@ export function isZeroMod(g: ModGroup, a: Uint8Array): boolean {
   return !!(zero | eq);
 }
 
-/** N − 2^j as big-endian bytes of the modulus' length (j < 32·words). */
-function nMinus2j(g: ModGroup, j: number): Uint8Array {
-  var a = new Uint32Array(g.n), p = new Uint32Array(a.length);
-  p[j >> 5] = 1 << (j & 31);
-  sub(a, p);
-  return toBytes(a, g.len);
+/**
+ * A copy of b (big-endian bytes, b ≥ 2^j) less 2^j. The borrow loop runs once unless the byte at 2^j is below the
+ * bit (native copy, no pass over every word: the self-test runs on the board before first use).
+ */
+function minus2j(b: Uint8Array, j: number): Uint8Array {
+  var r = new Uint8Array(b), i = r.length - 1 - (j >> 3), d = 1 << (j & 7);
+  for (; d; i--) {
+    var v = r[i]! - d;
+    d = v < 0 ? 1 : 0;
+    r[i] = v + 256 * d;
+  }
+  return r;
 }
 
 /**
@@ -290,7 +300,8 @@ function nMinus2j(g: ModGroup, j: number): Uint8Array {
  * done(true) or done(false, why); the block is released either way.
  */
 export function bignumSelfTest(io: MpiIo, g: ModGroup, done: (ok: boolean, why?: string) => void): void {
-  var w = g.n.length, rm = new Uint32Array(w), small = new Uint8Array(g.len), j = 8 * g.len - 67, big = new Uint8Array(g.len);
+  var w = g.n.length, rm = new Uint32Array(w), small = new Uint8Array(g.len), j = 8 * g.len - 67, big = new Uint8Array(g.len),
+    nb = toBytes(g.n, g.len);
   sub(rm, g.n);
   small[g.len - 1] = 8;
   big[g.len - 1 - ((j + 3) >> 3)] = 1 << ((j + 3) & 7);
@@ -302,10 +313,10 @@ export function bignumSelfTest(io: MpiIo, g: ModGroup, done: (ok: boolean, why?:
   var rmb = toBytes(rm, g.len), want = toBytes(dbl(g, dbl(g, dbl(g, rm))), g.len);
   blockModMul(io, g, rmb, small, function (r) {
     if (!same(r, want)) return bad("wrong modular product");
-    blockModMul(io, g, nMinus2j(g, j), nMinus2j(g, 3), function (r) {
+    blockModMul(io, g, minus2j(nb, j), minus2j(nb, 3), function (r) {
       if (!same(r, big)) return bad("wrong modular product (Montgomery results ≥ R)");
       small[g.len - 1] = 3;
-      blockModExp(io, g, small, nMinus2j(g, 0), function (r) {
+      blockModExp(io, g, small, minus2j(nb, 0), function (r) {
         var one = new Uint8Array(g.len);
         one[g.len - 1] = 1;
         if (same(r, one)) done(true);

@@ -39,10 +39,11 @@ export var BUSY = "busy", LOST = "taken by another user", SILENT = "no answer";
 
 /**
  * Longest wait for CLEAN or an operation's done flag, in seconds. mbedtls notes ≈ 1.3 µs for CLEAN
- * (bignum.c:53); a 1024-bit product takes microseconds and the inversion's 1024-bit MODEXP about 10 ms (it runs
- * over the whole operand width: test-host/sim/rsa.ts MODEXP_PRODUCTS). 0.1 s is far above all of them on any clock
- * the ESP32 runs at (a 3072-bit MODEXP has its own bound, esp32-bignum.ts EXP_WAIT_S), and short enough that a block
- * that never answers costs one tenth of a second once (the self-test then selects the JS X25519 for good).
+ * (bignum.c:53); a 1024-bit product takes microseconds and the inversion's 1024-bit MODEXP about 16 ms at 240 MHz
+ * (it runs over the whole operand width; fitted to ESP-IDF's measured MODEXP times, test-host/sim/rsa.ts modexpMs).
+ * 0.1 s is ≈ 6× above that at 240 MHz and ≈ 2× at 80 MHz if the block slows with the clock (a 3072-bit MODEXP
+ * has its own bound, esp32-bignum.ts EXP_WAIT_S), and short enough that a block that never answers costs one tenth
+ * of a second once (the self-test then selects the JS X25519 for good).
  */
 export var WAIT_S = 0.1;
 

@@ -188,7 +188,7 @@ test("bignum self-test fails when only MODEXP is wrong (the products right, the 
   assert.equal(blk.clk & 4, 0);
 });
 
-test("bignum: a block held by someone else (BUSY) or taken mid-MODEXP by mbedtls (LOST) gives no result, mbedtls unharmed", () => {
+test("bignum: a block held by someone else (BUSY) or taken mid-MODEXP by mbedtls (LOST) gives no result (the model's mbedtls gets its right answer; on the chip unknown, docs §3)", () => {
   const g = modGroup(bytes(N), bytes((R * R) % N));
   const held = bench();
   held.blk.write(0x3ff0001c, 4); // clock on: someone has the block
