@@ -19,7 +19,8 @@
  *   apart to predict its Linux runs, the board prices them as RAM code.
  * The simulator adds the native built-ins' own cost (`n`, in interpreter instructions, test-host/sim/cost-table.ts).
  * The instrumented copy does what the original does: only counter statements are added, before statements and at
- * the start of blocks, and a single-statement body is braced.
+ * the start of blocks, a conditional branch `b` becomes `(counter, b)` (the same value), and a single-statement
+ * body is braced.
  */
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
