@@ -111,8 +111,9 @@ export function instrument(src: string, o: { lexScript?: boolean; flash?: boolea
   /**
    * The branches of conditional expressions (`?:`, `&&`, `||`) in e, outside functions: the interpreter executes
    * only the branch it takes and parses the other with execution off (src/jsparse.c __jspeConditionalExpression,
-   * __jspeBinaryExpression for && and ||: jspSetNoExecute around the untaken operand). Each branch counts its own executed
-   * tokens when it is taken, `(counter, branch)`; returns the tokens (function bodies aside) it took off the enclosing count.
+   * __jspeBinaryExpression for && and ||: jspSetNoExecute around the untaken operand). Each branch counts its own
+   * executed tokens when it is taken, `(counter, branch)`; returns the tokens (function bodies aside) it took off
+   * the enclosing count.
    */
   const branches = (e: N | null | undefined): number => {
     if (!e) return 0;
@@ -132,7 +133,10 @@ export function instrument(src: string, o: { lexScript?: boolean; flash?: boolea
     } as walk.RecursiveVisitors<unknown>);
     return off;
   };
-  /** Branch-counted parts of a statement: a simple statement's whole text, an if's test, a switch's discriminant (a loop's test and update count with its iterations). */
+  /**
+   * Branch-counted parts of a statement: a simple statement's whole text, an if's test, a switch's discriminant
+   * (a loop's test and update count with its iterations).
+   */
   const branchesOf = (s: N): number => (!COMPOUND.has(s.type) ? (s.type === "FunctionDeclaration" ? 0 : branches(s)) : s.type === "IfStatement" ? branches(s.test) : s.type === "SwitchStatement" ? branches(s.discriminant) : 0);
   const list = (stmts: N[]) => { for (const s of stmts) statement(s); };
   /**
