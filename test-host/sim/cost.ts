@@ -8,7 +8,7 @@
  * - `l` tokens lexed: a whole script once when it is evaluated, a function's whole body at every call, a loop's
  *   test, update and body at every iteration;
  * - `x` tokens executed: each statement that runs adds its own tokens (those not in a nested block, which count
- *   when they run);
+ *   when they run; of `?:`, `&&` and `||` only the branch taken, as the other is parsed with execution off);
  * - `c` calls of JS functions (a scope, the arguments bound);
  * - `S` (`T` from Storage) characters of string literals lexed (a string is lexed character by character);
  * - `i` loop iterations (the interpreter's loop bookkeeping: src/jsparse.c jspeStatementFor and friends);
@@ -19,7 +19,8 @@
  *   apart to predict its Linux runs, the board prices them as RAM code.
  * The simulator adds the native built-ins' own cost (`n`, in interpreter instructions, test-host/sim/cost-table.ts).
  * The instrumented copy does what the original does: only counter statements are added, before statements and at
- * the start of blocks, and a single-statement body is braced.
+ * the start of blocks, a conditional branch `b` becomes `(counter, b)` (the same value), and a single-statement
+ * body is braced.
  */
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
@@ -107,10 +108,43 @@ export function instrument(src: string, o: { lexScript?: boolean; flash?: boolea
     if (s.type === "SwitchStatement") for (const c of s.cases) sum(c.test);
     return { n, t, b };
   };
+  /**
+   * The branches of conditional expressions (`?:`, `&&`, `||`) in e, outside functions: the interpreter executes
+   * only the branch it takes and parses the other with execution off (src/jsparse.c __jspeConditionalExpression,
+   * __jspeBinaryExpression for && and ||: jspSetNoExecute around the untaken operand). Each branch counts its own
+   * executed tokens when it is taken, `(counter, branch)`; returns the tokens (function bodies aside) it took off
+   * the enclosing count.
+   */
+  const branches = (e: N | null | undefined): number => {
+    if (!e) return 0;
+    let off = 0;
+    const branch = (b: N) => {
+      const t = tokens(b), fns = bodies({ type: "ExpressionStatement", start: b.start, end: b.end, expression: b } as N).t;
+      off += t - fns; // function bodies: the statement takes them off already
+      put(b.start, `(${COUNTERS}.${X}+=`);
+      const at = ins.length - 1, w = t - fns - branches(b);
+      ins[at]!.text += `${w},`;
+      put(b.end, ")");
+    };
+    walk.recursive(e, undefined, {
+      Function: () => { /* its body counts when called */ },
+      ConditionalExpression: (c: N, st: unknown, go: walk.WalkerCallback<unknown>) => { go(c.test, st); branch(c.consequent); branch(c.alternate); },
+      LogicalExpression: (c: N, st: unknown, go: walk.WalkerCallback<unknown>) => { go(c.left, st); branch(c.right); },
+    } as walk.RecursiveVisitors<unknown>);
+    return off;
+  };
+  /**
+   * Branch-counted parts of a statement: a simple statement's whole text, an if's test, a switch's discriminant
+   * (a loop's test and update count with its iterations).
+   */
+  const branchesOf = (s: N): number => (!COMPOUND.has(s.type) ? (s.type === "FunctionDeclaration" ? 0 : branches(s)) : s.type === "IfStatement" ? branches(s.test) : s.type === "SwitchStatement" ? branches(s.discriminant) : 0);
   const list = (stmts: N[]) => { for (const s of stmts) statement(s); };
-  /** A counted statement: its own tokens before it (those of function bodies in it as lexed), then what it contains. */
+  /**
+   * A counted statement: its own tokens before it (those of function bodies in it as lexed; those of its
+   * conditional branches as each is taken), then what it contains.
+   */
   const statement = (s: N) => {
-    const b = bodies(s), w = own(s) - b.t;
+    const b = bodies(s), w = own(s) - b.t - branchesOf(s);
     if (w) put(s.start, count(`${X}+=${w}`));
     if (b.n) put(s.start, count(lexed(...b.b)) + count(`f+=${b.n}`));
     inner(s);

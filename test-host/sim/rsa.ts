@@ -111,7 +111,7 @@ export class RsaBlock {
   private inv = 0n;
   private invFor = 0n;
   private invR = 0n;
-  /** Operations started (the simulator charges each its interpreter cost). */
+  /** Operations the firmware started (tests and the bench count them; their JS is priced by the cost model). */
   ops = 0;
   /** Every access through read/write, counted (interfereAt refers to it). */
   accesses = 0;
@@ -126,9 +126,6 @@ export class RsaBlock {
    * slower chip; 0 in a simulator run without slow-down, where device time does not pass within a JS item).
    */
   slow = 1;
-  onOp?: () => void;
-  /** Called when a poll of INTERRUPT or CLEAN finds it not set (the simulator charges POLL_MS). */
-  onPoll?: () => void;
   /** Before the access with this number (accesses), another task runs one mbedtls operation on the block. */
   interfereAt = -1;
   /** mbedtls operations run by interfereAt / mbedtlsUse, and whether each got the right answer. */
@@ -192,11 +189,13 @@ export class RsaBlock {
     }
   }
 
-  /** 1 once device time reaches t; a poll that finds 0 costs the interpreter's time for one poll. */
+  /**
+   * 1 once device time reaches t. Alone, the model's own clock advances POLL_MS per poll that finds 0; in the
+   * simulator device time advances with the firmware's polling loop itself (its work, as the cost model counts it).
+   */
   private flag(t: number): number {
     if (this.now() >= t) return 1;
     this.ownClock += POLL_MS;
-    this.onPoll?.();
     return this.now() >= t ? 1 : 0;
   }
 
@@ -287,7 +286,6 @@ export class RsaBlock {
     Zm.fill(0, 0, words);
     fromBig(Zm, 0, words, out);
     this.doneAt = this.fault === "stuck" ? Infinity : this.now() + this.slow * (ms || products * MULT_US / 1000);
-    this.onOp?.();
   }
 
   /**
@@ -298,9 +296,8 @@ export class RsaBlock {
    * reset, clock off). Nothing it does is counted in `accesses`.
    */
   mbedtlsUse() {
-    const saved = this.interfereAt, onOp = this.onOp;
+    const saved = this.interfereAt;
     this.interfereAt = -1;
-    this.onOp = undefined; // not the firmware's interpreter time
     const acc = this.accesses, rd = (a: number) => this.read(a), wr = (a: number, v: number) => this.write(a, v);
     const M = (1n << 256n) - (1n << 224n) + (1n << 192n) + (1n << 96n) - 1n; // NIST P-256 p, as WPA3 SAE uses
     const mem = (base: number, v: bigint) => { for (let i = 0; i < 16; i++, v >>= 32n) wr(base + 4 * i, Number(v & 0xffffffffn)); };
@@ -331,7 +328,6 @@ export class RsaBlock {
     wr(DPORT_RST_EN, rd(DPORT_RST_EN) | Peri.RSA);
     this.accesses = acc;
     this.interfereAt = saved;
-    this.onOp = onOp;
     this.ops -= 2; // ops counts the firmware's operations
   }
 }

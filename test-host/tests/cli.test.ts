@@ -346,7 +346,6 @@ test("sim: SIGTERM to npm run sim and SIGINT to the simulator free its ports", {
 test("npm start (in a copy of the repo, default sdkconfig): builds, boots the SoftAP build at the calibrated timing, provisions it over HTTP, draws the QR code, stops the AP", { timeout: 120_000 }, async () => {
   assert.match(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.start, /^node --import tsx test-host\/demo\.ts$/);
   const [help, bad] = await Promise.all([node("test-host/demo.ts", "--help"), node("test-host/demo.ts", "--fast")]);
-  // Alone: the simulator charges host time × slow-down, so a busy host slows the simulated board.
   const r = await run("npm", ["start", "-s"], process.env, 110_000, scratchRepo());
   assert.equal(help.code, 0);
   assert.match(help.out, /^usage: npm start/);
