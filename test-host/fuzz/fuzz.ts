@@ -50,6 +50,18 @@ const encrypted = (ep: Endpoint) => ENCRYPTED.includes(ep);
  * 32 bytes, equal signal strengths and every auth mode, so that scans keep 16 (CONFIG_WIFI_PROV_SCAN_MAX_ENTRIES),
  * rank ties and pages get cut to fit a BLE read. Passwords no fuzzed SetConfig sends.
  */
+/**
+ * What every fuzzer requires of the board after each frame: no uncaught firmware error in the log lines since
+ * `from`, no reboot. Trims the logs of a long run; returns where the next check starts.
+ */
+export function checkDevice(d: SimDevice, from: number, fail: (msg: string) => never): number {
+  const log = d.log;
+  for (let i = from; i < log.length; i++) if (/^Uncaught/.test(log[i]!.line)) fail("firmware: " + log[i]!.line);
+  if (d.boots !== 1) fail("the device rebooted");
+  if (log.length > 20000) { log.length = 0; d.ble.log.length = 0; }
+  return log.length;
+}
+
 export const FUZZ_WORLD: RadioWorld = {
   aps: [...DEFAULT_WORLD.aps, ...Array.from({ length: 20 }, (_, i) => ({
     ssid: (i % 3 === 0 ? "Fuzz-AP-" : i % 3 === 1 ? "n\u00e9twork " : "x").padEnd(1 + ((i * 13) % 32), String.fromCharCode(97 + i)).slice(0, 1 + ((i * 13) % 32)),
@@ -305,13 +317,7 @@ export class Fuzzer {
     if (this.trace.length > 2 * TRACE_MAX) this.trace.splice(0, this.trace.length - TRACE_MAX);
   }
 
-  private checkDevice() {
-    const log = this.d.log;
-    for (let i = this.logFrom; i < log.length; i++) if (/^Uncaught/.test(log[i]!.line)) this.fail("firmware: " + log[i]!.line);
-    if (this.d.boots !== 1) this.fail("the device rebooted");
-    if (log.length > 20000) { log.length = 0; this.d.ble.log.length = 0; }
-    this.logFrom = log.length;
-  }
+  private checkDevice() { this.logFrom = checkDevice(this.d, this.logFrom, (m) => this.fail(m)); }
 
   reconnect() {
     this.link.reconnect();

@@ -26,7 +26,7 @@ import { httpTransport, simHttpSend } from "../client/http-transport";
 import { gcmSession, Srp6aClient } from "../client/srp6a";
 import { N, N_LEN, toBytes } from "../../tools/srp.mjs";
 import { bleLink, FuzzLink, httpLink } from "./link";
-import { FUZZ_WORLD, FuzzFailure, FuzzStats, mutate, Mut, POP, RunOptions } from "./fuzz";
+import { checkDevice, FUZZ_WORLD, FuzzFailure, FuzzStats, mutate, Mut, POP, RunOptions } from "./fuzz";
 
 export const USER = "wifiprov";
 export type Sec2Transport = "ble" | "http";
@@ -93,13 +93,7 @@ class Sec2Fuzzer {
     const tail = this.d.log.slice(-12).map((l) => "    | " + l.line).join("\n");
     throw new FuzzFailure(`${this.stats.target}: ${msg}\n  frames since the last reconnect:\n${this.trace.map((s) => "    " + s).join("\n")}\n  device log tail:\n${tail}`);
   }
-  private checkDevice() {
-    const log = this.d.log;
-    for (let i = this.logFrom; i < log.length; i++) if (/^Uncaught/.test(log[i]!.line)) this.fail("firmware: " + log[i]!.line);
-    if (this.d.boots !== 1) this.fail("the device rebooted");
-    if (log.length > 20000) { log.length = 0; this.d.ble.log.length = 0; }
-    this.logFrom = log.length;
-  }
+  private checkDevice() { this.logFrom = checkDevice(this.d, this.logFrom, (m) => this.fail(m)); }
   private forget() { this.srp = this.salt = this.B = this.gcm = this.last = undefined; }
   reconnect() {
     this.link.reconnect();
