@@ -15,6 +15,7 @@ import { rollup } from "rollup";
 import typescript from "@rollup/plugin-typescript";
 import { minify } from "terser";
 import { MINIFY, build } from "../tools/build.mjs";
+import { simHttpSession } from "./bench-session";
 import { G, H, modPow, N, N_LEN, toBig, toBytes } from "../tools/srp.mjs";
 import { Srp6aClient, gcmSession } from "./client/srp6a";
 import { encode } from "../src/proto/codec";
@@ -22,9 +23,7 @@ import { D_SessionData, D_WiFiConfigPayload } from "../src/proto/schema.gen";
 import { SimDevice, loadBundle } from "./sim/device";
 import { DEFAULT_SLOWDOWN } from "./sim/scheduler";
 import { WORLD } from "./tests/helpers";
-import { httpTransport, simHttpSend } from "./client/http-transport";
 import { modexpMs, MULT_US } from "./sim/rsa";
-import { provision } from "./client/esp-prov";
 
 export interface Sec2BenchIo {
   root: string;
@@ -51,19 +50,8 @@ export async function benchSec2(io: Sec2BenchIo): Promise<void> {
   d.boot();
   d.run(60000);
   const ready = d.lines().find((l) => /security2: (Device public key ready|Security 2 sessions refused)/.test(l)) ?? "no public key after 60 s";
-  const waits: string[] = [];
-  let res: string;
-  try {
-    const http = httpTransport(simHttpSend(d));
-    const r = await provision({
-      exchange: async (ep, data) => { const t1 = d.sched.now; const x = await http.exchange(ep, data); waits.push(`${ep} ${((d.sched.now - t1) / 1000).toFixed(1)} s`); return x; },
-      close: http.close,
-    }, { secVer: 2, sec2User: USER, sec2Pwd: PWD, ssid: "myssid", passphrase: "mypassword", sleep: async (ms) => d.run(ms) });
-    res = r.ok ? "Connected " + r.ip : "FAILED " + r.state;
-  } catch (e) {
-    res = "FAILED: " + (e as Error).message;
-  }
-  say(`simulator (×${DEFAULT_SLOWDOWN})              ${res}; at boot: ${ready.replace(/^.*security2: /, "")}`);
+  const { res, waits } = await simHttpSession(d, { secVer: 2, sec2User: USER, sec2Pwd: PWD });
+  say(`simulator, default timing   ${res}; at boot: ${ready.replace(/^.*security2: /, "")}`);
   say(`  device time per reply      ${waits.join(", ")}  (iOS gives up after 30 s without data, esp_prov after 60 s)`);
   if (!/^Connected/.test(res)) process.exitCode = 1;
 

@@ -11,6 +11,9 @@ import nodeCrypto from "node:crypto";
 import nacl from "tweetnacl";
 import { encode } from "../src/proto/codec";
 import { D_SessionData, D_WiFiConfigPayload } from "../src/proto/schema.gen";
+import type { SimDevice } from "./sim/device";
+import { httpTransport, simHttpSend } from "./client/http-transport";
+import { provision, ProvOptions } from "./client/esp-prov";
 
 /** The shims' peek32: x ← 69069·x + 1 mod 2^32, exact in a double on both sides. */
 export function lcg(seed: number) {
@@ -127,4 +130,23 @@ __start=function(){__sample('boot');print('BOOTED '+process.memory().usage+' '+_
       return undefined;
     },
   };
+}
+
+/**
+ * Provisions a simulated board over its SoftAP as esp_prov --transport softap does (SSID myssid / mypassword),
+ * recording each reply's device-time wait: "Connected <ip>", "FAILED <state>" or "FAILED: <why>" (e.g. a client
+ * timeout), and the waits as "<endpoint> <s> s".
+ */
+export async function simHttpSession(d: SimDevice, o: Omit<ProvOptions, "ssid" | "passphrase" | "sleep">): Promise<{ res: string; waits: string[] }> {
+  const waits: string[] = [];
+  try {
+    const http = httpTransport(simHttpSend(d));
+    const r = await provision({
+      exchange: async (ep, data) => { const t1 = d.sched.now; const x = await http.exchange(ep, data); waits.push(`${ep} ${((d.sched.now - t1) / 1000).toFixed(1)} s`); return x; },
+      close: http.close,
+    }, { ...o, ssid: "myssid", passphrase: "mypassword", sleep: async (ms) => d.run(ms) });
+    return { res: r.ok ? "Connected " + r.ip : "FAILED " + r.state, waits };
+  } catch (e) {
+    return { res: "FAILED: " + (e as Error).message, waits };
+  }
 }

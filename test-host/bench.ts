@@ -21,10 +21,8 @@ import { RsaBlock, RSA_BASE, DPORT_BASE, MULT_US, modexpMs } from "./sim/rsa";
 import { rollup } from "rollup";
 import typescript from "@rollup/plugin-typescript";
 import { WORLD } from "./tests/helpers";
-import { httpTransport, simHttpSend } from "./client/http-transport";
-import { provision } from "./client/esp-prov";
 import { readConfig } from "../tools/config.mjs";
-import { sessionPlan } from "./bench-session";
+import { sessionPlan, simHttpSession } from "./bench-session";
 import { bareServer, portalInEspruino, portalInSimulator } from "./bench-portal";
 import { benchSec2 } from "./bench-sec2";
 import { PAGE_CHUNK } from "../src/transport/web-portal";
@@ -129,19 +127,10 @@ const d = new SimDevice({ world: WORLD, slowdown: DEFAULT_SLOWDOWN });
 d.install(loadBundle(SOFTAP));
 d.boot();
 d.run(60000); // boot and the device key pair (made before any client connects)
-const bootJs = d.sched.jsInstructions, t0 = d.sched.now, waits: string[] = [], mpiOpsBoot = d.rsa ? d.rsa.ops : 0;
-let res: string;
-try {
-  // Over the SoftAP (the default build), as esp_prov --transport softap; each reply's wait is recorded.
-  const http = httpTransport(simHttpSend(d));
-  const r = await provision({
-    exchange: async (ep, data) => { const t1 = d.sched.now; const x = await http.exchange(ep, data); waits.push(`${ep} ${((d.sched.now - t1) / 1000).toFixed(1)} s`); return x; },
-    close: http.close,
-  }, { ssid: "myssid", passphrase: "mypassword", pop: String(d.evaluate("prov.pop")), sleep: async (ms) => d.run(ms) });
-  res = r.ok ? "Connected " + r.ip : "FAILED " + r.state;
-} catch (e) {
-  res = "FAILED: " + (e as Error).message; // e.g. the client's 30 s ATT timeout while X25519 runs
-}
+const bootJs = d.sched.jsInstructions, t0 = d.sched.now, mpiOpsBoot = d.rsa ? d.rsa.ops : 0;
+// Over the SoftAP (the default build), as esp_prov --transport softap; each reply's wait is recorded (a failure is
+// e.g. the client's 30 s timeout while X25519 runs).
+const { res, waits } = await simHttpSession(d, { pop: String(d.evaluate("prov.pop")) });
 const sessJs = d.sched.jsInstructions - bootJs, sessMpiOps = d.rsa ? d.rsa.ops - mpiOpsBoot : 0;
 const secureAt = d.log.find((l) => l.t >= t0 && /security1: Secure session established/.test(l.line))?.t, secureMs = secureAt === undefined ? NaN : secureAt - t0;
 say(`\n== Security1 session + SetConfig/Apply over SoftAP/HTTP, simulator (firmware bundle, cost model: ${DEFAULT_SLOWDOWN} cycles per instruction at ${board.cpuMhz} MHz)`);
